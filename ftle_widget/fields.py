@@ -1,0 +1,201 @@
+"""Fields: a rectangle of a plane sampled at a resolution → arrays of λ₁, class and direction."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .exponents import Engine, model_device
+from .planes import Plane
+from .probes import expected_input_shape
+
+Extent = tuple[float, float, float, float]
+
+
+@dataclass
+class Field:
+    """The FTLE field of a rectangle of a plane.
+
+    Attributes
+    ----------
+    ftle : (H, W) float32, λ₁ at each pixel centre (row 0 at v0, column 0 at u0).
+    prediction : (H, W) int64, argmax of the model's output (for one output: 1 where it is > 0).
+    direction : (H, W, 2) float32 or None, the stretching direction v₁ projected on the plane, in
+        plane coordinates (its norm is the fraction of v₁ that lies in the plane).
+    extent : (u0, u1, v0, v1).
+    endpoint : which layer was read; depth : the divisor of log Λ₁.
+    """
+
+    ftle: np.ndarray
+    prediction: np.ndarray
+    direction: np.ndarray | None
+    extent: Extent
+    endpoint: str = ""
+    depth: float = 1.0
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(H, W)."""
+        return self.ftle.shape  # type: ignore[return-value]
+
+    @property
+    def log_stretch(self) -> np.ndarray:
+        """depth·λ₁ = log Λ₁ (what the paper's Fig. 2 shows)."""
+        return self.ftle * np.float32(self.depth)
+
+
+def check_extent(extent: Sequence[float]) -> Extent:
+    """Validate ``(u0, u1, v0, v1)``: four finite numbers with u0 < u1 and v0 < v1."""
+    try:
+        values = tuple(float(e) for e in extent)
+    except (TypeError, ValueError):
+        raise ValueError(f"extent must be four numbers (u0, u1, v0, v1), not {extent!r}") from None
+    if len(values) != 4 or not all(math.isfinite(e) for e in values):
+        raise ValueError(f"extent must be four finite numbers (u0, u1, v0, v1), not {extent!r}")
+    u0, u1, v0, v1 = values
+    if not (u0 < u1 and v0 < v1):
+        raise ValueError(f"extent must have u0 < u1 and v0 < v1, not {values}")
+    return values  # type: ignore[return-value]
+
+
+def pixel_coordinates(extent: Sequence[float], shape: tuple[int, int]) -> np.ndarray:
+    """Plane coordinates (H·W, 2) of the pixel centres, row-major, row 0 at v0."""
+    u0, u1, v0, v1 = extent
+    h, w = shape
+    us = u0 + (np.arange(w, dtype=np.float64) + 0.5) * ((u1 - u0) / w)
+    vs = v0 + (np.arange(h, dtype=np.float64) + 0.5) * ((v1 - v0) / h)
+    grid_v, grid_u = np.meshgrid(vs, us, indexing="ij")
+    return np.stack([grid_u.ravel(), grid_v.ravel()], axis=1)
+
+
+def predicted_class(output: torch.Tensor) -> torch.Tensor:
+    """Argmax over outputs (B, C); for one output, 1 where it is positive."""
+    if output.shape[1] == 1:
+        return (output[:, 0] > 0).long()
+    return output.argmax(dim=1)
+
+
+def compute_field(
+    engine: Engine,
+    plane: Plane,
+    extent: Sequence[float],
+    shape: tuple[int, int],
+    *,
+    directions: bool = False,
+    dtype: torch.dtype | None = None,
+    progress: bool = False,
+    chunk: int = 16384,
+) -> Field:
+    """:func:`ftle_field` with a prepared :class:`Engine` (reused across fields)."""
+    extent = check_extent(extent)
+    h, w = _check_shape(shape)
+    expected = expected_input_shape(engine.model)
+    if expected is not None and not _shape_matches(expected, plane.input_shape):
+        want = ", ".join("*" if s is None else str(s) for s in expected)
+        raise ValueError(
+            f"the plane lives in inputs shaped {plane.input_shape}, but the model expects "
+            f"({want}): build the plane from inputs of the model's shape"
+        )
+    dtype = dtype or _default_dtype(engine.model)
+    uv = pixel_coordinates(extent, (h, w))
+    total = len(uv)
+    ftle = np.empty(total, dtype=np.float32)
+    pred = np.empty(total, dtype=np.int64)
+    dirs = np.empty((total, 2), dtype=np.float32) if directions else None
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=total, unit="px", desc="FTLE field")
+    try:
+        for start in range(0, total, chunk):
+            stop = min(start + chunk, total)
+            x = plane.to_input(uv[start:stop]).to(dtype)
+            lam, vec, out = engine.maximal(x, direction=directions, output=True)
+            ftle[start:stop] = lam.float().cpu().numpy()
+            pred[start:stop] = predicted_class(out).cpu().numpy()
+            if dirs is not None:
+                flat = vec.reshape(len(vec), -1).cpu()
+                dirs[start:stop] = plane.components(flat).float().numpy()
+            if bar is not None:
+                bar.update(stop - start)
+    finally:
+        if bar is not None:
+            bar.close()
+    return Field(
+        ftle=ftle.reshape(h, w),
+        prediction=pred.reshape(h, w),
+        direction=None if dirs is None else dirs.reshape(h, w, 2),
+        extent=extent,
+        endpoint=engine.endpoint.description,
+        depth=engine.depth,
+    )
+
+
+def ftle_field(
+    model: nn.Module,
+    plane: Plane,
+    extent: Sequence[float],
+    shape: tuple[int, int],
+    *,
+    layer: int | str | None = None,
+    depth: float | None = None,
+    directions: bool = False,
+    device: str | torch.device | None = None,
+    progress: bool = False,
+) -> Field:
+    """The FTLE field of ``model`` over the rectangle ``extent`` of ``plane``.
+
+    Parameters
+    ----------
+    model : the network (never modified; runs in eval mode).
+    plane : a :class:`Plane` in the model's input space.
+    extent : (u0, u1, v0, v1) in plane coordinates.
+    shape : (H, W) pixels. Pixel (i, j) is the point u = u0 + (j + ½)(u1 − u0)/W,
+        v = v0 + (i + ½)(v1 − v0)/H (row 0 at v0).
+    layer, depth : the endpoint and divisor, as in :func:`maximal_ftle`.
+    directions : also compute the stretching direction projected on the plane.
+    device : compute on a copy of the model on this device (default: the model's device).
+    progress : show a tqdm progress bar.
+
+    Returns
+    -------
+    Field
+    """
+    if not isinstance(plane, Plane):
+        raise TypeError(f"plane must be a Plane, not {type(plane).__name__}")
+    if device is not None and torch.device(device) != model_device(model):
+        model = copy.deepcopy(model).to(device)
+    engine = Engine(model, layer=layer, depth=depth)
+    return compute_field(
+        engine, plane, extent, shape, directions=directions, progress=progress
+    )
+
+
+def _check_shape(shape: tuple[int, int]) -> tuple[int, int]:
+    try:
+        h, w = (int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"shape must be (H, W), not {shape!r}") from None
+    if h < 1 or w < 1 or (h, w) != tuple(shape):
+        raise ValueError(f"shape must be two positive ints (H, W), not {shape!r}")
+    return h, w
+
+
+def _default_dtype(model: nn.Module) -> torch.dtype:
+    for p in model.parameters():
+        if torch.is_floating_point(p):
+            return p.dtype
+    return torch.float32
+
+
+def _shape_matches(expected: tuple, actual: tuple[int, ...]) -> bool:
+    return len(expected) == len(actual) and all(
+        e is None or e == a for e, a in zip(expected, actual)
+    )

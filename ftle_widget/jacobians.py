@@ -1,0 +1,217 @@
+"""The Jacobian J = ∂(endpoint)/∂x of a batch, as batched linear maps (JVPs and VJPs).
+
+Two implementations of one interface:
+
+* :class:`ChainJacobian` for plain ``nn.Sequential`` MLPs (Linear + elementwise activations,
+  optionally a final softmax): one forward pass stores D⁽ℓ⁾ = g′(b⁽ℓ⁾) per layer, after which a JVP
+  or VJP of k vectors is k·B rows through a few GEMMs. The first Linear layer is *peeled*:
+  J = J′ P with P = W⁽¹⁾, so that Gram matrices need only P Pᵀ (computed once per batch).
+* :class:`FuncJacobian` for any module, through ``torch.func`` (``vmap`` of ``jvp`` / ``vjp``).
+
+Vectors are batched as ``(B, k, ·)``: B points, k vectors per point. "z-space" is the space right
+after the peeled layer (P x); without peeling it is the flattened input space.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .probes import Stage
+
+
+class Jacobian:
+    """Interface: J of B points, n = endpoint size, d = input size, m = z-space size."""
+
+    batch: int
+    n: int
+    d: int
+    m: int
+    peel: torch.Tensor | None  # P (m × d), or None when z-space is the input space
+    endpoint: torch.Tensor  # (B, n)
+
+    def jvp_z(self, v: torch.Tensor) -> torch.Tensor:  # (B, k, m) -> (B, k, n)
+        raise NotImplementedError
+
+    def vjp_z(self, u: torch.Tensor) -> torch.Tensor:  # (B, k, n) -> (B, k, m)
+        raise NotImplementedError
+
+    def select(self, index: torch.Tensor) -> Jacobian:
+        """The Jacobian of the points ``index`` only."""
+        raise NotImplementedError
+
+    # Input-space maps, through the peeled layer.
+    def jvp(self, v: torch.Tensor) -> torch.Tensor:
+        """J v for v (B, k, d) → (B, k, n)."""
+        return self.jvp_z(v if self.peel is None else v @ self.peel.T)
+
+    def vjp(self, u: torch.Tensor) -> torch.Tensor:
+        """Jᵀ u for u (B, k, n) → (B, k, d)."""
+        w = self.vjp_z(u)
+        return w if self.peel is None else w @ self.peel
+
+    def z_gram(self) -> torch.Tensor | None:
+        """P Pᵀ (m × m), or ``None`` for the identity."""
+        if self.peel is None:
+            return None
+        cached = getattr(self, "_z_gram", None)
+        if cached is None:
+            cached = self.peel @ self.peel.T
+            self._z_gram = cached
+        return cached
+
+
+class ChainJacobian(Jacobian):
+    """J of a Linear/elementwise chain, with the first Linear peeled off.
+
+    ``stages[:end]`` lead to the endpoint; the remaining stages only continue the primal pass to
+    the model's output (for predictions) when ``want_output`` is set.
+    """
+
+    def __init__(
+        self,
+        stages: list[Stage],
+        end: int,
+        x: torch.Tensor,
+        *,
+        want_output: bool = False,
+        _ops: list | None = None,
+        _endpoint: torch.Tensor | None = None,
+        _output: torch.Tensor | None = None,
+        _peel: torch.Tensor | None = None,
+    ):
+        self.d = x[0].numel()
+        self.batch = x.shape[0]
+        if _ops is not None:  # built by select()
+            self.ops, self.endpoint, self.output, self.peel = _ops, _endpoint, _output, _peel
+            self.m = self.peel.shape[0]
+            self.n = self.endpoint.shape[1]
+            return
+        h = x.reshape(self.batch, -1)
+        first = stages[0].module
+        assert stages[0].kind == "linear" and isinstance(first, nn.Linear)
+        self.peel = first.weight.detach()
+        self.m = self.peel.shape[0]
+        h = nn.functional.linear(h, self.peel, _detached(first.bias))
+        ops: list[tuple[str, torch.Tensor]] = []
+        for stage in stages[1:end]:
+            h = _apply_stage(stage, h, ops)
+        self.ops = ops
+        self.endpoint = h
+        self.n = h.shape[1]
+        self.output = None
+        if want_output:
+            for stage in stages[end:]:
+                h = _apply_stage(stage, h, None)
+            self.output = h
+
+    def jvp_z(self, v: torch.Tensor) -> torch.Tensor:
+        for kind, t in self.ops:
+            if kind == "linear":
+                v = v @ t.T
+            elif kind == "diag":
+                v = v * t[:, None, :]
+            else:  # softmax: p ⊙ (v − ⟨p, v⟩)
+                v = t[:, None, :] * (v - (v * t[:, None, :]).sum(-1, keepdim=True))
+        return v
+
+    def vjp_z(self, u: torch.Tensor) -> torch.Tensor:
+        for kind, t in reversed(self.ops):
+            if kind == "linear":
+                u = u @ t
+            elif kind == "diag":
+                u = u * t[:, None, :]
+            else:  # the softmax Jacobian is symmetric
+                u = t[:, None, :] * (u - (u * t[:, None, :]).sum(-1, keepdim=True))
+        return u
+
+    def select(self, index: torch.Tensor) -> ChainJacobian:
+        ops = [(k, t if k == "linear" else t[index]) for k, t in self.ops]
+        out = None if self.output is None else self.output[index]
+        dummy = torch.empty((len(index), self.d), dtype=self.endpoint.dtype)
+        return ChainJacobian(
+            [], 0, dummy, _ops=ops, _endpoint=self.endpoint[index], _output=out, _peel=self.peel
+        )
+
+
+def _detached(t: torch.Tensor | None) -> torch.Tensor | None:
+    return None if t is None else t.detach()
+
+
+def _apply_stage(stage: Stage, h: torch.Tensor, ops: list | None) -> torch.Tensor:
+    """Advance the primal ``h`` through ``stage``; record its local Jacobian in ``ops``."""
+    if stage.kind == "linear":
+        w = stage.module.weight.detach()
+        if ops is not None:
+            ops.append(("linear", w))
+        return nn.functional.linear(h, w, _detached(stage.module.bias))
+    if stage.kind == "softmax":
+        out = torch.sigmoid(h) if h.shape[1] == 1 else torch.softmax(h, dim=1)
+        if ops is not None:
+            ops.append(("diag", out * (1 - out)) if h.shape[1] == 1 else ("softmax", out))
+        return out
+    module = stage.module
+    if ops is None:
+        return module(h)
+    if isinstance(module, nn.Tanh):
+        out = torch.tanh(h)
+        ops.append(("diag", 1 - out * out))
+        return out
+    out, slope = torch.func.jvp(module, (h,), (torch.ones_like(h),))
+    ops.append(("diag", slope))
+    return out
+
+
+class FuncJacobian(Jacobian):
+    """J of any module through ``torch.func``; the batch's samples must be independent."""
+
+    def __init__(self, function, x: torch.Tensor, *, want_output: bool = False, model=None):
+        self.function = function
+        self.x = x
+        self.batch = x.shape[0]
+        self.d = x[0].numel()
+        self.m = self.d
+        self.peel = None
+        self._vjp_fn = None
+        self._model = model
+        self.endpoint = None
+        self.output = None
+        if want_output and model is not None:
+            self.output = model(x).reshape(self.batch, -1)
+
+    def _ensure_vjp(self):
+        if self._vjp_fn is None:
+            self.endpoint, self._vjp_fn = torch.func.vjp(self.function, self.x)
+        return self._vjp_fn
+
+    def ensure_endpoint(self) -> torch.Tensor:
+        if self.endpoint is None:
+            self.endpoint = self.function(self.x)
+        return self.endpoint
+
+    @property
+    def n(self) -> int:  # type: ignore[override]
+        return self.ensure_endpoint().shape[1]
+
+    def jvp_z(self, v: torch.Tensor) -> torch.Tensor:
+        shape = self.x.shape
+        tangents = v.transpose(0, 1).reshape(v.shape[1], *shape)
+
+        def push(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            return torch.func.jvp(self.function, (self.x,), (t,))
+
+        out, pushed = torch.func.vmap(push, out_dims=(None, 0))(tangents)
+        if self.endpoint is None:
+            self.endpoint = out
+        return pushed.transpose(0, 1)
+
+    def vjp_z(self, u: torch.Tensor) -> torch.Tensor:
+        vjp_fn = self._ensure_vjp()
+        rows = torch.func.vmap(lambda c: vjp_fn(c)[0])(u.transpose(0, 1).contiguous())
+        return rows.reshape(u.shape[1], self.batch, self.d).transpose(0, 1)
+
+    def select(self, index: torch.Tensor) -> FuncJacobian:
+        sub = FuncJacobian(self.function, self.x[index].clone(), model=self._model)
+        if self.output is not None:
+            sub.output = self.output[index]
+        return sub
