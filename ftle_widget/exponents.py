@@ -46,7 +46,7 @@ EXACT_MAX = 64  # "auto" forms a Gram matrix up to this size, else iterates
 LANCZOS_MAX_STEPS = 100
 _CPU_BUDGET = 192 * 2**20  # bytes of intermediates per batch
 _GPU_BUDGET = 2 * 2**30
-_CPU_CAP, _GPU_CAP = 1024, 16384
+_CPU_CAP, _GPU_CAP = 4096, 16384
 
 
 @contextmanager
@@ -176,11 +176,19 @@ class Engine:
         size = max(1, min(cap, budget // max(per_point, 1)))
         return 1 << (size.bit_length() - 1)
 
-    def _jacobian(self, model: nn.Module, x: torch.Tensor, want_output: bool) -> Jacobian:
+    def _jacobian(
+        self, model: nn.Module, x: torch.Tensor, want_output: bool, method: str = ""
+    ) -> Jacobian:
         ep = self.endpoint
         if ep.chain is not None:
             live = _stages_of(model, self.model, ep.chain)
-            return ChainJacobian(live, ep.chain_end, x, want_output=want_output)
+            tangents = None
+            if method == "forward":  # one fused pass carrying J's columns
+                peel = live[0].module.weight.detach()
+                tangents = peel.T.expand(x.shape[0], *peel.T.shape)
+            return ChainJacobian(
+                live, ep.chain_end, x, want_output=want_output, tangents=tangents
+            )
         return FuncJacobian(ep.function(model), x, want_output=want_output, model=model)
 
     # ------------------------------------------------------------------ evaluation
@@ -200,7 +208,7 @@ class Engine:
             with torch.no_grad(), evaluation_mode(model):
                 for start in range(0, count, size):
                     xb = xd[start : start + size].clone()
-                    jac = self._jacobian(model, xb, output)
+                    jac = self._jacobian(model, xb, output, method)
                     theta, v, finite = _top(jac, method, direction)
                     bad += int((~finite).sum())
                     lam_b = 0.5 * torch.log(theta.clamp_min(0)) / self.depth
@@ -302,8 +310,11 @@ def _top(
     b, d, n = jac.batch, jac.d, None
     like = jac.endpoint if jac.endpoint is not None else None
     if method == "forward":
-        rows = jac.jvp(_identity(b, d, _like(jac)))  # (B, d, n): row i is (J e_i)ᵀ
-        gram = rows @ rows.transpose(1, 2)
+        if jac.pushed is not None:  # the chain carried P e_i (the peeled layer's columns)
+            rows = jac.pushed
+        else:
+            rows = jac.jvp(_identity(b, d, _like(jac)))  # (B, d, n): row i is (J e_i)ᵀ
+        gram = _gram_rows(rows)
         theta, v, finite = _top_symmetric(gram, direction)
     elif method == "reverse":
         n = jac.n
@@ -330,6 +341,15 @@ def _top(
     if v is not None:
         v = sign_fixed(v)
     return theta, v, finite
+
+
+def _gram_rows(rows: torch.Tensor) -> torch.Tensor:
+    """rows @ rowsᵀ per point; elementwise for two rows (bmm of tiny matrices is slow)."""
+    if rows.shape[1] == 2:
+        r0, r1 = rows[:, 0], rows[:, 1]
+        a, b, c = (r0 * r0).sum(-1), (r0 * r1).sum(-1), (r1 * r1).sum(-1)
+        return torch.stack([torch.stack([a, b], -1), torch.stack([b, c], -1)], -2)
+    return rows @ rows.transpose(1, 2)
 
 
 def _like(jac: Jacobian) -> torch.Tensor:

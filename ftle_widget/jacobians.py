@@ -29,6 +29,7 @@ class Jacobian:
     m: int
     peel: torch.Tensor | None  # P (m × d), or None when z-space is the input space
     endpoint: torch.Tensor  # (B, n)
+    pushed: torch.Tensor | None = None  # J columns carried by a fused forward pass
 
     def jvp_z(self, v: torch.Tensor) -> torch.Tensor:  # (B, k, m) -> (B, k, n)
         raise NotImplementedError
@@ -66,6 +67,10 @@ class ChainJacobian(Jacobian):
 
     ``stages[:end]`` lead to the endpoint; the remaining stages only continue the primal pass to
     the model's output (for predictions) when ``want_output`` is set.
+
+    With ``tangents`` (B, k, m) in z-space, the primal and the tangents travel together through
+    one GEMM per layer (forward mode in a single pass): ``pushed`` holds J′ tangents (B, k, n) and
+    no per-layer data is kept. Without, the pass records D⁽ℓ⁾ for later JVPs and VJPs.
     """
 
     def __init__(
@@ -75,31 +80,29 @@ class ChainJacobian(Jacobian):
         x: torch.Tensor,
         *,
         want_output: bool = False,
-        _ops: list | None = None,
-        _endpoint: torch.Tensor | None = None,
-        _output: torch.Tensor | None = None,
-        _peel: torch.Tensor | None = None,
+        tangents: torch.Tensor | None = None,
     ):
         self.d = x[0].numel()
         self.batch = x.shape[0]
-        if _ops is not None:  # built by select()
-            self.ops, self.endpoint, self.output, self.peel = _ops, _endpoint, _output, _peel
-            self.m = self.peel.shape[0]
-            self.n = self.endpoint.shape[1]
+        self.output = None
+        self.pushed = None
+        if not stages:  # an empty shell, filled by select()
             return
-        h = x.reshape(self.batch, -1)
         first = stages[0].module
         assert stages[0].kind == "linear" and isinstance(first, nn.Linear)
         self.peel = first.weight.detach()
         self.m = self.peel.shape[0]
-        h = nn.functional.linear(h, self.peel, _detached(first.bias))
-        ops: list[tuple[str, torch.Tensor]] = []
-        for stage in stages[1:end]:
-            h = _apply_stage(stage, h, ops)
-        self.ops = ops
+        h = nn.functional.linear(x.reshape(self.batch, -1), self.peel, _detached(first.bias))
+        if tangents is None:
+            ops: list[tuple[str, torch.Tensor]] = []
+            for stage in stages[1:end]:
+                h = _apply_stage(stage, h, ops)
+            self.ops = ops
+        else:
+            h, self.pushed = _push_stacked(stages[1:end], h, tangents)
+            self.ops = []
         self.endpoint = h
         self.n = h.shape[1]
-        self.output = None
         if want_output:
             for stage in stages[end:]:
                 h = _apply_stage(stage, h, None)
@@ -126,12 +129,48 @@ class ChainJacobian(Jacobian):
         return u
 
     def select(self, index: torch.Tensor) -> ChainJacobian:
-        ops = [(k, t if k == "linear" else t[index]) for k, t in self.ops]
-        out = None if self.output is None else self.output[index]
-        dummy = torch.empty((len(index), self.d), dtype=self.endpoint.dtype)
-        return ChainJacobian(
-            [], 0, dummy, _ops=ops, _endpoint=self.endpoint[index], _output=out, _peel=self.peel
-        )
+        sub = ChainJacobian([], 0, self.endpoint[index])
+        sub.d, sub.m, sub.n, sub.peel = self.d, self.m, self.n, self.peel
+        sub.ops = [(k, t if k == "linear" else t[index]) for k, t in self.ops]
+        sub.endpoint = self.endpoint[index]
+        sub.output = None if self.output is None else self.output[index]
+        return sub
+
+
+def _push_stacked(
+    stages: list[Stage], h: torch.Tensor, tangents: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Carry the primal h (B, m) and tangents (B, k, m) through ``stages`` in one buffer."""
+    batch, k = tangents.shape[0], tangents.shape[1]
+    stack = torch.empty((batch, 1 + k, h.shape[1]), dtype=h.dtype, device=h.device)
+    stack[:, 0] = h
+    stack[:, 1:] = tangents
+    for stage in stages:
+        if stage.kind == "linear":
+            stack = stack @ stage.module.weight.detach().T
+            if stage.module.bias is not None:
+                stack[:, 0] += stage.module.bias.detach()
+            continue
+        primal = stack[:, 0]
+        if stage.kind == "softmax":
+            ops: list[tuple[str, torch.Tensor]] = []
+            out = _apply_stage(stage, primal, ops)
+            kind, t = ops[0]
+            tang = stack[:, 1:]
+            if kind == "diag":
+                tang = tang * t[:, None, :]
+            else:
+                tang = t[:, None, :] * (tang - (tang * t[:, None, :]).sum(-1, keepdim=True))
+            stack = torch.cat([out[:, None], tang], dim=1)
+        elif isinstance(stage.module, nn.Tanh):
+            primal.tanh_()
+            slope = torch.addcmul(torch.ones_like(primal), primal, primal, value=-1)
+            stack[:, 1:] *= slope[:, None, :]
+        else:
+            out, slope = torch.func.jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
+            stack[:, 0] = out
+            stack[:, 1:] *= slope[:, None, :]
+    return stack[:, 0], stack[:, 1:]
 
 
 def _detached(t: torch.Tensor | None) -> torch.Tensor | None:
@@ -155,7 +194,7 @@ def _apply_stage(stage: Stage, h: torch.Tensor, ops: list | None) -> torch.Tenso
         return module(h)
     if isinstance(module, nn.Tanh):
         out = torch.tanh(h)
-        ops.append(("diag", 1 - out * out))
+        ops.append(("diag", torch.addcmul(torch.ones_like(out), out, out, value=-1)))
         return out
     out, slope = torch.func.jvp(module, (h,), (torch.ones_like(h),))
     ops.append(("diag", slope))

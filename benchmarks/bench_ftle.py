@@ -1,0 +1,146 @@
+"""Speed of the FTLE engine against the published baseline, measured in the same process.
+
+Baseline: ``torch.func.vmap(torch.func.jacrev(f))`` on single samples, then
+``torch.linalg.svdvals``, float32, at its best batch size. Ours: ``maximal_ftle(method="auto")``.
+
+Run: ``python benchmarks/bench_ftle.py`` (``--quick`` for a short smoke run). The last lines are
+``ratio_toy``, ``ratio_mnist``, ``ratio_wide``, ``ratio_cnn``, ``wide_max_abs_err``,
+``peak_rss_mb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import time
+
+import torch
+from torch import nn
+
+from ftle_widget import maximal_ftle
+
+
+def tanh_mlp(sizes: list[int], seed: int) -> nn.Sequential:
+    """The paper's tanh MLP, W ~ N(0, 1/fan_in), zero biases."""
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        lin = nn.Linear(a, b)
+        nn.init.normal_(lin.weight, std=a**-0.5)
+        nn.init.zeros_(lin.bias)
+        layers += [lin, nn.Tanh()]
+    return nn.Sequential(*layers[:-1])
+
+
+def small_cnn(seed: int) -> nn.Sequential:
+    torch.manual_seed(seed)
+    return nn.Sequential(
+        nn.Conv2d(1, 8, 5, stride=2), nn.Tanh(),     # 8 × 12 × 12
+        nn.Conv2d(8, 16, 5, stride=2), nn.Tanh(),    # 16 × 4 × 4
+        nn.Flatten(), nn.Linear(256, 32), nn.Tanh(),
+        nn.Linear(32, 10),
+    )
+
+
+def hidden(model: nn.Sequential) -> nn.Sequential:
+    """The model up to its last hidden layer (drop the last affine layer)."""
+    return model[:-1]
+
+
+def baseline(trunk: nn.Module, x: torch.Tensor, depth: float, batch: int) -> torch.Tensor:
+    def f(xi: torch.Tensor) -> torch.Tensor:
+        return trunk(xi[None]).reshape(-1)
+
+    jac = torch.func.vmap(torch.func.jacrev(f))
+    out = []
+    with torch.no_grad():
+        for s in range(0, len(x), batch):
+            j = jac(x[s : s + batch])
+            j = j.reshape(j.shape[0], j.shape[1], -1)
+            out.append(torch.log(torch.linalg.svdvals(j)[:, 0]) / depth)
+    return torch.cat(out)
+
+
+def rate(fn, points: int, repeats: int) -> float:
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return points / best
+
+
+def best_baseline_rate(trunk, x, depth, batches, repeats) -> float:
+    rates = []
+    for b in batches:
+        rates.append(rate(lambda b=b: baseline(trunk, x, depth, b), len(x), repeats))
+    return max(rates)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="fewer points, one repeat")
+    args = parser.parse_args()
+    quick = args.quick
+    repeats = 1 if quick else 3
+    for p in nn.Module().parameters():
+        p.requires_grad_(False)
+    torch.set_grad_enabled(True)
+    figures: dict[str, float] = {}
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    print(f"{'case':8} {'ours pts/s':>12} {'baseline pts/s':>15} {'ratio':>7}")
+
+    cases = [
+        ("toy", tanh_mlp([2] + [50] * 8 + [1], 0), (2,), 8, 20000, 4000, [256, 1024, 4000]),
+        ("mnist", tanh_mlp([784] + [20] * 16 + [10], 1), (784,), 16, 8000, 1000,
+         [64, 256, 1000]),
+        ("wide", tanh_mlp([784] + [500] * 5 + [10], 2), (784,), 5, 1024, 64, [16, 64]),
+        ("cnn", small_cnn(3), (1, 28, 28), 3, 4000, 1000, [64, 256, 1000]),
+    ]
+    for name, model, shape, depth, n_ours, n_base, batches in cases:
+        if quick:
+            n_ours, n_base = max(n_ours // 8, 64), max(n_base // 8, 16)
+            batches = batches[-1:]
+        model.requires_grad_(False)
+        gen = torch.Generator().manual_seed(10)
+        x = torch.rand((n_ours, *shape), generator=gen)
+        if name == "toy":
+            x = 3 * x - 1.5  # the circle problem's square
+        trunk = hidden(model)
+        ours = rate(lambda m=model, x=x: maximal_ftle(m, x), n_ours, repeats)
+        base = best_baseline_rate(trunk, x[:n_base], depth, batches, repeats)
+        ratio = ours / base
+        figures[f"ratio_{name}"] = ratio
+        print(f"{name:8} {ours:12.0f} {base:15.0f} {ratio:7.1f}")
+        if name == "wide":
+            check = x[: 64 if quick else 256]
+            approx = maximal_ftle(model, check)
+            exact = maximal_ftle(model.double(), check.double(), method="exact")
+            model.float()
+            figures["wide_max_abs_err"] = float((approx.double() - exact).abs().max())
+            print(f"         wide: max |λ₁ − exact float64| over {len(check)} points = "
+                  f"{figures['wide_max_abs_err']:.2e}")
+
+    # Memory: many points at once; batching keeps the intermediates bounded.
+    big = [("toy", cases[0][1], (2,), 400_000), ("mnist", cases[1][1], (784,), 40_000),
+           ("wide", cases[2][1], (784,), 4_000), ("cnn", cases[3][1], (1, 28, 28), 20_000)]
+    for name, model, shape, count in big:
+        if quick:
+            count //= 20
+        x = torch.rand((count, *shape))
+        t0 = time.perf_counter()
+        maximal_ftle(model, x)
+        print(f"memory run {name}: {count} points in {time.perf_counter() - t0:.1f} s")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    figures["peak_rss_mb"] = peak
+    for key in ("ratio_toy", "ratio_mnist", "ratio_wide", "ratio_cnn", "wide_max_abs_err",
+                "peak_rss_mb"):
+        value = figures[key]
+        print(f"{key}: {value:.3g}" if key == "wide_max_abs_err" else f"{key}: {value:.1f}")
+    sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
