@@ -11,6 +11,7 @@ Run: ``python benchmarks/bench_ftle.py`` (``--quick`` for a short smoke run). Th
 from __future__ import annotations
 
 import argparse
+import itertools
 import resource
 import sys
 import time
@@ -25,7 +26,7 @@ def tanh_mlp(sizes: list[int], seed: int) -> nn.Sequential:
     """The paper's tanh MLP, W ~ N(0, 1/fan_in), zero biases."""
     torch.manual_seed(seed)
     layers: list[nn.Module] = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
+    for a, b in itertools.pairwise(sizes):
         lin = nn.Linear(a, b)
         nn.init.normal_(lin.weight, std=a**-0.5)
         nn.init.zeros_(lin.bias)

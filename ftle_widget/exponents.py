@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from . import probes
-from .jacobians import ChainJacobian, FuncJacobian, Jacobian
+from .jacobians import ChainJacobian, FuncJacobian, Jacobian, densify
 from .lanczos import Operator, top_eigenpairs
 
 METHODS = ("auto", "exact", "forward", "reverse", "lanczos")
@@ -116,6 +116,8 @@ class Engine:
         self._depth = None if depth is None else float(depth)
         self._report: probes.ProbeReport | None = None
         self._copies: dict[torch.dtype, nn.Module] = {}
+        self._chains: dict[tuple, list | None] = {}
+        self._grams: dict = {}
 
     # ------------------------------------------------------------------ preparation
     @property
@@ -176,20 +178,31 @@ class Engine:
         size = max(1, min(cap, budget // max(per_point, 1)))
         return 1 << (size.bit_length() - 1)
 
+    def _chain(self, model: nn.Module, input_shape: tuple[int, ...]) -> list | None:
+        """The endpoint's chain for ``model`` with convolutions written out, or ``None``."""
+        if self.endpoint.chain is None:
+            return None
+        key = (id(model), input_shape)
+        if key not in self._chains:
+            live = _stages_of(model, self.model, self.endpoint.chain)
+            self._chains[key] = densify(live, input_shape)
+        return self._chains[key]
+
     def _jacobian(
         self, model: nn.Module, x: torch.Tensor, want_output: bool, method: str = ""
     ) -> Jacobian:
-        ep = self.endpoint
-        if ep.chain is not None:
-            live = _stages_of(model, self.model, ep.chain)
+        chain = self._chain(model, tuple(x.shape[1:]))
+        if chain is not None:
             tangents = None
             if method == "forward":  # one fused pass carrying J's columns
-                peel = live[0].module.weight.detach()
+                peel = chain[0].module.weight.detach()
                 tangents = peel.T.expand(x.shape[0], *peel.T.shape)
-            return ChainJacobian(
-                live, ep.chain_end, x, want_output=want_output, tangents=tangents
+            jac = ChainJacobian(
+                chain, self.endpoint.chain_end, x, want_output=want_output, tangents=tangents
             )
-        return FuncJacobian(ep.function(model), x, want_output=want_output, model=model)
+            jac.gram_cache = self._grams
+            return jac
+        return FuncJacobian(self.endpoint.function(model), x, want_output=want_output, model=model)
 
     # ------------------------------------------------------------------ evaluation
     def maximal(
@@ -319,9 +332,8 @@ def _top(
     elif method == "reverse":
         n = jac.n
         m_rows = jac.vjp_z(_identity(b, n, _like(jac)))  # (B, n, m): row i is (Jᵀ e_i) in z
-        gz = jac.z_gram()
-        if gz is not None and jac.m <= jac.d:
-            gram = m_rows @ gz @ m_rows.transpose(1, 2)
+        if jac.peel is not None and jac.m <= jac.d:
+            gram = m_rows @ jac.z_gram() @ m_rows.transpose(1, 2)
         else:
             full = m_rows if jac.peel is None else m_rows @ jac.peel
             gram = full @ full.transpose(1, 2)
@@ -400,10 +412,11 @@ class _GramOperator(Operator):
     def matvec(self, v: torch.Tensor) -> torch.Tensor:
         jac = self.jac
         if self.side == "n":
+            if jac.peel is not None and jac.m > jac.d:  # cheaper through the input space
+                return jac.jvp(jac.vjp(v[:, None, :]))[:, 0]
             w = jac.vjp_z(v[:, None, :])
-            gz = jac.z_gram()
-            if gz is not None:
-                w = w @ gz
+            if jac.peel is not None:
+                w = w @ jac.z_gram()
             return jac.jvp_z(w)[:, 0]
         return jac.vjp(jac.jvp(v[:, None, :]))[:, 0]
 
@@ -421,9 +434,10 @@ def _lanczos(jac: Jacobian, direction: bool):
     start = start.to(like.device)
     tol = 2e-5 if like.dtype != torch.float64 else 2e-11
     operator = _GramOperator(jac, side)
-    vectors = torch.zeros((jac.batch, d), dtype=like.dtype, device=like.device) if direction else None
-    positions = torch.arange(jac.batch, device=like.device)
-    state = {"active": positions}
+    vectors = None
+    if direction:
+        vectors = torch.zeros((jac.batch, d), dtype=like.dtype, device=like.device)
+    state = {"active": torch.arange(jac.batch, device=like.device)}
 
     def on_done(index: torch.Tensor, ritz: torch.Tensor | None) -> None:
         active = state["active"]

@@ -14,6 +14,8 @@ after the peeled layer (P x); without peeling it is the flattened input space.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -51,15 +53,17 @@ class Jacobian:
         w = self.vjp_z(u)
         return w if self.peel is None else w @ self.peel
 
+    gram_cache: dict | None = None  # shared across batches by the engine
+
     def z_gram(self) -> torch.Tensor | None:
         """P Pᵀ (m × m), or ``None`` for the identity."""
         if self.peel is None:
             return None
-        cached = getattr(self, "_z_gram", None)
-        if cached is None:
-            cached = self.peel @ self.peel.T
-            self._z_gram = cached
-        return cached
+        cache = self.gram_cache if self.gram_cache is not None else self.__dict__
+        key = ("z_gram", id(self.peel))
+        if key not in cache:
+            cache[key] = self.peel @ self.peel.T
+        return cache[key]
 
 
 class ChainJacobian(Jacobian):
@@ -89,7 +93,7 @@ class ChainJacobian(Jacobian):
         if not stages:  # an empty shell, filled by select()
             return
         first = stages[0].module
-        assert stages[0].kind == "linear" and isinstance(first, nn.Linear)
+        assert stages[0].kind == "linear"
         self.peel = first.weight.detach()
         self.m = self.peel.shape[0]
         h = nn.functional.linear(x.reshape(self.batch, -1), self.peel, _detached(first.bias))
@@ -131,6 +135,7 @@ class ChainJacobian(Jacobian):
     def select(self, index: torch.Tensor) -> ChainJacobian:
         sub = ChainJacobian([], 0, self.endpoint[index])
         sub.d, sub.m, sub.n, sub.peel = self.d, self.m, self.n, self.peel
+        sub.gram_cache = self.gram_cache
         sub.ops = [(k, t if k == "linear" else t[index]) for k, t in self.ops]
         sub.endpoint = self.endpoint[index]
         sub.output = None if self.output is None else self.output[index]
@@ -171,6 +176,54 @@ def _push_stacked(
             stack[:, 0] = out
             stack[:, 1:] *= slope[:, None, :]
     return stack[:, 0], stack[:, 1:]
+
+
+class DenseAffine(nn.Module):
+    """An affine map x ↦ W x + b on flattened samples (a convolution written out as a matrix)."""
+
+    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+        super().__init__()
+        self.weight = weight
+        self.bias = bias
+
+
+DENSE_MAX_ELEMENTS = 2**23  # a convolution's matrix (out × in) is written out up to this size
+
+
+def densify(stages: list[Stage], input_shape: tuple[int, ...]) -> list[Stage] | None:
+    """Replace conv stages by dense ``linear`` stages for inputs of ``input_shape``.
+
+    ``None`` when a convolution's matrix would exceed :data:`DENSE_MAX_ELEMENTS` or its input
+    shape does not fit (the caller then takes the ``torch.func`` path).
+    """
+    if all(s.kind != "conv" for s in stages):
+        return stages
+    shape = tuple(input_shape)
+    out: list[Stage] = []
+    with torch.no_grad():
+        for stage in stages:
+            module = stage.module
+            if stage.kind == "linear":
+                shape = (module.out_features,)
+                out.append(stage)
+            elif stage.kind == "conv":
+                size = math.prod(shape)
+                weight = module.weight
+                try:
+                    zero = torch.zeros((1, *shape), dtype=weight.dtype, device=weight.device)
+                    bias_map = module(zero)
+                except RuntimeError:
+                    return None
+                if size * bias_map[0].numel() > DENSE_MAX_ELEMENTS:
+                    return None
+                eye = torch.eye(size, dtype=weight.dtype, device=weight.device)
+                columns = module(eye.reshape(size, *shape)) - bias_map
+                matrix = columns.reshape(size, -1).T.contiguous()
+                out.append(Stage("linear", DenseAffine(matrix, bias_map.reshape(-1).clone())))
+                shape = tuple(bias_map.shape[1:])
+            else:
+                out.append(stage)
+    return out
 
 
 def _detached(t: torch.Tensor | None) -> torch.Tensor | None:

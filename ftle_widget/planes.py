@@ -44,8 +44,9 @@ class Plane:
             raise ValueError(f"a plane needs an input space of dimension ≥ 2, not {o.numel()}")
         fa, fb = a.reshape(-1), b.reshape(-1)
         na, nb = fa.norm(), fb.norm()
-        cross = torch.sqrt(torch.clamp(na**2 * nb**2 - (fa @ fb) ** 2, min=0.0))
-        if na == 0 or nb == 0 or cross <= 1e-10 * na * nb:
+        # the part of v orthogonal to u, relative to |v|: the sine of the angle between them
+        sine = (fb - (fb @ fa) / (na * na) * fa).norm() / nb if na > 0 and nb > 0 else 0.0
+        if sine <= 1e-7:
             raise ValueError(
                 "u and v are not independent (one is zero or they are parallel): a plane needs "
                 "two independent directions, e.g. Plane.through(a, b, c) for three points"
@@ -143,8 +144,8 @@ class Plane:
     def distance(self, x: ArrayLike) -> np.ndarray:
         """Euclidean distance of inputs (M, *input_shape) from the plane."""
         points = _as_float64(x, "x").reshape(-1, int(np.prod(self.input_shape)))
-        proj = self.to_input(torch.as_tensor(self.coordinates(points.reshape(-1, *self.input_shape))))
-        return (points - proj.reshape(len(points), -1)).norm(dim=1).numpy()
+        coords = self.components(points - self.origin.reshape(1, -1))
+        return (points - self.to_input(coords).reshape(len(points), -1)).norm(dim=1).numpy()
 
     # ------------------------------------------------------------------ identity
     @property

@@ -22,7 +22,7 @@ import threading
 import warnings
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -79,7 +79,6 @@ class Endpoint:
     depth: float
     chain: list[Stage] | None = None
     chain_end: int = 0
-    _module: nn.Module | None = field(default=None, repr=False)
 
     def function(self, model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
         """The map from a batch ``(B, *input_shape)`` to the flattened endpoint ``(B, n)``.
@@ -154,25 +153,27 @@ def _is_affine(module: nn.Module) -> bool:
 
 
 def _chain_stages(leaves: list[tuple[str, nn.Module]]) -> list[Stage] | None:
-    """Stages of a Linear/elementwise MLP, or ``None`` where a leaf is anything else."""
+    """Stages of a Linear/Conv/elementwise chain, or ``None`` where a leaf is anything else.
+
+    Conv stages become dense matrices once the input shape is known (see
+    :func:`ftle_widget.jacobians.densify`).
+    """
     stages: list[Stage] = []
-    seen_linear = False
     for _, leaf in leaves:
         if isinstance(leaf, nn.Linear):
             stages.append(Stage("linear", leaf))
-            seen_linear = True
+        elif isinstance(leaf, nn.modules.conv._ConvNd):
+            stages.append(Stage("conv", leaf))
         elif isinstance(leaf, ELEMENTWISE_TYPES):
             if not isinstance(leaf, nn.Identity):
                 stages.append(Stage("elementwise", leaf))
         elif isinstance(leaf, DROPOUT_TYPES):
             continue  # identity in eval mode
-        elif isinstance(leaf, nn.Flatten) and not seen_linear and leaf.start_dim == 1 and (
-            leaf.end_dim == -1
-        ):
-            continue  # inputs are flattened per sample anyway
+        elif isinstance(leaf, nn.Flatten) and leaf.start_dim == 1 and leaf.end_dim == -1:
+            continue  # the chain works on flattened samples throughout
         else:
             return None
-    if not stages or stages[0].kind != "linear":
+    if not stages or stages[0].kind not in ("linear", "conv"):
         return None
     return stages
 
@@ -202,7 +203,7 @@ def _layer_not_found(model: nn.Module, layer: str) -> ValueError:
 
 
 def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
-    """Resolve ``layer`` to an :class:`Endpoint` (depth not yet counted: see :func:`count_depth`)."""
+    """Resolve ``layer`` to an :class:`Endpoint` (its depth is counted by :func:`probe`)."""
     leaves = sequential_leaves(model)
     if layer is None:
         if leaves is None:
@@ -259,10 +260,10 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
             chain_end=0 if chain is None else len(chain) + 1,
         )
     try:
-        module = model.get_submodule(layer)
+        model.get_submodule(layer)
     except AttributeError:
         raise _layer_not_found(model, layer) from None
-    endpoint = Endpoint("module", f"module {layer!r}", layer, 0.0, _module=module)
+    endpoint = Endpoint("module", f"module {layer!r}", layer, 0.0)
     if leaves is not None:
         position = _leaf_position(leaves, layer)
         stages = _chain_stages(leaves)
@@ -289,12 +290,12 @@ def _logits(model: nn.Module, leaves: list[tuple[str, nn.Module]] | None) -> End
 def _hidden(leaves: list[tuple[str, nn.Module]], index: int) -> Endpoint:
     affine_positions = [i for i, (_, m) in enumerate(leaves) if _is_affine(m)]
     position = affine_positions[index] - 1  # the leaf that feeds affine layer index+1
-    name, module = leaves[position]
+    name, _module = leaves[position]
     stages = _chain_stages(leaves)
     chain_end = len(_chain_stages(leaves[: position + 1]) or []) if stages is not None else 0
     return Endpoint(
         "hidden", f"hidden layer {index} (module {name!r})", name, float(index),
-        chain=stages if chain_end > 0 else None, chain_end=chain_end, _module=module,
+        chain=stages if chain_end > 0 else None, chain_end=chain_end,
     )
 
 
@@ -329,18 +330,19 @@ def probe(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> ProbeReport
         if threading.get_ident() == owner and count[2] is None:
             count[2] = count[0]
 
+    target = None if endpoint.module_name is None else model.get_submodule(endpoint.module_name)
     handles = []
     for _name, m in model.named_modules():
         if _is_affine(m):
             handles.append(m.register_forward_hook(on_affine))
         if not list(m.children()):
             handles.append(m.register_forward_hook(on_any))
-    if endpoint._module is not None:
-        handles.append(endpoint._module.register_forward_hook(on_endpoint))
+    if target is not None:
+        handles.append(target.register_forward_hook(on_endpoint))
     x1 = x1.detach().clone().requires_grad_(True)
     try:
         with torch.enable_grad():
-            if endpoint._module is not None:
+            if target is not None:
                 model(x1)  # full pass: counts every affine call, records the endpoint's
                 count_at_end = count[2]
                 y = endpoint.function(model)(x1)
