@@ -63,12 +63,19 @@ def baseline(trunk: nn.Module, x: torch.Tensor, depth: float, batch: int) -> tor
     return torch.cat(out)
 
 
+def _sync() -> None:
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+
+
 def rate(fn, points: int, repeats: int) -> float:
     fn()  # warm-up
+    _sync()
     best = float("inf")
     for _ in range(repeats):
         t0 = time.perf_counter()
         fn()
+        _sync()
         best = min(best, time.perf_counter() - t0)
     return points / best
 
@@ -83,14 +90,18 @@ def best_baseline_rate(trunk, x, depth, batches, repeats) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer points, one repeat")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = parser.parse_args()
     quick = args.quick
+    device = torch.device(args.device)
+    scale = 16 if device.type == "cuda" else 1  # a GPU needs more points to fill
     repeats = 1 if quick else 3
     for p in nn.Module().parameters():
         p.requires_grad_(False)
     torch.set_grad_enabled(True)
     figures: dict[str, float] = {}
-    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {where}")
     print(f"{'case':8} {'ours pts/s':>12} {'baseline pts/s':>15} {'ratio':>7}")
 
     cases = [
@@ -101,17 +112,18 @@ def main() -> None:
         ("cnn", small_cnn(3), (1, 28, 28), 3, 4000, 1000, [64, 256, 1000]),
     ]
     for name, model, shape, depth, n_ours, n_base, batches in cases:
+        n_ours = n_ours * scale  # the baseline keeps its CPU sizes: it is slow everywhere
         if quick:
             n_ours, n_base = max(n_ours // 8, 64), max(n_base // 8, 16)
             batches = batches[-1:]
-        model.requires_grad_(False)
+        model.requires_grad_(False).to(device)
         gen = torch.Generator().manual_seed(10)
-        x = torch.rand((n_ours, *shape), generator=gen)
+        x = torch.rand((n_ours, *shape), generator=gen).to(device)
         if name == "toy":
             x = 3 * x - 1.5  # the circle problem's square
         trunk = hidden(model)
         ours = rate(lambda m=model, x=x: maximal_ftle(m, x), n_ours, repeats)
-        base = best_baseline_rate(trunk, x[:n_base], depth, batches, repeats)
+        base = best_baseline_rate(trunk, x[:n_base], depth, batches, 1 if scale > 1 else repeats)
         ratio = ours / base
         figures[f"ratio_{name}"] = ratio
         print(f"{name:8} {ours:12.0f} {base:15.0f} {ratio:7.1f}")
@@ -120,6 +132,11 @@ def main() -> None:
             approx = maximal_ftle(model, check)
             exact = maximal_ftle(model.double(), check.double(), method="exact")
             model.float()
+            if device.type == "cuda":  # and the same points on the CPU, in float64
+                cpu = maximal_ftle(model.double().cpu(), check.double().cpu(), method="exact")
+                model.float().to(device)
+                print(f"         wide: max |λ₁(cuda, float64) − λ₁(cpu, float64)| = "
+                      f"{float((exact.cpu() - cpu).abs().max()):.2e}")
             figures["wide_max_abs_err"] = float((approx.double() - exact).abs().max())
             print(f"         wide: max |λ₁ − exact float64| over {len(check)} points = "
                   f"{figures['wide_max_abs_err']:.2e}")
@@ -128,13 +145,17 @@ def main() -> None:
     big = [("toy", cases[0][1], (2,), 400_000), ("mnist", cases[1][1], (784,), 40_000),
            ("wide", cases[2][1], (784,), 4_000), ("cnn", cases[3][1], (1, 28, 28), 20_000)]
     for name, model, shape, count in big:
+        count *= scale
         if quick:
             count //= 20
-        x = torch.rand((count, *shape))
+        x = torch.rand((count, *shape)).to(device)
         t0 = time.perf_counter()
         maximal_ftle(model, x)
+        _sync()
         print(f"memory run {name}: {count} points in {time.perf_counter() - t0:.1f} s")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if device.type == "cuda":
+        print(f"peak_gpu_mb: {torch.cuda.max_memory_allocated(device) / 2**20:.1f}")
     figures["peak_rss_mb"] = peak
     for key in ("ratio_toy", "ratio_mnist", "ratio_wide", "ratio_cnn", "wide_max_abs_err",
                 "peak_rss_mb"):
