@@ -222,7 +222,7 @@ class Engine:
                 for start in range(0, count, size):
                     xb = xd[start : start + size].clone()
                     jac = self._jacobian(model, xb, output, method)
-                    theta, v, finite = _top(jac, method, direction)
+                    theta, v, finite = _top(jac, method, direction, self.depth)
                     bad += int((~finite).sum())
                     lam_b = 0.5 * torch.log(theta.clamp_min(0)) / self.depth
                     lam[start : start + size] = torch.where(
@@ -317,7 +317,7 @@ def _output_of(jac: Jacobian, model: nn.Module, x: torch.Tensor) -> torch.Tensor
 
 
 def _top(
-    jac: Jacobian, method: str, direction: bool
+    jac: Jacobian, method: str, direction: bool, depth: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """(θ = Λ₁², v₁ or None, finite mask) for one batch."""
     b, d, n = jac.batch, jac.d, None
@@ -345,7 +345,7 @@ def _top(
                 v = v @ jac.peel
             v = v / v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
     else:
-        theta, v, finite = _lanczos(jac, direction)
+        theta, v, finite = _lanczos(jac, direction, depth)
     endpoint = jac.endpoint if jac.endpoint is not None else like
     if endpoint is None and isinstance(jac, FuncJacobian):
         endpoint = jac.ensure_endpoint()
@@ -424,7 +424,7 @@ class _GramOperator(Operator):
         self.jac = self.jac.select(mask.nonzero()[:, 0])
 
 
-def _lanczos(jac: Jacobian, direction: bool):
+def _lanczos(jac: Jacobian, direction: bool, depth: float):
     n, d = jac.n, jac.d
     side = "n" if n <= d else "d"
     size = min(n, d)
@@ -432,7 +432,9 @@ def _lanczos(jac: Jacobian, direction: bool):
     generator = torch.Generator().manual_seed(0)
     start = torch.randn((jac.batch, size), generator=generator, dtype=like.dtype)
     start = start.to(like.device)
-    tol = 2e-5 if like.dtype != torch.float64 else 2e-11
+    # |Δθ| ≤ residual and λ = log(θ)/(2·depth): a residual ≤ tol·θ bounds |Δλ| by tol/(2·depth)
+    target = 1e-5 if like.dtype != torch.float64 else 1e-11
+    tol = 2 * target * depth
     operator = _GramOperator(jac, side)
     vectors = None
     if direction:

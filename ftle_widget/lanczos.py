@@ -78,10 +78,9 @@ def top_eigenpairs(
         w = w - a[:, None] * q
         if j > 0:
             w = w - beta[:, j - 1, None].to(dtype) * basis[:, j - 1]
-        done_basis = basis[:, : j + 1]
-        for _ in range(2):  # full reorthogonalisation, twice is enough
-            coef = torch.bmm(done_basis, w[:, :, None])
-            w = w - torch.bmm(done_basis.transpose(1, 2), coef)[:, :, 0]
+        done_basis = basis[:, : j + 1]  # full reorthogonalisation (one classical pass)
+        coef = torch.bmm(done_basis, w[:, :, None])
+        w = w - torch.bmm(done_basis.transpose(1, 2), coef)[:, :, 0]
         b = w.norm(dim=1)
         alpha[:, j] = a.double()
         beta[:, j] = b.double()
@@ -111,8 +110,12 @@ def top_eigenpairs(
                 if not keep.any():
                     break
                 operator.keep(keep)
+                compact = torch.empty(
+                    (int(keep.sum()), max_steps + 1, m), dtype=dtype, device=device
+                )
+                compact[:, : j + 1] = basis[keep, : j + 1]  # only the used part moves
                 active, basis, alpha, beta, scale = (
-                    active[keep], basis[keep], alpha[keep], beta[keep], scale[keep]
+                    active[keep], compact, alpha[keep], beta[keep], scale[keep]
                 )
                 w, b = w[keep], b[keep]
         basis[:, j + 1] = w / torch.where(b > 0, b, torch.ones_like(b))[:, None]
