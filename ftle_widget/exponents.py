@@ -143,6 +143,8 @@ class Engine:
         if not isinstance(x, torch.Tensor):
             x = torch.as_tensor(np.asarray(x))
         probes.check_input(self.model, x)
+        if x.dtype in (torch.float16, torch.bfloat16):  # eigensolvers need single precision
+            x = x.float()
         device = model_device(self.model) or x.device
         xd = x.detach().to(device)
         model = self._runtime_model(x.dtype)
@@ -211,7 +213,7 @@ class Engine:
         """λ₁ per point, and optionally v₁ (shaped like x) and the model's output (B, C)."""
         xd, model = self._prepare(x)
         count = x.shape[0]
-        lam = torch.empty(count, dtype=x.dtype, device=xd.device)
+        lam = torch.empty(count, dtype=xd.dtype, device=xd.device)
         vec = torch.empty_like(xd) if direction else None
         out_rows: list[torch.Tensor] = []
         if count:

@@ -74,6 +74,18 @@ def pixel_coordinates(extent: Sequence[float], shape: tuple[int, int]) -> np.nda
     return np.stack([grid_u.ravel(), grid_v.ravel()], axis=1)
 
 
+def _pixel_range(extent: Extent, shape: tuple[int, int], start: int, stop: int) -> np.ndarray:
+    """Plane coordinates of the row-major pixels ``start:stop`` (same values as
+    :func:`pixel_coordinates`), so that huge fields never hold all coordinates at once."""
+    u0, u1, v0, v1 = extent
+    h, w = shape
+    flat = np.arange(start, stop)
+    rows, cols = flat // w, flat % w
+    us = u0 + (cols.astype(np.float64) + 0.5) * ((u1 - u0) / w)
+    vs = v0 + (rows.astype(np.float64) + 0.5) * ((v1 - v0) / h)
+    return np.stack([us, vs], axis=1)
+
+
 def predicted_class(output: torch.Tensor) -> torch.Tensor:
     """Argmax over outputs (B, C); for one output, 1 where it is positive."""
     if output.shape[1] == 1:
@@ -103,8 +115,7 @@ def compute_field(
             f"({want}): build the plane from inputs of the model's shape"
         )
     dtype = dtype or _default_dtype(engine.model)
-    uv = pixel_coordinates(extent, (h, w))
-    total = len(uv)
+    total = h * w
     ftle = np.empty(total, dtype=np.float32)
     pred = np.empty(total, dtype=np.int64)
     dirs = np.empty((total, 2), dtype=np.float32) if directions else None
@@ -116,7 +127,7 @@ def compute_field(
     try:
         for start in range(0, total, chunk):
             stop = min(start + chunk, total)
-            x = plane.to_input(uv[start:stop]).to(dtype)
+            x = plane.to_input(_pixel_range(extent, (h, w), start, stop)).to(dtype)
             lam, vec, out = engine.maximal(x, direction=directions, output=True)
             ftle[start:stop] = lam.float().cpu().numpy()
             pred[start:stop] = predicted_class(out).cpu().numpy()

@@ -145,37 +145,40 @@ class ChainJacobian(Jacobian):
 def _push_stacked(
     stages: list[Stage], h: torch.Tensor, tangents: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Carry the primal h (B, m) and tangents (B, k, m) through ``stages`` in one buffer."""
-    batch, k = tangents.shape[0], tangents.shape[1]
-    stack = torch.empty((batch, 1 + k, h.shape[1]), dtype=h.dtype, device=h.device)
-    stack[:, 0] = h
-    stack[:, 1:] = tangents
+    """Carry the primal h (B, m) and tangents (B, k, m) through ``stages`` in one buffer.
+
+    The buffer is (1 + k, B, width): each layer is one GEMM, and the primal slice stays
+    contiguous for the activation.
+    """
+    k = tangents.shape[1]
+    stack = torch.empty((1 + k, *h.shape), dtype=h.dtype, device=h.device)
+    stack[0] = h
+    stack[1:] = tangents.transpose(0, 1)
     for stage in stages:
         if stage.kind == "linear":
             stack = stack @ stage.module.weight.detach().T
             if stage.module.bias is not None:
-                stack[:, 0] += stage.module.bias.detach()
+                stack[0] += stage.module.bias.detach()
             continue
-        primal = stack[:, 0]
+        primal = stack[0]
         if stage.kind == "softmax":
             ops: list[tuple[str, torch.Tensor]] = []
             out = _apply_stage(stage, primal, ops)
             kind, t = ops[0]
-            tang = stack[:, 1:]
+            tang = stack[1:]
             if kind == "diag":
-                tang = tang * t[:, None, :]
+                tang = tang * t
             else:
-                tang = t[:, None, :] * (tang - (tang * t[:, None, :]).sum(-1, keepdim=True))
-            stack = torch.cat([out[:, None], tang], dim=1)
+                tang = t * (tang - (tang * t).sum(-1, keepdim=True))
+            stack = torch.cat([out[None], tang], dim=0)
         elif isinstance(stage.module, nn.Tanh):
             primal.tanh_()
-            slope = torch.addcmul(torch.ones_like(primal), primal, primal, value=-1)
-            stack[:, 1:] *= slope[:, None, :]
+            stack[1:] *= torch.addcmul(torch.ones_like(primal), primal, primal, value=-1)
         else:
             out, slope = torch.func.jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
-            stack[:, 0] = out
-            stack[:, 1:] *= slope[:, None, :]
-    return stack[:, 0], stack[:, 1:]
+            stack[0] = out
+            stack[1:] *= slope
+    return stack[0], stack[1:].transpose(0, 1)
 
 
 class DenseAffine(nn.Module):

@@ -321,3 +321,12 @@ def test_gpu_matches_cpu(method):
     x = torch.rand((64, 1, 8, 8))
     on_gpu = maximal_ftle(cnn.cuda(), x.cuda()).cpu()
     assert (on_gpu - maximal_ftle(cnn.cpu(), x)).abs().max() < 1e-4
+
+
+def test_half_precision_inputs_are_computed_in_float32():
+    model = tanh_mlp([3, 20, 20, 2], seed=18, dtype=torch.float32)
+    x = _x((3,), dtype=torch.float32)
+    lam = maximal_ftle(model.half(), x.half())
+    assert lam.dtype == torch.float32
+    ref = maximal_ftle(model.float(), x.half().float())
+    assert (lam - ref).abs().max() < 2e-2  # the weights themselves were rounded to half

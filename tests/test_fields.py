@@ -298,3 +298,17 @@ def test_model_in_train_mode_stays_there_and_dropout_is_off():
     again = ftle_field(model, Plane.standard(2), extent, shape)
     np.testing.assert_array_equal(again.ftle, field.ftle)
     assert model.training
+
+
+def test_chunked_field_equals_one_chunk():
+    from ftle_widget.exponents import Engine
+    from ftle_widget.fields import compute_field
+
+    model = tanh_mlp(seed=5)
+    plane = Plane.standard(2)
+    whole = compute_field(Engine(model), plane, (-1, 1, -0.5, 1.5), (9, 7), directions=True)
+    parts = compute_field(Engine(model), plane, (-1, 1, -0.5, 1.5), (9, 7), directions=True,
+                          chunk=5)
+    np.testing.assert_array_equal(whole.ftle, parts.ftle)
+    np.testing.assert_array_equal(whole.prediction, parts.prediction)
+    np.testing.assert_allclose(whole.direction, parts.direction, atol=1e-7)
