@@ -235,13 +235,7 @@ class Engine:
                         vec[start : start + size] = v.reshape(xb.shape)
                     if output:
                         out_rows.append(_output_of(jac, model, xb))
-            if bad:
-                warnings.warn(
-                    f"the endpoint or its Jacobian is not finite at {bad} of {count} point(s): "
-                    "their exponents are NaN",
-                    RuntimeWarning,
-                    stacklevel=3,
-                )
+            _warn_non_finite(bad, count)
         out = torch.cat(out_rows) if out_rows else None
         back = x.device
         return (
@@ -274,20 +268,24 @@ class Engine:
                     j = jac.jvp(_identity(xb.shape[0], d, xb))
                 else:
                     j = jac.vjp(_identity(xb.shape[0], n, xb))
-                finite = torch.isfinite(j).all(dim=(1, 2)) & _endpoint_finite(jac, model, xb)
+                finite = torch.isfinite(j).all(dim=(1, 2)) & _endpoint_finite(jac)
                 bad += int((~finite).sum())
                 j = torch.where(finite[:, None, None], j, torch.zeros_like(j))
                 sigma = torch.linalg.svdvals(j)[:, :k]
                 lam_b = torch.log(sigma) / self.depth
                 rows.append(torch.where(finite[:, None], lam_b, torch.full_like(lam_b, math.nan)))
-        if bad:
-            warnings.warn(
-                f"the endpoint or its Jacobian is not finite at {bad} of {count} point(s): "
-                "their exponents are NaN",
-                RuntimeWarning,
-                stacklevel=3,
-            )
+        _warn_non_finite(bad, count)
         return torch.cat(rows).to(x.device)
+
+
+def _warn_non_finite(bad: int, count: int) -> None:
+    if bad:
+        warnings.warn(
+            f"the endpoint or its Jacobian is not finite at {bad} of {count} point(s): "
+            "their exponents are NaN",
+            RuntimeWarning,
+            stacklevel=4,
+        )
 
 
 def _stages_of(model: nn.Module, original: nn.Module, stages: list[probes.Stage]):
@@ -306,9 +304,8 @@ def _identity(batch: int, size: int, like: torch.Tensor) -> torch.Tensor:
     return eye.expand(batch, size, size)
 
 
-def _endpoint_finite(jac: Jacobian, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    endpoint = jac.endpoint if jac.endpoint is not None else jac.ensure_endpoint()
-    return torch.isfinite(endpoint).all(dim=1)
+def _endpoint_finite(jac: Jacobian) -> torch.Tensor:
+    return torch.isfinite(jac.ensure_endpoint()).all(dim=1)
 
 
 def _output_of(jac: Jacobian, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -322,8 +319,7 @@ def _top(
     jac: Jacobian, method: str, direction: bool, depth: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """(θ = Λ₁², v₁ or None, finite mask) for one batch."""
-    b, d, n = jac.batch, jac.d, None
-    like = jac.endpoint if jac.endpoint is not None else None
+    b, d = jac.batch, jac.d
     if method == "forward":
         if jac.pushed is not None:  # the chain carried P e_i (the peeled layer's columns)
             rows = jac.pushed
@@ -348,10 +344,7 @@ def _top(
             v = v / v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
     else:
         theta, v, finite = _lanczos(jac, direction, depth)
-    endpoint = jac.endpoint if jac.endpoint is not None else like
-    if endpoint is None and isinstance(jac, FuncJacobian):
-        endpoint = jac.ensure_endpoint()
-    finite = finite & torch.isfinite(endpoint).all(dim=1)
+    finite = finite & _endpoint_finite(jac)
     if v is not None:
         v = sign_fixed(v)
     return theta, v, finite

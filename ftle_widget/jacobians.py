@@ -43,6 +43,10 @@ class Jacobian:
         """The Jacobian of the points ``index`` only."""
         raise NotImplementedError
 
+    def ensure_endpoint(self) -> torch.Tensor:
+        """The endpoint values (B, n), computing them if no pass has yet."""
+        return self.endpoint
+
     # Input-space maps, through the peeled layer.
     def jvp(self, v: torch.Tensor) -> torch.Tensor:
         """J v for v (B, k, d) → (B, k, n)."""
