@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,10 @@ from .planes import Plane
 from .probes import expected_input_shape
 
 Extent = tuple[float, float, float, float]
+
+
+class Cancelled(Exception):
+    """Raised by :func:`compute_field` when ``should_stop`` says so between chunks."""
 
 
 @dataclass
@@ -103,8 +107,14 @@ def compute_field(
     dtype: torch.dtype | None = None,
     progress: bool = False,
     chunk: int = 16384,
+    should_stop: Callable[[], bool] | None = None,
 ) -> Field:
-    """:func:`ftle_field` with a prepared :class:`Engine` (reused across fields)."""
+    """:func:`ftle_field` with a prepared :class:`Engine` (reused across fields).
+
+    ``dtype`` is the precision of the model inputs (default: the model's); ``chunk`` pixels are
+    computed at a time, and ``should_stop()`` is asked before each chunk (raising
+    :class:`Cancelled` when it answers true).
+    """
     extent = check_extent(extent)
     h, w = _check_shape(shape)
     expected = expected_input_shape(engine.model)
@@ -126,6 +136,8 @@ def compute_field(
         bar = tqdm(total=total, unit="px", desc="FTLE field")
     try:
         for start in range(0, total, chunk):
+            if should_stop is not None and should_stop():
+                raise Cancelled
             stop = min(start + chunk, total)
             x = plane.to_input(_pixel_range(extent, (h, w), start, stop)).to(dtype)
             lam, vec, out = engine.maximal(x, direction=directions, output=True)

@@ -322,8 +322,10 @@ def probe(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> ProbeReport
         if threading.get_ident() == owner:
             count[0] += 1
 
+    counting = [True]  # activation sizes are read in the first pass only
+
     def on_any(_m: nn.Module, _i: object, out: object) -> None:
-        if threading.get_ident() == owner and isinstance(out, torch.Tensor):
+        if threading.get_ident() == owner and counting[0] and isinstance(out, torch.Tensor):
             count[1] += out.numel()
 
     def on_endpoint(_m: nn.Module, _i: object, out: object) -> None:
@@ -345,6 +347,7 @@ def probe(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> ProbeReport
             if target is not None:
                 model(x1)  # full pass: counts every affine call, records the endpoint's
                 count_at_end = count[2]
+                counting[0] = False
                 y = endpoint.function(model)(x1)
             else:
                 y = endpoint.function(model)(x1)

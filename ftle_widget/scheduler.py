@@ -1,0 +1,428 @@
+"""Lazy fields: jobs, priorities, generations (cancellation), model versions and workers.
+
+A :class:`TileScheduler` turns view requests into tiles of a :class:`~ftle_widget.tiles.Pyramid`:
+
+* it picks the level whose pixels match the view's, delivers cached tiles at once, then computes
+  a coarse level (``coarse_levels`` below, ≤ ¼ resolution) first, the view's tiles centre first,
+  and a margin of tiles around the view last;
+* a request carries a generation number: a newer one drops the queued jobs of older generations
+  (jobs for tiles the new view still needs are kept and retagged) and a running job that is no
+  longer wanted stops before its next chunk of pixels (chunks are sized to ~80 ms of work);
+* compute runs on an executor (``concurrent.futures``; one worker thread by default), never in the
+  caller's thread: :meth:`TileScheduler.request` returns at once;
+* every job computes on a snapshot of the model taken when it was scheduled, so a tile never mixes
+  two versions of the weights. In-place changes (optimizer steps) are noticed through the tensors'
+  version counters; a training loop in another thread should hold :attr:`TileScheduler.model_lock`
+  while it changes the weights (the snapshot is taken under it);
+* below the resolution of float32 inputs (deep zoom) tiles are computed in float64.
+
+Callbacks run in the worker's thread (or, for cached tiles, in the caller's): ``on_tile(tile)``,
+``on_progress(done, total, generation)`` and ``on_error(key, message, generation)``. A failing
+tile is reported and never stops the worker; tiles already delivered stay valid.
+"""
+
+from __future__ import annotations
+
+import copy
+import heapq
+import itertools
+import math
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+
+from .exponents import Engine, model_device
+from .fields import Cancelled, compute_field
+from .planes import Plane
+from .tiles import Pyramid, Tile, TileCache, TileKey, View
+
+CHUNK_SECONDS = 0.08  # work between two cancellation checks (a stop is ≤ ~100 ms away)
+TILE_SECONDS = 0.03  # "auto" tile size: about this long per tile (a fast first tile)
+DEEP_ZOOM_ULPS = 256  # float64 once a pixel step spans fewer float32 ulps of the input
+_EPS32 = float(np.finfo(np.float32).eps)
+
+
+def weights_fingerprint(model: nn.Module) -> tuple:
+    """Identity and version counter of every parameter and buffer (changes on in-place writes)."""
+    return tuple((t.data_ptr(), t._version) for t in itertools.chain(model.parameters(),
+                                                                       model.buffers()))
+
+
+class ModelVersions:
+    """The live model, a version number that grows with each change, and weight snapshots."""
+
+    def __init__(self, model: nn.Module, device: torch.device | str | None = None, keep: int = 3):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, not {type(model).__name__}")
+        self.lock = threading.RLock()
+        self.device = None if device is None else torch.device(device)
+        self._model = model
+        self._keep = keep
+        self._version = 0
+        self._snapshots: OrderedDict[int, nn.Module] = OrderedDict()
+        self._fingerprint = None
+        self._take_snapshot()
+
+    @property
+    def model(self) -> nn.Module:
+        return self._model
+
+    def current(self) -> int:
+        """The current version, after noticing any in-place change of the weights."""
+        with self.lock:
+            if weights_fingerprint(self._model) != self._fingerprint:
+                self._version += 1
+                self._take_snapshot()
+            return self._version
+
+    def update(self, model_or_state: nn.Module | Mapping[str, torch.Tensor]) -> int:
+        """A new model, or new weights (a state dict, loaded into a copy): a new version."""
+        with self.lock:
+            if isinstance(model_or_state, nn.Module):
+                self._model = model_or_state
+            elif isinstance(model_or_state, Mapping):
+                fresh = copy.deepcopy(self._model)
+                fresh.load_state_dict(model_or_state)
+                self._model = fresh
+            else:
+                raise TypeError("update_model takes an nn.Module or a state dict")
+            self._version += 1
+            self._take_snapshot()
+            return self._version
+
+    def snapshot(self, version: int) -> nn.Module:
+        """The frozen copy of the weights of ``version`` (kept for the last few versions)."""
+        with self.lock:
+            try:
+                return self._snapshots[version]
+            except KeyError:
+                raise LookupError(f"model version {version} is no longer held") from None
+
+    def _take_snapshot(self) -> None:
+        for _ in range(10):  # retry if a writer that ignores the lock changed weights meanwhile
+            before = weights_fingerprint(self._model)
+            clone = copy.deepcopy(self._model)
+            if weights_fingerprint(self._model) == before:
+                break
+        clone.requires_grad_(False).eval()
+        if self.device is not None and model_device(clone) != self.device:
+            clone = clone.to(self.device)
+        self._fingerprint = before
+        self._snapshots[self._version] = clone
+        while len(self._snapshots) > self._keep:
+            self._snapshots.popitem(last=False)
+
+
+@dataclass(order=True)
+class _Job:
+    priority: tuple
+    key: TileKey = field(compare=False)
+    generation: int = field(compare=False)
+    version: int = field(compare=False)
+    dtype: torch.dtype = field(compare=False)
+    cancel: threading.Event = field(compare=False, default_factory=threading.Event)
+
+
+class TileScheduler:
+    """Computes the tiles a view needs, coarse before fine, latest view first.
+
+    Parameters
+    ----------
+    model : the network (never modified; jobs run on snapshots of its weights).
+    plane : the plane of input space the tiles lie in.
+    layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`.
+    directions : also compute the stretching direction on the plane.
+    tile_px : pixels per tile side, or ``"auto"``: a power of two in [64, 256] chosen from the
+        model's measured speed so that one tile takes about 30 ms.
+    base_side : plane units per tile side at level 0; default: the first view's width.
+    executor : where tiles are computed (a ``concurrent.futures.Executor``); default: one worker
+        thread. With a process or cluster executor stale results are dropped but running tiles
+        cannot be interrupted.
+    cache : a :class:`TileCache` (default: a new one of 256 MiB).
+    device : compute on snapshots on this device (default: the model's).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        plane: Plane,
+        *,
+        layer: int | str | None = None,
+        depth: float | None = None,
+        directions: bool = False,
+        tile_px: int | str = "auto",
+        base_side: float | None = None,
+        executor: Executor | None = None,
+        cache: TileCache | None = None,
+        device: torch.device | str | None = None,
+        coarse_levels: int = 2,
+        margin: int = 1,
+        chunk_px: int | None = None,
+        on_tile: Callable[[Tile], None] | None = None,
+        on_progress: Callable[[int, int, int], None] | None = None,
+        on_error: Callable[[TileKey, str, int], None] | None = None,
+    ):
+        if not isinstance(plane, Plane):
+            raise TypeError(f"plane must be a Plane, not {type(plane).__name__}")
+        self.versions = ModelVersions(model, device)
+        self.plane = plane
+        self.layer, self.depth, self.directions = layer, depth, directions
+        self.coarse_levels, self.margin = coarse_levels, margin
+        self.cache = cache if cache is not None else TileCache()
+        self.on_tile, self.on_progress, self.on_error = on_tile, on_progress, on_error
+        self._own_executor = executor is None
+        self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix="ftle-tiles")
+        self._slots = getattr(self.executor, "_max_workers", 1)
+        self._token = uuid.uuid4().hex
+        self._lock = threading.RLock()
+        self._engines: OrderedDict[int, Engine] = OrderedDict()
+        self._queue: list[_Job] = []
+        self._running: list[_Job] = []
+        self._generation = -1
+        self._done = self._total = 0
+        self._closed = False
+        self._rate: dict[torch.dtype, float] = {}
+        self._chunk_px = chunk_px
+        self._base_side = base_side
+        self.pyramid: Pyramid | None = None
+        engine = self._engine(self.versions.current())  # checks the model and plane now
+        if isinstance(tile_px, str):
+            if tile_px != "auto":
+                raise ValueError(f"tile_px must be an int or 'auto', not {tile_px!r}")
+            tile_px = self._measure_tile_px(engine)
+        if not isinstance(tile_px, int) or not 8 <= tile_px <= 1024:
+            raise ValueError(f"tile_px must be an int in [8, 1024], not {tile_px!r}")
+        self.tile_px = tile_px
+
+    # ------------------------------------------------------------------ public
+    @property
+    def model_lock(self) -> threading.RLock:
+        """Hold this while changing the model's weights in another thread."""
+        return self.versions.lock
+
+    @property
+    def generation(self) -> int:
+        return self._generation
+
+    @property
+    def model_version(self) -> int:
+        return self.versions.current()
+
+    def request(self, view: View, generation: int) -> None:
+        """Ask for the tiles of ``view``; returns at once. Older generations are dropped."""
+        deliver: list[Tile] = []
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the scheduler is closed")
+            if generation < self._generation:
+                return  # an older request that arrived late
+            self._generation = generation
+            version = self.versions.current()
+            if self.pyramid is None:
+                side = self._base_side or (view.extent[1] - view.extent[0])
+                self.pyramid = Pyramid(float(side), self.tile_px)
+            plan = self._plan(view)
+            wanted = {(key, dtype) for _, key, dtype in plan}
+            self._queue = []
+            for job in self._running:
+                if (job.key, job.dtype) in wanted and job.version == version:
+                    job.generation = generation
+                else:
+                    job.cancel.set()
+            running = {(j.key, j.dtype) for j in self._running if not j.cancel.is_set()}
+            self._total, self._done = len(plan), 0
+            for order, (phase, key, dtype) in enumerate(plan):
+                tile = self.cache.get(self._cache_key(version, key, dtype))
+                if tile is not None:
+                    self._done += 1
+                    deliver.append(tile)
+                elif (key, dtype) not in running:
+                    job = _Job((phase, order), key, generation, version, dtype)
+                    heapq.heappush(self._queue, job)
+            done, total = self._done, self._total
+            self._pump()
+        for tile in deliver:
+            self._emit_tile(tile, generation)
+        self._emit_progress(done, total, generation)
+
+    def update_model(self, model_or_state: nn.Module | Mapping[str, torch.Tensor]) -> int:
+        """Replace the model or its weights: a new version (cached tiles of others stay)."""
+        return self.versions.update(model_or_state)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no job is queued or running (for scripts and tests)."""
+        end = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                if not self._queue and not self._running:
+                    return True
+            if end is not None and time.monotonic() > end:
+                return False
+            time.sleep(0.002)
+
+    def close(self) -> None:
+        """Stop all work; the scheduler takes no more requests."""
+        with self._lock:
+            self._closed = True
+            self._queue = []
+            for job in self._running:
+                job.cancel.set()
+        if self._own_executor:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+
+    # ------------------------------------------------------------------ planning
+    def _plan(self, view: View) -> list[tuple[int, TileKey, torch.dtype]]:
+        pyramid = self.pyramid
+        z = pyramid.level_for(view)
+        dtype = self._dtype_for(z, view)
+        fine = pyramid.covering(view.extent, z)
+        ring = [k for k in pyramid.covering(view.extent, z, self.margin) if k not in set(fine)]
+        version = self.versions.current()
+        plan = []
+        if self.coarse_levels > 0 and not all(
+            self._cache_key(version, k, dtype) in self.cache for k in fine
+        ):
+            zc = z - self.coarse_levels
+            plan += [(0, k, self._dtype_for(zc, view)) for k in pyramid.covering(view.extent, zc)]
+        plan += [(1, k, dtype) for k in fine]
+        plan += [(2, k, dtype) for k in ring]
+        return plan
+
+    def _dtype_for(self, z: int, view: View) -> torch.dtype:
+        """float64 where a pixel step is below what float32 inputs resolve (deep zoom)."""
+        model_dtype = _float_dtype(self.versions.model)
+        if model_dtype == torch.float64:
+            return torch.float64
+        plane = self.plane
+        step = self.pyramid.side(z) / self.tile_px * max(
+            float(plane.u.norm()), float(plane.v.norm())
+        )
+        centre = plane.to_input(np.array([view.centre]))
+        scale = max(1.0, float(centre.abs().max()))
+        return torch.float64 if step < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
+
+    def _cache_key(self, version: int, key: TileKey, dtype: torch.dtype) -> tuple:
+        return (self._token, version, self.plane.key, repr(self.layer), self.depth,
+                self.directions, self.tile_px, str(dtype), key)
+
+    # ------------------------------------------------------------------ execution
+    def _pump(self) -> None:
+        """Submit the best queued jobs while workers are free (lock held)."""
+        while self._queue and len(self._running) < self._slots and not self._closed:
+            job = heapq.heappop(self._queue)
+            self._running.append(job)
+            future = self.executor.submit(self._compute, job)
+            future.add_done_callback(lambda f, job=job: self._finished(job, f))
+
+    def _engine(self, version: int) -> Engine:
+        with self._lock:
+            engine = self._engines.get(version)
+            if engine is None:
+                snapshot = self.versions.snapshot(version)
+                engine = Engine(snapshot, layer=self.layer, depth=self.depth)
+                self._engines[version] = engine
+                while len(self._engines) > 3:
+                    self._engines.popitem(last=False)
+            return engine
+
+    def _chunk(self, dtype: torch.dtype) -> int:
+        if self._chunk_px is not None:
+            return self._chunk_px
+        rate = self._rate.get(dtype) or self._rate.get(torch.float32, 20000.0) / 3
+        return int(min(max(rate * CHUNK_SECONDS, 256), self.tile_px**2))
+
+    def _compute(self, job: _Job) -> Tile | None:
+        if job.cancel.is_set():
+            return None
+        engine = self._engine(job.version)
+        t = self.tile_px
+        extent = self.pyramid.extent(job.key)
+        start = time.perf_counter()
+        try:
+            result = compute_field(
+                engine, self.plane, extent, (t, t), directions=self.directions,
+                dtype=job.dtype, chunk=self._chunk(job.dtype), should_stop=job.cancel.is_set,
+            )
+        except Cancelled:
+            return None
+        rate = t * t / max(time.perf_counter() - start, 1e-6)
+        old = self._rate.get(job.dtype)
+        self._rate[job.dtype] = rate if old is None else 0.7 * old + 0.3 * rate
+        return Tile(
+            key=job.key,
+            extent=extent,
+            ftle=result.ftle,
+            prediction=result.prediction.astype(np.float32),
+            direction=result.direction,
+            model_version=job.version,
+            dtype=str(job.dtype).replace("torch.", ""),
+        )
+
+    def _finished(self, job: _Job, future: Future) -> None:
+        error = None if future.cancelled() else future.exception()
+        tile = None if (future.cancelled() or error is not None) else future.result()
+        with self._lock:
+            if job in self._running:
+                self._running.remove(job)
+            if tile is not None:
+                self.cache.put(self._cache_key(job.version, job.key, job.dtype), tile)
+            current = (
+                job.generation == self._generation
+                and not job.cancel.is_set()
+                and not future.cancelled()
+                and (tile is not None or error is not None)
+            )
+            if current:
+                self._done += 1
+            generation, done, total = self._generation, self._done, self._total
+            self._pump()
+        if not current:
+            return
+        if error is not None:
+            if self.on_error is not None:
+                self.on_error(job.key, f"tile {job.key}: {type(error).__name__}: {error}",
+                              generation)
+        else:
+            self._emit_tile(tile, generation)
+        self._emit_progress(done, total, generation)
+
+    def _emit_tile(self, tile: Tile, generation: int) -> None:
+        if self.on_tile is not None:
+            delivered = copy.copy(tile)
+            delivered.generation = generation
+            self.on_tile(delivered)
+
+    def _emit_progress(self, done: int, total: int, generation: int) -> None:
+        if self.on_progress is not None:
+            self.on_progress(done, total, generation)
+
+    def _measure_tile_px(self, engine: Engine) -> int:
+        """Time small fields at the plane's origin; pick the tile size from the speed."""
+        dtype = _float_dtype(self.versions.model) or torch.float32
+        compute_field(engine, self.plane, (-1, 1, -1, 1), (4, 4), dtype=dtype)  # warm up
+        rate = 0.0
+        for side in (16, 64, 64):  # the larger probes only where the model is fast
+            start = time.perf_counter()
+            compute_field(engine, self.plane, (-1, 1, -1, 1), (side, side), dtype=dtype)
+            seconds = max(time.perf_counter() - start, 1e-6)
+            rate = max(rate, side * side / seconds)
+            if seconds > 0.01 and side == 16:
+                break
+        self._rate[dtype] = rate
+        best = math.sqrt(rate * TILE_SECONDS)
+        return int(min(256, max(64, 2 ** round(math.log2(max(best, 1))))))
+
+
+def _float_dtype(model: nn.Module) -> torch.dtype | None:
+    for p in model.parameters():
+        if torch.is_floating_point(p):
+            return p.dtype
+    return None
