@@ -54,6 +54,17 @@ class Field:
         return self.ftle * np.float32(self.depth)
 
 
+def check_plane(model: nn.Module, plane: Plane) -> None:
+    """Raise a clear error when ``plane`` does not live in the model's input space."""
+    expected = expected_input_shape(model)
+    if expected is not None and not _shape_matches(expected, plane.input_shape):
+        want = ", ".join("*" if s is None else str(s) for s in expected)
+        raise ValueError(
+            f"the plane lives in inputs shaped {plane.input_shape}, but the model expects "
+            f"({want}): build the plane from inputs of the model's shape"
+        )
+
+
 def check_extent(extent: Sequence[float]) -> Extent:
     """Validate ``(u0, u1, v0, v1)``: four finite numbers with u0 < u1 and v0 < v1."""
     try:
@@ -117,13 +128,7 @@ def compute_field(
     """
     extent = check_extent(extent)
     h, w = _check_shape(shape)
-    expected = expected_input_shape(engine.model)
-    if expected is not None and not _shape_matches(expected, plane.input_shape):
-        want = ", ".join("*" if s is None else str(s) for s in expected)
-        raise ValueError(
-            f"the plane lives in inputs shaped {plane.input_shape}, but the model expects "
-            f"({want}): build the plane from inputs of the model's shape"
-        )
+    check_plane(engine.model, plane)
     dtype = dtype or _default_dtype(engine.model)
     total = h * w
     ftle = np.empty(total, dtype=np.float32)

@@ -43,6 +43,12 @@ DROPOUT_TYPES: tuple[type[nn.Module], ...] = (
 _warned_models: weakref.WeakSet[nn.Module] = weakref.WeakSet()
 
 
+def mark_warned(model: nn.Module) -> None:
+    """Give no "cannot infer the last hidden layer" warning for ``model`` (e.g. a snapshot of a
+    model that was already warned about)."""
+    _warned_models.add(model)
+
+
 class _Reached(Exception):
     """Raised by a forward hook to stop the forward pass once the endpoint is computed."""
 

@@ -39,8 +39,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from . import probes
 from .exponents import Engine, model_device
-from .fields import Cancelled, compute_field
+from .fields import Cancelled, check_plane, compute_field
 from .planes import Plane
 from .tiles import Pyramid, Tile, TileCache, TileKey, View
 
@@ -148,6 +149,10 @@ class TileScheduler:
         cannot be interrupted.
     cache : a :class:`TileCache` (default: a new one of 256 MiB).
     device : compute on snapshots on this device (default: the model's).
+    coarse_levels, margin : how much coarser the first pass is (2: ¼ resolution) and how many
+        rings of tiles around the view are computed last.
+    chunk_px : pixels between cancellation checks (default: ~80 ms of work, measured).
+    keep_versions : snapshots of this many recent model versions are held.
     """
 
     def __init__(
@@ -166,13 +171,16 @@ class TileScheduler:
         coarse_levels: int = 2,
         margin: int = 1,
         chunk_px: int | None = None,
+        keep_versions: int = 3,
         on_tile: Callable[[Tile], None] | None = None,
         on_progress: Callable[[int, int, int], None] | None = None,
         on_error: Callable[[TileKey, str, int], None] | None = None,
     ):
         if not isinstance(plane, Plane):
             raise TypeError(f"plane must be a Plane, not {type(plane).__name__}")
-        self.versions = ModelVersions(model, device)
+        check_plane(model, plane)
+        probes.resolve(model, layer)  # errors and the once-per-model warning, on the user's model
+        self.versions = ModelVersions(model, device, keep=keep_versions)
         self.plane = plane
         self.layer, self.depth, self.directions = layer, depth, directions
         self.coarse_levels, self.margin = coarse_levels, margin
@@ -327,6 +335,7 @@ class TileScheduler:
             engine = self._engines.get(version)
             if engine is None:
                 snapshot = self.versions.snapshot(version)
+                probes.mark_warned(snapshot)  # the user's model was warned about, if at all
                 engine = Engine(snapshot, layer=self.layer, depth=self.depth)
                 self._engines[version] = engine
                 while len(self._engines) > 3:

@@ -1,0 +1,311 @@
+"""The tile scheduler: order, cancellation, cache, model versions, deep zoom, errors, threads."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from ftle_widget import Plane, ftle_field, maximal_ftle
+from ftle_widget.models import mlp
+from ftle_widget.scheduler import TileScheduler
+from ftle_widget.tiles import View
+
+PLANE = Plane.standard(2)
+
+
+class Recorder:
+    """Collects what the scheduler reports, with timestamps."""
+
+    def __init__(self):
+        self.tiles, self.errors, self.progress = [], [], []
+        self.lock = threading.Lock()
+
+    def tile(self, tile):
+        with self.lock:
+            self.tiles.append((time.perf_counter(), tile))
+
+    def error(self, key, message, generation):
+        with self.lock:
+            self.errors.append((key, message, generation))
+
+    def prog(self, done, total, generation):
+        with self.lock:
+            self.progress.append((done, total, generation))
+
+    def scheduler(self, model, **kw):
+        if isinstance(model, SlowModel):
+            kw.setdefault("layer", "logits")
+        return TileScheduler(model, kw.pop("plane", PLANE), on_tile=self.tile,
+                             on_error=self.error, on_progress=self.prog, **kw)
+
+
+class CallLog(list):
+    """Shared by a model and its snapshots (deep copies): records (time, first point)."""
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class SlowModel(nn.Module):
+    """A tanh net that sleeps in every forward call and records the batches it saw."""
+
+    def __init__(self, delay=0.03):
+        super().__init__()
+        torch.manual_seed(0)
+        self.a, self.b = nn.Linear(2, 8), nn.Linear(8, 1)
+        self.delay = delay
+        self.calls = CallLog()
+
+    def forward(self, x):
+        if x.shape[0] > 1:  # the engine's one-sample probes aside
+            first = x[0].detach()
+            if not isinstance(first, torch.Tensor) or first.__class__ is not torch.Tensor:
+                first = x[0]
+            try:
+                point = (float(first[0]), float(first[1]))
+            except Exception:  # inside torch.func transforms
+                point = (float("nan"), float("nan"))
+            self.calls.append((time.perf_counter(), point))
+            time.sleep(self.delay)
+        return self.b(torch.tanh(self.a(x)))
+
+
+def test_coarse_first_then_view_centre_first_then_margin():
+    rec = Recorder()
+    sched = rec.scheduler(mlp(2, 10, 3, 1, seed=0), tile_px=16)
+    view = View((-0.9, 0.6, -0.4, 1.1), 96, 96)
+    sched.request(view, 0)
+    assert sched.wait(30)
+    sched.close()
+    pyr = sched.pyramid
+    z = pyr.level_for(view)
+    levels = [t.key[0] for _, t in rec.tiles]
+    fine = pyr.covering(view.extent, z)
+    coarse = pyr.covering(view.extent, z - 2)
+    ring = [k for k in pyr.covering(view.extent, z, 1) if k not in fine]
+    assert levels[: len(coarse)] == [z - 2] * len(coarse)
+    keys = [t.key for _, t in rec.tiles]
+    assert keys[len(coarse): len(coarse) + len(fine)] == fine  # centre first
+    assert set(keys[len(coarse) + len(fine):]) == set(ring)
+    assert pyr.side(z - 2) / pyr.side(z) == 4  # ≤ ¼ resolution
+    assert rec.progress[-1] == (len(keys), len(keys), 0)
+
+
+def test_cached_tiles_arrive_at_once_without_compute():
+    rec = Recorder()
+    model = SlowModel(delay=0.0)
+    sched = rec.scheduler(model, tile_px=16, margin=0)
+    view = View((-1, 1, -1, 1), 64, 64)
+    sched.request(view, 0)
+    assert sched.wait(30)
+    first = [t for _, t in rec.tiles if t.key[0] == sched.pyramid.level_for(view)]
+    calls = len(model.calls)
+    rec.tiles.clear()
+    start = time.perf_counter()
+    sched.request(view, 1)  # cached: delivered inside request()
+    elapsed = time.perf_counter() - start
+    assert len(rec.tiles) == len(first) and elapsed < 0.05
+    assert all(t.generation == 1 for _, t in rec.tiles)
+    assert sched.wait(5) and len(model.calls) == calls  # nothing recomputed
+    sched.close()
+
+
+def test_new_generation_cancels_stale_work_within_one_chunk():
+    rec = Recorder()
+    model = SlowModel(delay=0.03)
+    sched = rec.scheduler(model, tile_px=16, chunk_px=32, margin=0, coarse_levels=0)
+    view_a = View((0, 1, 0, 1), 64, 64)  # 16 tiles of 256 px = 8 chunks each
+    sched.request(view_a, 0)
+    deadline = time.time() + 10
+    while not model.calls and time.time() < deadline:
+        time.sleep(0.005)
+    time.sleep(0.1)
+    switch = time.perf_counter()
+    view_b = View((-5, -4.75, -5, -4.75), 16, 16)  # one tile far away: nothing of A wanted
+    sched.request(view_b, 1)
+    assert sched.wait(60)
+    sched.close()
+    in_a = [(t, p) for t, p in model.calls if 0 <= p[0] <= 1 and 0 <= p[1] <= 1]
+    before = {p for t, p in in_a if t < switch}
+    after = {p for t, p in in_a if t >= switch}
+    assert len(before) >= 2  # A was being computed, chunk by chunk
+    assert after <= before  # no chunk of A started after the switch (the running one finished)
+    assert len(in_a) < 16 * 8  # most of A never ran
+    late = [t for when, t in rec.tiles if t.generation == 0 and when >= switch]
+    assert late == []  # nothing stale delivered as current
+    gen1 = [t for _, t in rec.tiles if t.generation == 1]
+    assert len(gen1) == 1 and gen1[0].extent == (-5.0, -4.75, -5.0, -4.75)
+    assert rec.progress[-1][2] == 1 and rec.progress[-1][0] == rec.progress[-1][1]
+
+
+def test_request_returns_at_once_while_a_tile_computes():
+    model = SlowModel(delay=0.2)
+    sched = TileScheduler(model, PLANE, layer="logits", tile_px=16, chunk_px=256)
+    sched.request(View((0, 1, 0, 1), 64, 64), 0)
+    time.sleep(0.05)  # a job is now inside a 0.2 s forward call
+    times = []
+    for g in range(1, 20):
+        start = time.perf_counter()
+        sched.request(View((0.01 * g, 1 + 0.01 * g, 0, 1), 64, 64), g)
+        times.append(time.perf_counter() - start)
+    assert max(times) < 0.05
+    sched.close()
+
+
+def test_retagged_job_is_kept_for_an_overlapping_view():
+    rec = Recorder()
+    model = SlowModel(delay=0.02)
+    sched = rec.scheduler(model, tile_px=16, chunk_px=64, margin=0, coarse_levels=0)
+    sched.request(View((0, 1, 0, 1), 64, 64), 0)
+    time.sleep(0.1)
+    sched.request(View((0.05, 1.05, 0, 1), 64, 64), 1)  # a short pan: most tiles still wanted
+    assert sched.wait(60)
+    sched.close()
+    keys = [t.key for _, t in rec.tiles if t.generation == 1]
+    assert len(keys) == len(set(keys)) == 20  # 5 columns × 4 rows, each once
+
+
+def test_no_tile_mixes_two_model_versions():
+    base = mlp(2, 16, 3, 1, seed=3)
+    original = {k: v.clone() for k, v in base.state_dict().items()}
+    rec = Recorder()
+    sched = rec.scheduler(base, tile_px=16, margin=0, coarse_levels=0, chunk_px=64,
+                          keep_versions=10_000)
+    stop = threading.Event()
+
+    def train():  # rescale every weight by one factor per step, in place
+        step = 0
+        while not stop.is_set():
+            step += 1
+            factor = 1 + 0.05 * (step % 7)
+            with sched.model_lock:
+                with torch.no_grad():
+                    for name, p in base.named_parameters():
+                        p.copy_(original[name] * factor)
+            time.sleep(0.001)
+
+    writer = threading.Thread(target=train)
+    writer.start()
+    try:
+        for g in range(12):
+            sched.request(View((0.1 * g, 0.1 * g + 1, 0, 1), 32, 32), g)
+            time.sleep(0.03)
+        assert sched.wait(60)
+    finally:
+        stop.set()
+        writer.join()
+    sched.close()
+    versions = {t.model_version for _, t in rec.tiles}
+    assert len(versions) > 3  # the weights really changed under the scheduler
+    for _, tile in rec.tiles:
+        snap = sched.versions.snapshot(tile.model_version)
+        ratios = {round(float((p / original[n]).mean()), 6) for n, p in snap.named_parameters()
+                  if original[n].abs().min() > 1e-3}
+        assert len(ratios) == 1  # one factor for every weight: a consistent snapshot
+        field = ftle_field(snap, PLANE, tile.extent, (16, 16))
+        np.testing.assert_array_equal(tile.ftle, field.ftle)
+
+
+def test_update_model_makes_a_new_version_and_keeps_the_users_model():
+    model = mlp(2, 8, 2, 1, seed=4)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    rec = Recorder()
+    sched = rec.scheduler(model, tile_px=16, margin=0, coarse_levels=0)
+    view = View((0, 1, 0, 1), 32, 32)
+    sched.request(view, 0)
+    assert sched.wait(30)
+    other = mlp(2, 8, 2, 1, seed=5)
+    v1 = sched.update_model(other.state_dict())
+    assert v1 == 1
+    sched.request(view, 1)
+    assert sched.wait(30)
+    sched.close()
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k])
+    new = [t for _, t in rec.tiles if t.generation == 1]
+    assert {t.model_version for t in new} == {1}
+    np.testing.assert_array_equal(new[0].ftle, ftle_field(other, PLANE, new[0].extent,
+                                                          (16, 16)).ftle)
+
+
+def test_deep_zoom_switches_to_float64_and_stays_smooth():
+    model = mlp(2, 10, 6, 1, seed=6)
+    rec = Recorder()
+    sched = rec.scheduler(model, tile_px=32, margin=0, coarse_levels=0)
+    centre = (0.431, -0.219)
+    half = 1.5e-6  # a 10⁶× zoom of a 3-wide view
+    view = View((centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half), 32, 32)
+    sched.request(View((-1.5, 1.5, -1.5, 1.5), 64, 64), 0)
+    sched.request(view, 1)
+    assert sched.wait(60)
+    sched.close()
+    coarse = [t for _, t in rec.tiles if t.generation == 0]
+    deep = [t for _, t in rec.tiles if t.generation == 1]
+    assert all(t.dtype == "float32" for t in coarse)
+    assert deep and all(t.dtype == "float64" for t in deep)
+    model64 = mlp(2, 10, 6, 1, seed=6).double()
+    for tile in deep:
+        u0, u1, v0, v1 = tile.extent
+        us = u0 + (np.arange(32) + 0.5) * (u1 - u0) / 32
+        vs = v0 + (np.arange(32) + 0.5) * (v1 - v0) / 32
+        grid = np.stack(np.meshgrid(us, vs), -1).reshape(-1, 2)
+        ref = maximal_ftle(model64, torch.tensor(grid)).numpy().reshape(32, 32)
+        assert np.abs(tile.ftle - ref).max() < 1e-6
+        # smooth: the field is (to float32 storage) a plane here; float32 inputs would step
+        second = np.abs(np.diff(tile.ftle.astype(np.float64), 2, axis=1)).max()
+        assert second < 1e-6
+    field32 = ftle_field(model, PLANE, deep[0].extent, (32, 32))  # what float32 would give
+    assert np.abs(np.diff(field32.ftle.astype(np.float64), 2, axis=1)).max() > 10 * second
+
+
+class FailsRight(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(2, 4)
+
+    def forward(self, x):
+        if x.shape[0] > 1 and bool((x[:, 0] > 2).any()):
+            raise RuntimeError("no inputs with u > 2, please")
+        return torch.tanh(self.lin(x)).sum(dim=1, keepdim=True)
+
+
+def test_a_failing_tile_is_reported_and_the_worker_lives_on():
+    rec = Recorder()
+    sched = rec.scheduler(FailsRight(), layer="lin", tile_px=16, margin=0, coarse_levels=0)
+    sched.request(View((0, 4, 0, 1), 64, 16), 0)  # tiles at u ≥ 2 fail
+    assert sched.wait(30)
+    assert rec.errors and all(key[2] * sched.pyramid.side(key[0]) >= 2 - 1e-9
+                              for key, _, _ in rec.errors)
+    key, message, generation = rec.errors[0]
+    assert str(key) in message and "u > 2" in message and generation == 0
+    good = [t for _, t in rec.tiles]
+    assert good and all(t.extent[1] <= 2 + 1e-9 for t in good)
+    assert rec.progress[-1][0] == rec.progress[-1][1]  # failures count as done
+    sched.request(View((0, 1, 0, 1), 16, 16), 1)  # the worker still serves
+    assert sched.wait(30)
+    assert any(t.generation == 1 for _, t in rec.tiles)
+    sched.close()
+
+
+def test_bad_arguments():
+    with pytest.raises(TypeError, match="Plane"):
+        TileScheduler(mlp(2, 4, 1, 1), "plane")
+    with pytest.raises(ValueError, match="tile_px"):
+        TileScheduler(mlp(2, 4, 1, 1), PLANE, tile_px=3)
+    with pytest.raises(ValueError, match="plane lives in inputs"):
+        TileScheduler(mlp(3, 4, 1, 1), PLANE, tile_px=16)
+    sched = TileScheduler(mlp(2, 4, 1, 1), PLANE, tile_px=16)
+    sched.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        sched.request(View((0, 1, 0, 1), 16, 16), 0)
+
+
+def test_auto_tile_size_is_a_power_of_two_in_range():
+    sched = TileScheduler(mlp(2, 10, 2, 1, seed=1), PLANE)
+    assert sched.tile_px in (64, 128, 256)
+    sched.close()
