@@ -52,6 +52,7 @@ class Plane:
                 "two independent directions, e.g. Plane.through(a, b, c) for three points"
             )
         self.origin, self.u, self.v = o, a, b
+        self._key: str | None = None
         self._gram = torch.stack([torch.stack([fa @ fa, fa @ fb]), torch.stack([fa @ fb, fb @ fb])])
 
     # ------------------------------------------------------------------ constructors
@@ -150,12 +151,14 @@ class Plane:
     # ------------------------------------------------------------------ identity
     @property
     def key(self) -> str:
-        """A digest of origin, u and v (for caches)."""
-        h = hashlib.sha1()
-        for t in (self.origin, self.u, self.v):
-            h.update(str(tuple(t.shape)).encode())
-            h.update(t.numpy().tobytes())
-        return h.hexdigest()
+        """A digest of origin, u and v (for caches); planes are not meant to change."""
+        if self._key is None:
+            h = hashlib.sha1()
+            for t in (self.origin, self.u, self.v):
+                h.update(str(tuple(t.shape)).encode())
+                h.update(t.numpy().tobytes())
+            self._key = h.hexdigest()
+        return self._key
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Plane):

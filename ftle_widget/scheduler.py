@@ -190,6 +190,7 @@ class TileScheduler:
         self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix="ftle-tiles")
         self._slots = getattr(self.executor, "_max_workers", 1)
         self._token = uuid.uuid4().hex
+        self._what = (repr(layer), depth, directions)  # what a tile holds, for cache keys
         self._lock = threading.RLock()
         self._engines: OrderedDict[int, Engine] = OrderedDict()
         self._queue: list[_Job] = []
@@ -209,6 +210,7 @@ class TileScheduler:
         if not isinstance(tile_px, int) or not 8 <= tile_px <= 1024:
             raise ValueError(f"tile_px must be an int in [8, 1024], not {tile_px!r}")
         self.tile_px = tile_px
+        self._what = (*self._what, tile_px)
 
     # ------------------------------------------------------------------ public
     @property
@@ -292,7 +294,8 @@ class TileScheduler:
         z = pyramid.level_for(view)
         dtype = self._dtype_for(z, view)
         fine = pyramid.covering(view.extent, z)
-        ring = [k for k in pyramid.covering(view.extent, z, self.margin) if k not in set(fine)]
+        inside = set(fine)
+        ring = [k for k in pyramid.covering(view.extent, z, self.margin) if k not in inside]
         version = self.versions.current()
         plan = []
         if self.coarse_levels > 0 and not all(
@@ -318,8 +321,7 @@ class TileScheduler:
         return torch.float64 if step < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
 
     def _cache_key(self, version: int, key: TileKey, dtype: torch.dtype) -> tuple:
-        return (self._token, version, self.plane.key, repr(self.layer), self.depth,
-                self.directions, self.tile_px, str(dtype), key)
+        return (self._token, version, self.plane.key, self._what, dtype, key)
 
     # ------------------------------------------------------------------ execution
     def _pump(self) -> None:

@@ -62,3 +62,14 @@ def test_ruff_clean(target):
     done = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT / target)],
                           capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_tile_benchmark_script_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_tiles.py"), "--quick"],
+        capture_output=True, text=True, timeout=600, check=True,
+    )
+    figures = dict(re.findall(r"^(\w+): ([-+0-9.e]+)$", done.stdout, flags=re.M))
+    for key in ("first_coarse_ms_toy", "first_coarse_ms_mnist", "full_view_s_toy",
+                "storm_ratio", "cache_hit_ms"):
+        assert key in figures and float(figures[key]) > 0, done.stdout

@@ -1,0 +1,189 @@
+"""How live a view feels: the tile scheduler's latencies, measured in one process.
+
+Toy net 2 → 50×8 tanh → 1 and an MNIST-shaped net 784 → 20×16 tanh → 10, each on a plane
+through three inputs. Figures (medians of several runs):
+
+* ``first_coarse_ms_*``: a new view is requested → the first (coarse) tile is delivered;
+* ``full_view_s_toy``: a 512×512 view → all its tiles delivered (the margin ring excluded);
+* ``storm_ratio``: 200 view changes in 2 s, then the time until the last view is complete,
+  divided by the time that view takes alone (no backlog means ≈ 1);
+* ``cache_hit_ms``: a cached view is requested → its first tile is delivered.
+
+Run: ``python benchmarks/bench_tiles.py`` (``--quick``: one run of each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import threading
+import time
+
+import torch
+
+from ftle_widget import Plane
+from ftle_widget.models import mlp
+from ftle_widget.scheduler import TileScheduler
+from ftle_widget.tiles import TileCache, View
+
+
+class Timer:
+    """Records when tiles arrive; tells when a set of tiles is complete."""
+
+    def __init__(self):
+        self.start = 0.0
+        self.arrivals: list[tuple[float, tuple, int]] = []
+        self.lock = threading.Lock()
+        self.event = threading.Event()
+        self.waiting_for: set | None = None
+        self.generation = -1
+
+    def reset(self, generation: int, waiting_for: set | None = None) -> None:
+        with self.lock:
+            self.arrivals = []
+            self.generation = generation
+            self.waiting_for = None if waiting_for is None else set(waiting_for)
+            self.event.clear()
+            self.start = time.perf_counter()
+
+    def on_tile(self, tile) -> None:
+        now = time.perf_counter()
+        with self.lock:
+            if tile.generation != self.generation:
+                return
+            self.arrivals.append((now, tile.key, tile.generation))
+            if self.waiting_for is None:
+                self.event.set()
+            else:
+                self.waiting_for.discard(tile.key)
+                if not self.waiting_for:
+                    self.event.set()
+
+    def first_ms(self) -> float:
+        return (self.arrivals[0][0] - self.start) * 1000
+
+
+def view_keys(sched: TileScheduler, view: View) -> set:
+    pyr = sched.pyramid
+    return set(pyr.covering(view.extent, pyr.level_for(view)))
+
+
+def make(name: str):
+    gen = torch.Generator().manual_seed(1)
+    if name == "toy":
+        model = mlp(2, 50, 8, 1, seed=0)
+        points = torch.tensor([[0.0, 0.0], [1.0, 0.2], [0.3, 1.0]])
+    else:
+        model = mlp(784, 20, 16, 10, seed=1)
+        points = torch.rand((3, 784), generator=gen)
+    plane = Plane.through(*points)
+    return model, plane
+
+
+def scheduler(model, plane, timer: Timer) -> TileScheduler:
+    return TileScheduler(model, plane, on_tile=timer.on_tile, cache=TileCache())
+
+
+def first_coarse(name: str, runs: int) -> float:
+    model, plane = make(name)
+    timer = Timer()
+    sched = scheduler(model, plane, timer)
+    sched.request(View((-1.5, 1.5, -1.5, 1.5), 64, 64), 0)  # sets the pyramid
+    sched.wait()
+    values = []
+    for g in range(1, runs + 1):
+        shift = 7.3 * g  # a new place: nothing cached
+        view = View((shift - 1.5, shift + 1.5, -1.5, 1.5), 512, 512)
+        timer.reset(g)
+        sched.request(view, g)
+        timer.event.wait(30)
+        values.append(timer.first_ms())
+        sched.wait()
+    sched.close()
+    return statistics.median(values)
+
+
+def full_view(runs: int) -> tuple[float, float]:
+    """Seconds for a whole 512×512 toy view, and the cache-hit latency in ms."""
+    model, plane = make("toy")
+    times, hits = [], []
+    for r in range(runs):
+        timer = Timer()
+        sched = scheduler(model, plane, timer)
+        view = View((-1.5 + r, 1.5 + r, -1.5, 1.5), 512, 512)
+        sched.request(View((-1.5, 1.5, -1.5, 1.5), 64, 64), 0)  # sets the pyramid
+        sched.wait()
+        sched.cache.clear()
+        timer.reset(1, view_keys(sched, view))
+        sched.request(view, 1)
+        timer.event.wait(60)
+        times.append(time.perf_counter() - timer.start)
+        sched.wait()
+        timer.reset(2)
+        sched.request(view, 2)  # all cached now
+        timer.event.wait(5)
+        hits.append(timer.first_ms())
+        sched.close()
+    return statistics.median(times), statistics.median(hits)
+
+
+def storm(runs: int) -> float:
+    model, plane = make("toy")
+    ratios = []
+    for r in range(runs):
+        timer = Timer()
+        sched = scheduler(model, plane, timer)
+        sched.request(View((-1.5, 1.5, -1.5, 1.5), 64, 64), 0)  # sets the pyramid
+        sched.wait()
+        sched.cache.clear()
+        gen = torch.Generator().manual_seed(r)
+        views = []
+        for _ in range(200):  # pans and zooms around the start view
+            du, dv = (torch.rand(2, generator=gen) - 0.5).tolist()
+            zoom = 2 ** (float(torch.rand(1, generator=gen)) * 2 - 1)
+            half = 1.5 * zoom
+            views.append(View((du - half, du + half, dv - half, dv + half), 512, 512))
+        start = time.perf_counter()
+        for g, view in enumerate(views, start=1):
+            timer.reset(g, view_keys(sched, view))
+            sched.request(view, g)
+            time.sleep(max(0.0, start + g * 0.01 - time.perf_counter()))
+        last_start = timer.start
+        timer.event.wait(120)
+        in_storm = time.perf_counter() - last_start
+        sched.wait()
+        sched.close()
+        # the same view alone, on a fresh scheduler with an empty cache
+        timer = Timer()
+        sched = scheduler(model, plane, timer)
+        sched.request(View((-1.5, 1.5, -1.5, 1.5), 64, 64), 0)  # sets the pyramid
+        sched.wait()
+        sched.cache.clear()
+        timer.reset(1, view_keys(sched, views[-1]))
+        sched.request(views[-1], 1)
+        timer.event.wait(120)
+        alone = time.perf_counter() - timer.start
+        sched.close()
+        ratios.append(in_storm / alone)
+    return statistics.median(ratios)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="one run of each")
+    args = parser.parse_args()
+    runs = 1 if args.quick else 5
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}")
+    toy = first_coarse("toy", runs)
+    mnist = first_coarse("mnist", runs)
+    full, hit = full_view(1 if args.quick else 3)
+    ratio = storm(1 if args.quick else 3)
+    print(f"first_coarse_ms_toy: {toy:.1f}")
+    print(f"first_coarse_ms_mnist: {mnist:.1f}")
+    print(f"full_view_s_toy: {full:.2f}")
+    print(f"storm_ratio: {ratio:.2f}")
+    print(f"cache_hit_ms: {hit:.2f}")
+
+
+if __name__ == "__main__":
+    main()
