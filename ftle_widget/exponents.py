@@ -167,6 +167,15 @@ class Engine:
             return "forward" if d <= n else "reverse"
         return method
 
+    def batch_points(self, dtype: torch.dtype) -> int:
+        """Points per batch that :meth:`maximal` uses for inputs of ``dtype`` (after a first
+        evaluation). Chunks that are multiples of it give results identical to one big call."""
+        if self._report is None:
+            raise RuntimeError("the batch size is known after the first evaluation")
+        device = model_device(self.model) or torch.device("cpu")
+        itemsize = torch.empty((), dtype=dtype).element_size()
+        return self._auto_batch(self._choose(), device, itemsize)
+
     def _auto_batch(self, method: str, device: torch.device, itemsize: int) -> int:
         if self.batch_size is not None:
             return self.batch_size

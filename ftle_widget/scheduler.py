@@ -202,7 +202,7 @@ class TileScheduler:
         self._chunk_px = chunk_px
         self._base_side = base_side
         self.pyramid: Pyramid | None = None
-        engine = self._engine(self.versions.current())  # checks the model and plane now
+        engine = self._engine(self.versions.current())  # checks the model on the plane now
         if isinstance(tile_px, str):
             if tile_px != "auto":
                 raise ValueError(f"tile_px must be an int or 'auto', not {tile_px!r}")
@@ -333,22 +333,31 @@ class TileScheduler:
             future.add_done_callback(lambda f, job=job: self._finished(job, f))
 
     def _engine(self, version: int) -> Engine:
+        """The engine of a model version (made, and probed on one point, outside the lock)."""
         with self._lock:
             engine = self._engines.get(version)
-            if engine is None:
-                snapshot = self.versions.snapshot(version)
-                probes.mark_warned(snapshot)  # the user's model was warned about, if at all
-                engine = Engine(snapshot, layer=self.layer, depth=self.depth)
-                self._engines[version] = engine
-                while len(self._engines) > 3:
-                    self._engines.popitem(last=False)
+        if engine is not None:
             return engine
+        snapshot = self.versions.snapshot(version)
+        probes.mark_warned(snapshot)  # the user's model was warned about, if at all
+        engine = Engine(snapshot, layer=self.layer, depth=self.depth)
+        origin = self.plane.to_input(np.zeros((1, 2)))
+        engine.maximal(origin.to(_float_dtype(snapshot) or torch.float32))
+        with self._lock:
+            engine = self._engines.setdefault(version, engine)
+            while len(self._engines) > 3:
+                self._engines.popitem(last=False)
+        return engine
 
-    def _chunk(self, dtype: torch.dtype) -> int:
+    def _chunk(self, engine: Engine, dtype: torch.dtype) -> int:
+        """Pixels between cancellation checks: ~CHUNK_SECONDS of work, a whole number of the
+        engine's batches (so that a tile equals the field of its rectangle value for value)."""
         if self._chunk_px is not None:
             return self._chunk_px
+        batch = engine.batch_points(dtype)
         rate = self._rate.get(dtype) or self._rate.get(torch.float32, 20000.0) / 3
-        return int(min(max(rate * CHUNK_SECONDS, 256), self.tile_px**2))
+        batches = max(1, round(rate * CHUNK_SECONDS / batch))
+        return int(min(batches * batch, self.tile_px**2))
 
     def _compute(self, job: _Job) -> Tile | None:
         if job.cancel.is_set():
@@ -359,8 +368,8 @@ class TileScheduler:
         start = time.perf_counter()
         try:
             result = compute_field(
-                engine, self.plane, extent, (t, t), directions=self.directions,
-                dtype=job.dtype, chunk=self._chunk(job.dtype), should_stop=job.cancel.is_set,
+                engine, self.plane, extent, (t, t), directions=self.directions, dtype=job.dtype,
+                chunk=self._chunk(engine, job.dtype), should_stop=job.cancel.is_set,
             )
         except Cancelled:
             return None

@@ -309,3 +309,35 @@ def test_auto_tile_size_is_a_power_of_two_in_range():
     sched = TileScheduler(mlp(2, 10, 2, 1, seed=1), PLANE)
     assert sched.tile_px in (64, 128, 256)
     sched.close()
+
+
+def test_a_pluggable_executor_serves_tiles_and_is_left_open():
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = ThreadPoolExecutor(max_workers=2)
+    rec = Recorder()
+    model = mlp(2, 10, 3, 1, seed=7)
+    sched = rec.scheduler(model, tile_px=16, margin=0, coarse_levels=0, executor=pool)
+    sched.request(View((0, 1, 0, 1), 64, 64), 0)
+    assert sched.wait(30)
+    sched.close()
+    assert len(rec.tiles) == 16
+    for _, tile in rec.tiles:
+        np.testing.assert_array_equal(tile.ftle, ftle_field(model, PLANE, tile.extent,
+                                                             (16, 16)).ftle)
+    assert pool.submit(lambda: 42).result() == 42  # the caller's executor is not shut down
+    pool.shutdown()
+
+
+def test_the_callers_thread_stays_responsive_during_real_compute():
+    sched = TileScheduler(mlp(2, 50, 8, 1, seed=8), PLANE, tile_px=256)
+    sched.request(View((-1.5, 1.5, -1.5, 1.5), 512, 512), 0)  # seconds of torch work
+    time.sleep(0.05)
+    times = []
+    for g in range(1, 30):
+        start = time.perf_counter()
+        sched.request(View((-1.5 + 0.01 * g, 1.5 + 0.01 * g, -1.5, 1.5), 512, 512), g)
+        times.append(time.perf_counter() - start)
+        time.sleep(0.01)
+    sched.close()
+    assert float(np.median(times)) < 0.02 and max(times) < 0.2
