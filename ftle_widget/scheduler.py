@@ -26,7 +26,6 @@ from __future__ import annotations
 import copy
 import heapq
 import itertools
-import math
 import threading
 import time
 import uuid
@@ -141,8 +140,8 @@ class TileScheduler:
     plane : the plane of input space the tiles lie in.
     layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`.
     directions : also compute the stretching direction on the plane.
-    tile_px : pixels per tile side, or ``"auto"``: a power of two in [64, 256] chosen from the
-        model's measured speed so that one tile takes about 30 ms.
+    tile_px : pixels per tile side, or ``"auto"``: the largest of 64, 128 and 256 whose tile takes
+        at most ~30 ms, from the model's measured speed and per-call overhead.
     base_side : plane units per tile side at level 0; default: the first view's width.
     executor : where tiles are computed (a ``concurrent.futures.Executor``); default: one worker
         thread. With a process or cluster executor stale results are dropped but running tiles
@@ -425,20 +424,32 @@ class TileScheduler:
             self.on_progress(done, total, generation)
 
     def _measure_tile_px(self, engine: Engine) -> int:
-        """Time small fields at the plane's origin; pick the tile size from the speed."""
+        """Time small fields at the plane's origin and pick the largest tile size in
+        {64, 128, 256} whose predicted time (overhead + pixels / speed) is ≤ TILE_SECONDS."""
         dtype = _float_dtype(self.versions.model) or torch.float32
-        compute_field(engine, self.plane, (-1, 1, -1, 1), (4, 4), dtype=dtype)  # warm up
-        rate = 0.0
-        for side in (16, 64, 64):  # the larger probes only where the model is fast
+
+        def seconds(side: int) -> float:
             start = time.perf_counter()
             compute_field(engine, self.plane, (-1, 1, -1, 1), (side, side), dtype=dtype)
-            seconds = max(time.perf_counter() - start, 1e-6)
-            rate = max(rate, side * side / seconds)
-            if seconds > 0.01 and side == 16:
-                break
-        self._rate[dtype] = rate
-        best = math.sqrt(rate * TILE_SECONDS)
-        return int(min(256, max(64, 2 ** round(math.log2(max(best, 1))))))
+            return max(time.perf_counter() - start, 1e-6)
+
+        seconds(4)  # warm up
+        if seconds(16) > TILE_SECONDS / 4:  # a slow model: the smallest tiles
+            self._rate[dtype] = 256 / seconds(16)
+            return 64
+        t64 = min(seconds(64), seconds(64))
+        self._rate[dtype] = 4096 / t64
+        if t64 > TILE_SECONDS:
+            return 64
+        t128 = seconds(128)
+        self._rate[dtype] = max(self._rate[dtype], 16384 / t128)
+        per_px = max((t128 - t64) / (16384 - 4096), 1e-12)
+        overhead = max(t64 - 4096 * per_px, 0.0)
+        best = 64
+        for side in (128, 256):
+            if overhead + side * side * per_px <= TILE_SECONDS:
+                best = side
+        return best
 
 
 def _float_dtype(model: nn.Module) -> torch.dtype | None:
