@@ -90,6 +90,7 @@ def first_coarse(name: str, runs: int) -> float:
     sched = scheduler(model, plane, timer)
     sched.request(View((-1.5, 1.5, -1.5, 1.5), 64, 64), 0)  # sets the pyramid
     sched.wait()
+    print(f"{name}: tile_px {sched.tile_px} (auto)")
     values = []
     for g in range(1, runs + 1):
         shift = 7.3 * g  # a new place: nothing cached
