@@ -144,8 +144,9 @@ class TileScheduler:
         at most ~30 ms, from the model's measured speed and per-call overhead.
     base_side : plane units per tile side at level 0; default: the first view's width.
     executor : where tiles are computed (a ``concurrent.futures.Executor``); default: one worker
-        thread. With a process or cluster executor stale results are dropped but running tiles
-        cannot be interrupted.
+        thread. Any other than a ``ThreadPoolExecutor`` (processes, a ``dask.distributed``
+        client) gets :func:`compute_tile` with picklable arguments; there stale results are
+        dropped but a running tile cannot be interrupted.
     cache : a :class:`TileCache` (default: a new one of 256 MiB).
     device : compute on snapshots on this device (default: the model's).
     coarse_levels, margin : how much coarser the first pass is (2: ¼ resolution) and how many
@@ -187,6 +188,7 @@ class TileScheduler:
         self.on_tile, self.on_progress, self.on_error = on_tile, on_progress, on_error
         self._own_executor = executor is None
         self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix="ftle-tiles")
+        self._local = isinstance(self.executor, ThreadPoolExecutor)
         self._slots = getattr(self.executor, "_max_workers", 1)
         self._token = uuid.uuid4().hex
         self._what = (repr(layer), depth, directions)  # what a tile holds, for cache keys
@@ -328,7 +330,7 @@ class TileScheduler:
         while self._queue and len(self._running) < self._slots and not self._closed:
             job = heapq.heappop(self._queue)
             self._running.append(job)
-            future = self.executor.submit(self._compute, job)
+            future = self._submit(job)
             future.add_done_callback(lambda f, job=job: self._finished(job, f))
 
     def _engine(self, version: int) -> Engine:
@@ -358,32 +360,30 @@ class TileScheduler:
         batches = max(1, round(rate * CHUNK_SECONDS / batch))
         return int(min(batches * batch, self.tile_px**2))
 
-    def _compute(self, job: _Job) -> Tile | None:
+    def _submit(self, job: _Job) -> Future:
+        if self._local:  # a thread of this process: shared engines, cancellation, speed
+            return self.executor.submit(self._compute_here, job)
+        engine = self._engine(job.version)  # elsewhere: everything travels by pickle
+        return self.executor.submit(
+            compute_tile, engine, self.plane, job.key, self.pyramid.extent(job.key),
+            self.tile_px, job.dtype, self.directions, job.version,
+            self._chunk(engine, job.dtype),
+        )
+
+    def _compute_here(self, job: _Job) -> Tile | None:
         if job.cancel.is_set():
             return None
         engine = self._engine(job.version)
-        t = self.tile_px
-        extent = self.pyramid.extent(job.key)
         start = time.perf_counter()
-        try:
-            result = compute_field(
-                engine, self.plane, extent, (t, t), directions=self.directions, dtype=job.dtype,
-                chunk=self._chunk(engine, job.dtype), should_stop=job.cancel.is_set,
-            )
-        except Cancelled:
-            return None
-        rate = t * t / max(time.perf_counter() - start, 1e-6)
-        old = self._rate.get(job.dtype)
-        self._rate[job.dtype] = rate if old is None else 0.7 * old + 0.3 * rate
-        return Tile(
-            key=job.key,
-            extent=extent,
-            ftle=result.ftle,
-            prediction=result.prediction.astype(np.float32),
-            direction=result.direction,
-            model_version=job.version,
-            dtype=str(job.dtype).replace("torch.", ""),
+        tile = compute_tile(
+            engine, self.plane, job.key, self.pyramid.extent(job.key), self.tile_px, job.dtype,
+            self.directions, job.version, self._chunk(engine, job.dtype), job.cancel.is_set,
         )
+        if tile is not None:
+            rate = self.tile_px**2 / max(time.perf_counter() - start, 1e-6)
+            old = self._rate.get(job.dtype)
+            self._rate[job.dtype] = rate if old is None else 0.7 * old + 0.3 * rate
+        return tile
 
     def _finished(self, job: _Job, future: Future) -> None:
         error = None if future.cancelled() else future.exception()
@@ -450,6 +450,39 @@ class TileScheduler:
             if overhead + side * side * per_px <= TILE_SECONDS:
                 best = side
         return best
+
+
+def compute_tile(
+    engine: Engine,
+    plane: Plane,
+    key: TileKey,
+    extent: tuple[float, float, float, float],
+    tile_px: int,
+    dtype: torch.dtype,
+    directions: bool,
+    version: int,
+    chunk: int,
+    should_stop: Callable[[], bool] | None = None,
+) -> Tile | None:
+    """One tile: the field of its square (``None`` if ``should_stop`` stopped it). A plain
+    function of picklable arguments, so that any executor (threads, processes, a cluster)
+    can run it."""
+    try:
+        result = compute_field(
+            engine, plane, extent, (tile_px, tile_px), directions=directions, dtype=dtype,
+            chunk=chunk, should_stop=should_stop,
+        )
+    except Cancelled:
+        return None
+    return Tile(
+        key=key,
+        extent=extent,
+        ftle=result.ftle,
+        prediction=result.prediction.astype(np.float32),
+        direction=result.direction,
+        model_version=version,
+        dtype=str(dtype).replace("torch.", ""),
+    )
 
 
 def _float_dtype(model: nn.Module) -> torch.dtype | None:

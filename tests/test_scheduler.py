@@ -121,10 +121,9 @@ def test_new_generation_cancels_stale_work_within_one_chunk():
     sched = rec.scheduler(model, tile_px=16, chunk_px=32, margin=0, coarse_levels=0)
     view_a = View((0, 1, 0, 1), 64, 64)  # 16 tiles of 256 px = 8 chunks each
     sched.request(view_a, 0)
-    deadline = time.time() + 10
-    while not model.calls and time.time() < deadline:
-        time.sleep(0.005)
-    time.sleep(0.1)
+    deadline = time.time() + 30
+    while len({p for _, p in model.calls}) < 2 and time.time() < deadline:
+        time.sleep(0.005)  # until A's second chunk has started
     switch = time.perf_counter()
     view_b = View((-5, -4.75, -5, -4.75), 16, 16)  # one tile far away: nothing of A wanted
     sched.request(view_b, 1)
@@ -341,3 +340,21 @@ def test_the_callers_thread_stays_responsive_during_real_compute():
         time.sleep(0.01)
     sched.close()
     assert float(np.median(times)) < 0.02 and max(times) < 0.2
+
+
+def test_a_process_pool_computes_tiles_through_pickled_arguments():
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+    rec = Recorder()
+    model = mlp(2, 10, 3, 1, seed=9)
+    sched = rec.scheduler(model, tile_px=16, margin=0, coarse_levels=0, executor=pool)
+    sched.request(View((0, 0.5, 0, 0.5), 32, 32), 0)
+    assert sched.wait(120)
+    sched.close()
+    pool.shutdown()
+    assert len(rec.tiles) == 4 and not rec.errors
+    for _, tile in rec.tiles:
+        np.testing.assert_array_equal(tile.ftle, ftle_field(model, PLANE, tile.extent,
+                                                             (16, 16)).ftle)
