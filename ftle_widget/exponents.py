@@ -28,6 +28,7 @@ assumes the samples of a batch are independent (true in eval mode for the usual 
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import warnings
 from collections.abc import Iterator
@@ -77,6 +78,14 @@ def _model_float_dtype(model: nn.Module) -> torch.dtype | None:
     return None
 
 
+def weights_fingerprint(model: nn.Module) -> tuple:
+    """Identity and version counter of every parameter and buffer (changes on in-place writes,
+    e.g. an optimizer step, and on replaced tensors)."""
+    return tuple(
+        (t.data_ptr(), t._version) for t in itertools.chain(model.parameters(), model.buffers())
+    )
+
+
 def sign_fixed(v: torch.Tensor) -> torch.Tensor:
     """Flip each row so that its entry of largest magnitude (the first such) is positive."""
     idx = v.abs().argmax(dim=-1, keepdim=True)
@@ -115,8 +124,8 @@ class Engine:
         self.batch_size = batch_size
         self._depth = None if depth is None else float(depth)
         self._report: probes.ProbeReport | None = None
-        self._copies: dict[torch.dtype, nn.Module] = {}
-        self._chains: dict[tuple, list | None] = {}
+        self._copies: dict[torch.dtype, tuple[tuple, nn.Module]] = {}
+        self._chains: dict[tuple, tuple[tuple, list | None]] = {}
         self._grams: dict = {}
 
     # ------------------------------------------------------------------ preparation
@@ -130,14 +139,17 @@ class Engine:
         return float(max(self._report.affine_calls, 1))
 
     def _runtime_model(self, dtype: torch.dtype) -> nn.Module:
+        """The model, or a copy converted to ``dtype`` (remade when the weights change)."""
         current = _model_float_dtype(self.model)
         if current is None or current == dtype:
             return self.model
-        if dtype not in self._copies:
+        stamp = weights_fingerprint(self.model)
+        held = self._copies.get(dtype)
+        if held is None or held[0] != stamp:
             clone = copy.deepcopy(self.model).to(dtype)
             clone.eval()
-            self._copies[dtype] = clone
-        return self._copies[dtype]
+            self._copies[dtype] = held = (stamp, clone)
+        return held[1]
 
     def _prepare(self, x: torch.Tensor) -> tuple[torch.Tensor, nn.Module]:
         if not isinstance(x, torch.Tensor):
@@ -194,10 +206,12 @@ class Engine:
         if self.endpoint.chain is None:
             return None
         key = (id(model), input_shape)
-        if key not in self._chains:
+        stamp = weights_fingerprint(model)  # written-out convolutions follow the weights
+        held = self._chains.get(key)
+        if held is None or held[0] != stamp:
             live = _stages_of(model, self.model, self.endpoint.chain)
-            self._chains[key] = densify(live, input_shape)
-        return self._chains[key]
+            self._chains[key] = held = (stamp, densify(live, input_shape))
+        return held[1]
 
     def _jacobian(
         self, model: nn.Module, x: torch.Tensor, want_output: bool, method: str = ""

@@ -60,14 +60,20 @@ class Jacobian:
     gram_cache: dict | None = None  # shared across batches by the engine
 
     def z_gram(self) -> torch.Tensor | None:
-        """P Pᵀ (m × m), or ``None`` for the identity."""
+        """P Pᵀ (m × m), or ``None`` for the identity; cached while P's storage and version
+        counter stay the same (one entry per storage)."""
         if self.peel is None:
             return None
         cache = self.gram_cache if self.gram_cache is not None else self.__dict__
-        key = ("z_gram", id(self.peel))
-        if key not in cache:
-            cache[key] = self.peel @ self.peel.T
-        return cache[key]
+        key = ("z_gram", self.peel.data_ptr(), tuple(self.peel.shape), self.peel.dtype)
+        held = cache.get(key)
+        if held is None or held[1] != self.peel._version:
+            if len(cache) > 8:
+                cache.clear()
+            # the entry holds P itself, so its storage (the key) cannot be reused meanwhile
+            held = (self.peel, self.peel._version, self.peel @ self.peel.T)
+            cache[key] = held
+        return held[2]
 
 
 class ChainJacobian(Jacobian):

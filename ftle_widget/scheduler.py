@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import copy
 import heapq
-import itertools
 import threading
 import time
 import uuid
@@ -39,7 +38,7 @@ import torch
 from torch import nn
 
 from . import probes
-from .exponents import Engine, model_device
+from .exponents import Engine, model_device, weights_fingerprint
 from .fields import Cancelled, check_plane, compute_field
 from .planes import Plane
 from .tiles import Pyramid, Tile, TileCache, TileKey, View
@@ -48,12 +47,6 @@ CHUNK_SECONDS = 0.08  # work between two cancellation checks (a stop is ≤ ~100
 TILE_SECONDS = 0.03  # "auto" tile size: about this long per tile (a fast first tile)
 DEEP_ZOOM_ULPS = 256  # float64 once a pixel step spans fewer float32 ulps of the input
 _EPS32 = float(np.finfo(np.float32).eps)
-
-
-def weights_fingerprint(model: nn.Module) -> tuple:
-    """Identity and version counter of every parameter and buffer (changes on in-place writes)."""
-    return tuple((t.data_ptr(), t._version) for t in itertools.chain(model.parameters(),
-                                                                       model.buffers()))
 
 
 class ModelVersions:

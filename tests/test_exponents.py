@@ -330,3 +330,21 @@ def test_half_precision_inputs_are_computed_in_float32():
     assert lam.dtype == torch.float32
     ref = maximal_ftle(model.float(), x.half().float())
     assert (lam - ref).abs().max() < 2e-2  # the weights themselves were rounded to half
+
+
+def test_engine_follows_weight_changes_between_calls():
+    from ftle_widget.exponents import Engine
+
+    mlp_model = tanh_mlp([30, 12, 12, 3], seed=19, dtype=torch.float32)  # reverse: P Pᵀ cached
+    cnn = small_cnn(dtype=torch.float32)  # convolutions written out as matrices
+    for model, shape in ((mlp_model, (30,)), (cnn, (1, 8, 8))):
+        x = torch.rand((6, *shape), generator=torch.Generator().manual_seed(5))
+        engine = Engine(model)
+        engine.maximal(x)
+        engine.maximal(x.double())  # a float64 copy is made
+        with torch.no_grad():
+            for p in model.parameters():
+                p.mul_(1.3)  # an in-place "training step"
+        for xx in (x, x.double()):
+            fresh = maximal_ftle(model, xx)
+            assert torch.equal(engine.maximal(xx)[0], fresh)
