@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .fields import check_extent
+
 TileKey = tuple[int, int, int]  # (z, i, j)
 
 
@@ -26,6 +28,19 @@ class View:
     extent: tuple[float, float, float, float]
     width: int
     height: int
+
+    MAX_PIXELS = 16384  # per side
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "extent", check_extent(self.extent))
+        for name in ("width", "height"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or not (
+                1 <= value <= self.MAX_PIXELS
+            ):
+                raise ValueError(
+                    f"view {name} must be an int in [1, {self.MAX_PIXELS}] pixels, not {value!r}"
+                )
 
     @property
     def pixel(self) -> float:

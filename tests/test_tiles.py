@@ -91,3 +91,16 @@ def test_cache_is_bounded_in_bytes_and_least_recently_used_goes_first():
     assert 5 not in cache and cache.nbytes <= 3 * one
     cache.clear()
     assert len(cache) == 0 and cache.nbytes == 0
+
+
+@pytest.mark.parametrize("extent,width,height,match", [
+    ((0, 1, 0, float("nan")), 10, 10, "finite"),
+    ((1, 0, 0, 1), 10, 10, "u0 < u1"),
+    ((0, 1, 0, 1), 0, 10, "width"),
+    ((0, 1, 0, 1), 10, 10**6, "height"),
+    ((0, 1, 0, 1), 10.5, 10, "width"),
+    ((0, 1), 10, 10, "four"),
+])
+def test_bad_views_are_refused_with_the_reason(extent, width, height, match):
+    with pytest.raises(ValueError, match=match):
+        View(extent, width, height)
