@@ -2,31 +2,23 @@
  * Colour lookup tables and the mapping of float fields to RGBA pixels.
  */
 
-import {
-  interpolateInferno,
-  interpolateMagma,
-  interpolatePlasma,
-  interpolateRdBu,
-  interpolateViridis,
-} from "d3-scale-chromatic";
+import TABLES from "../../ftle_widget/colormaps.json";
 
 /** Entries per LUT. */
 export const LUT_SIZE = 256;
 
-const INTERPOLATORS = {
-  /** Diverging: low = blue, middle = white, high = red (d3's RdBu reversed). */
-  RdBu_r: (t: number) => interpolateRdBu(1 - t),
-  viridis: interpolateViridis,
-  magma: interpolateMagma,
-  inferno: interpolateInferno,
-  plasma: interpolatePlasma,
-} as const satisfies Record<string, (t: number) => string>;
+/**
+ * The colormaps: 256 colours each, sampled from d3-scale-chromatic at t = k / 255 by
+ * `scripts/colormaps.mjs` into `ftle_widget/colormaps.json`, the table the Python export reads
+ * too. RdBu_r is diverging: low = blue, middle = white, high = red (d3's RdBu reversed).
+ */
+const TABLE: Readonly<Record<string, readonly string[]>> = TABLES;
 
-export type ColormapName = keyof typeof INTERPOLATORS;
+export type ColormapName = keyof typeof TABLES;
 
 /** The valid colormap names. */
 export const COLORMAPS: readonly ColormapName[] = Object.freeze(
-  Object.keys(INTERPOLATORS) as ColormapName[],
+  Object.keys(TABLE) as ColormapName[],
 );
 
 const cache = new Map<string, Uint8Array>();
@@ -38,13 +30,13 @@ const cache = new Map<string, Uint8Array>();
 export function colormapLut(name: string): Uint8Array {
   let lut = cache.get(name);
   if (lut) return lut;
-  if (!Object.prototype.hasOwnProperty.call(INTERPOLATORS, name)) {
+  if (!Object.prototype.hasOwnProperty.call(TABLE, name)) {
     throw new Error(`unknown colormap ${JSON.stringify(name)}; valid names: ${COLORMAPS.join(", ")}`);
   }
-  const f = INTERPOLATORS[name as ColormapName];
+  const colours = TABLE[name]!;
   lut = new Uint8Array(LUT_SIZE * 4);
   for (let k = 0; k < LUT_SIZE; k++) {
-    const [r, g, b] = parseColor(f(k / (LUT_SIZE - 1)));
+    const [r, g, b] = parseColor(colours[k]!);
     lut[4 * k] = r;
     lut[4 * k + 1] = g;
     lut[4 * k + 2] = b;

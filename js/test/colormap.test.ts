@@ -6,7 +6,9 @@ import { COLORMAPS, applyLut, colormapLut, parseColor, symmetricRange } from "..
 const entry = (lut: Uint8Array, k: number) => Array.from(lut.subarray(4 * k, 4 * k + 4));
 
 test("every listed colormap builds a 1024-byte opaque LUT", () => {
-  assert.deepEqual([...COLORMAPS], ["RdBu_r", "viridis", "magma", "inferno", "plasma"]);
+  assert.deepEqual([...COLORMAPS], [
+    "RdBu_r", "viridis", "magma", "inferno", "plasma", "cividis", "turbo", "PuOr_r",
+  ]);
   for (const name of COLORMAPS) {
     const lut = colormapLut(name);
     assert.ok(lut instanceof Uint8Array);
@@ -99,4 +101,33 @@ test("symmetricRange", () => {
   assert.deepEqual(symmetricRange([NaN, -4.5], [Infinity, 1]), [-4.5, 4.5]);
   assert.deepEqual(symmetricRange([], []), [-1, 1]);
   assert.deepEqual(symmetricRange([NaN], [NaN]), [-1, 1]);
+});
+
+test("the committed colormap table is what scripts/colormaps.mjs generates from d3", async () => {
+  const { readFileSync } = await import("node:fs");
+  const { text } = await import("../scripts/colormaps.mjs");
+  const committed = readFileSync(new URL("../../ftle_widget/colormaps.json", import.meta.url), "utf8");
+  assert.equal(committed, text(), "run `npm run colormaps` and commit ftle_widget/colormaps.json");
+});
+
+test("every colormap in the table yields a LUT of 256 opaque entries", () => {
+  for (const name of COLORMAPS) {
+    const lut = colormapLut(name);
+    assert.equal(lut.length, 1024);
+    for (let k = 0; k < 256; k++) assert.equal(lut[4 * k + 3], 255);
+  }
+});
+
+test("applyLut gives the same bytes as the Python export (tests/test_export.py fixture)", async () => {
+  const { readFileSync } = await import("node:fs");
+  const cases = JSON.parse(
+    readFileSync(new URL("../test/fixtures/colorize.json", import.meta.url), "utf8"),
+  ) as { cmap: string; vmin: number; vmax: number; values: (number | string)[]; rgba: number[] }[];
+  assert.ok(cases.length >= 4);
+  for (const c of cases) {
+    const values = Float32Array.from(c.values.map((v) => (typeof v === "number" ? v : Number(v === "nan" ? NaN : v === "inf" ? Infinity : -Infinity))));
+    const out = new Uint8ClampedArray(values.length * 4);
+    applyLut(values, colormapLut(c.cmap), c.vmin, c.vmax, out);
+    assert.deepEqual(Array.from(out), c.rgba, `${c.cmap} [${c.vmin}, ${c.vmax}]`);
+  }
 });
