@@ -1,0 +1,46 @@
+/**
+ * The client's tile store: tiles held per key, newest model version wins, stale generations
+ * dropped; coarser tiles are drawn first so that finer ones cover them (parents stand in,
+ * stretched, while their children arrive).
+ */
+import { type DecodedTile, keyString } from "./protocol";
+
+export class TileStore {
+  private tiles = new Map<string, DecodedTile>();
+  /** The generation of the newest view request; older tiles are not accepted. */
+  generation = -1;
+
+  /** Keep a decoded tile unless it is stale; returns whether it was kept. */
+  add(tile: DecodedTile): boolean {
+    const msg = tile.message;
+    if (msg.generation < this.generation) return false;
+    const key = keyString(tile.key);
+    const held = this.tiles.get(key);
+    if (held && held.message.model_version > msg.model_version) return false;
+    this.tiles.set(key, tile);
+    return true;
+  }
+
+  clear(): void {
+    this.tiles.clear();
+  }
+
+  get size(): number {
+    return this.tiles.size;
+  }
+
+  /** Tiles coarse to fine (ascending z), the order to draw them in. */
+  drawOrder(): DecodedTile[] {
+    return [...this.tiles.values()].sort((a, b) => a.key[0] - b.key[0]);
+  }
+
+  /** The finest tile holding plane point (u, v), if any. */
+  at(u: number, v: number): DecodedTile | undefined {
+    let best: DecodedTile | undefined;
+    for (const t of this.tiles.values()) {
+      const [u0, u1, v0, v1] = t.message.extent;
+      if (u >= u0 && u < u1 && v >= v0 && v < v1 && (!best || t.key[0] > best.key[0])) best = t;
+    }
+    return best;
+  }
+}

@@ -1,0 +1,169 @@
+"""The front end in real headless Chromium: the bundled ESM with a fake anywidget model in a blank
+page, fed with tiles computed by the Python widget (the fast tier of shared/BROWSER_TESTS.md)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ftle_widget import Plane, ftle_field
+from ftle_widget.export import colorize
+from ftle_widget.models import mlp
+from ftle_widget.widget import FTLEView
+
+BUNDLE = Path(__file__).resolve().parents[2] / "ftle_widget" / "static" / "widget.js"
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+PAGE = """
+<html><body style="margin:0"><div id="host" style="width:512px"></div>
+<script type="module">
+  const listeners = {};
+  const state = %(state)s;
+  window.sent = [];
+  window.changes = [];
+  const model = {
+    get: (k) => state[k],
+    set: (k, v) => { state[k] = v; window.changes.push([k, v]); },
+    save_changes: () => {},
+    send: (msg) => window.sent.push(msg),
+    on: (e, f) => { (listeners[e] ||= []).push(f); },
+    off: (e, f) => { listeners[e] = (listeners[e] || []).filter((g) => g !== f); },
+  };
+  window.fire = (e, ...args) => (listeners[e] || []).forEach((f) => f(...args));
+  window.setTrait = (k, v) => { state[k] = v; window.fire("change:" + k); };
+  window.deliver = (msg, b64s) => {
+    const views = b64s.map((s) => {
+      const bytes = Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+      const padded = new Uint8Array(bytes.length + 8);  // a DataView at a non-zero offset
+      padded.set(bytes, 8);
+      return new DataView(padded.buffer, 8, bytes.length);
+    });
+    window.fire("msg:custom", msg, views);
+  };
+  const mod = await import("/widget.js");
+  window.cleanup = mod.default.render({ model, el: document.getElementById("host") });
+  window.ready = true;
+</script></body></html>
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: apt-get install chromium (.ci/run does)")
+    if not BUNDLE.exists():
+        pytest.fail("the bundle is missing: cd js && npm ci && npm run build")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def open_page(browser, state):
+    page = browser.new_page(viewport={"width": 600, "height": 500})
+    bundle = BUNDLE.read_text()
+
+    def handler(route):
+        if route.request.url.endswith("/widget.js"):
+            route.fulfill(body=bundle, content_type="text/javascript")
+        else:
+            route.fulfill(body=PAGE % {"state": json.dumps(state)}, content_type="text/html")
+
+    page.route("http://widget.test/**", handler)
+    page.goto("http://widget.test/index.html")
+    page.wait_for_function("window.ready === true")
+    return page
+
+
+def python_tiles(extent, width, height):
+    """Tiles the Python widget sends for a view, as (message, [base64 buffers])."""
+    sent = []
+    view = FTLEView(mlp(2, 10, 4, 1, seed=0))
+    view.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    view._on_message(view, {"kind": "view", "generation": 1, "extent": list(extent),
+                            "width": width, "height": height}, [])
+    assert view.scheduler.wait(60)
+    view.close()
+    return [(m, [base64.b64encode(b).decode() for b in bufs]) for m, bufs in sent
+            if m["kind"] == "tile"]
+
+
+def canvas_rgba(page):
+    w, h, packed = page.evaluate("""() => {
+        const c = document.querySelector('canvas');
+        const bytes = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let s = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) {
+            s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+        }
+        return [c.width, c.height, btoa(s)];
+    }""")
+    return np.frombuffer(base64.b64decode(packed), dtype=np.uint8).reshape(h, w, 4)
+
+
+STATE = {"extent": [-1.5, 1.5, -1.5, 1.5], "home": [-1.5, 1.5, -1.5, 1.5], "cmap": "RdBu_r",
+         "vmin": -1.0, "vmax": 1.0, "quantity": "lambda", "depth": 4.0, "status": "",
+         "error": ""}
+
+
+def test_tiles_are_drawn_through_the_lut_and_gestures_request_views(browser):
+    page = open_page(browser, STATE)
+    first = page.evaluate("window.sent")
+    assert first and first[0]["kind"] == "view" and first[0]["extent"] == STATE["extent"]
+    width, height = first[0]["width"], first[0]["height"]
+    for msg, bufs in python_tiles(STATE["extent"], width, height):
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
+    page.wait_for_timeout(100)
+    image = canvas_rgba(page)
+    # the field at the canvas centre, coloured by Python's LUT, equals the drawn pixel
+    h, w = image.shape[:2]
+    field = ftle_field(mlp(2, 10, 4, 1, seed=0), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5),
+                       (h, w))
+    expected = colorize(field.ftle, "RdBu_r", -1.0, 1.0)[::-1]
+    close = np.abs(image[:, :, :3].astype(int) - expected[:, :, :3].astype(int)).max(axis=2)
+    assert (close <= 40).mean() > 0.9  # tile pixels are stretched onto screen pixels
+    assert (image[:, :, 3] == 255).all()  # every screen pixel is covered
+    # a wheel event zooms about the cursor: the kernel is asked for a smaller extent
+    page.mouse.move(300, 150)
+    page.mouse.wheel(0, -240)
+    page.wait_for_timeout(250)
+    views = [m for m in page.evaluate("window.sent") if m["kind"] == "view"]
+    u0, u1, _, _ = views[-1]["extent"]
+    assert views[-1]["generation"] > first[0]["generation"] and (u1 - u0) < 3.0
+    changes = page.evaluate("window.changes")
+    assert changes and changes[-1][0] == "extent"
+    # a drag pans: the extent moves opposite to the drag, its size stays
+    page.mouse.move(200, 200)
+    page.mouse.down()
+    page.mouse.move(260, 200, steps=5)
+    page.mouse.up()
+    page.wait_for_timeout(250)
+    after = [m for m in page.evaluate("window.sent") if m["kind"] == "view"][-1]["extent"]
+    assert after[0] < u0 and abs((after[1] - after[0]) - (u1 - u0)) < 1e-9
+    # a colormap change redraws with no message to the kernel
+    count = len(page.evaluate("window.sent"))
+    before = canvas_rgba(page)
+    page.evaluate("window.setTrait('cmap', 'viridis')")
+    page.wait_for_timeout(100)
+    assert len(page.evaluate("window.sent")) == count
+    assert np.abs(canvas_rgba(page).astype(int) - before.astype(int)).max() > 50
+    page.evaluate("window.cleanup()")
+    assert page.evaluate("document.querySelector('canvas')") is None
+    page.close()
+
+
+def test_errors_show_in_red(browser):
+    page = open_page(browser, STATE)
+    page.evaluate("window.setTrait('error', 'tile (0, 0, 0): RuntimeError: boom')")
+    text = page.evaluate("document.querySelector('.ftle-status').textContent")
+    colour = page.evaluate("getComputedStyle(document.querySelector('.ftle-status')).color")
+    assert "boom" in text and colour == "rgb(204, 0, 0)"
+    page.close()

@@ -1,0 +1,166 @@
+"""FTLEView without a browser: validation, tile messages, state, plane defaults, PNG."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torch import nn
+
+from ftle_widget import FTLEView, Plane, ftle_field
+from ftle_widget.export import colorize
+from ftle_widget.models import mlp
+
+
+def make(model=None, **kw):
+    view = FTLEView(model if model is not None else mlp(2, 10, 3, 1, seed=0), **kw)
+    sent = []
+    view.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    return view, sent
+
+
+def ask(view, generation=1, extent=(-1.5, 1.5, -1.5, 1.5), width=128, height=128):
+    view._on_message(view, {"kind": "view", "generation": generation, "extent": list(extent),
+                            "width": width, "height": height}, [])
+    assert view.scheduler.wait(60)
+
+
+@pytest.mark.parametrize("message,reason", [
+    ({"kind": "view", "generation": 1, "extent": [0, float("nan"), 0, 1], "width": 64,
+      "height": 64}, "finite"),
+    ({"kind": "view", "generation": 1, "extent": [1, 0, 0, 1], "width": 64, "height": 64},
+     "u0 < u1"),
+    ({"kind": "view", "generation": 1, "extent": [0, 1, 0, 1], "width": 0, "height": 64},
+     "width"),
+    ({"kind": "view", "generation": 1, "extent": [0, 1, 0, 1], "width": 64, "height": 10**7},
+     "height"),
+    ({"kind": "view", "generation": -2, "extent": [0, 1, 0, 1], "width": 64, "height": 64},
+     "generation"),
+    ({"kind": "view", "generation": 1, "extent": "everything", "width": 64, "height": 64},
+     "four numbers"),
+    ({"kind": "hack"}, "unknown message"),
+])
+def test_malformed_requests_are_refused_and_never_computed(message, reason):
+    view, sent = make()
+    view._on_message(view, message, [])
+    assert view.scheduler.wait(5)
+    assert sent == [] and reason in view.status and view.error.startswith("refused")
+    view.close()
+
+
+def test_a_view_streams_binary_tiles_with_the_browsers_generation():
+    view, sent = make()
+    ask(view, generation=7)
+    tiles = [(m, b) for m, b in sent if m["kind"] == "tile"]
+    assert tiles and all(m["generation"] == 7 for m, _ in tiles)
+    msg, buffers = tiles[-1]
+    t = msg["tile_px"]
+    assert len(buffers) == 2 and all(len(b) == 4 * t * t for b in buffers)
+    values = np.frombuffer(buffers[0], dtype=np.float32).reshape(t, t)
+    field = ftle_field(mlp(2, 10, 3, 1, seed=0), Plane.standard(2), msg["extent"], (t, t))
+    np.testing.assert_array_equal(values, field.ftle)
+    assert view.progress[0] == view.progress[1] == len(tiles)
+    assert view.layer.startswith("hidden layer 3") and view.depth == 3.0
+    view.close()
+
+
+def test_update_model_pushes_new_tiles_for_the_same_view():
+    view, sent = make()
+    ask(view, generation=3)
+    sent.clear()
+    view.update_model(mlp(2, 10, 3, 1, seed=1).state_dict())
+    assert view.scheduler.wait(60)
+    tiles = [m for m, _ in sent if m["kind"] == "tile"]
+    assert tiles and {m["model_version"] for m in tiles} == {1}
+    assert {m["generation"] for m in tiles} == {3}
+    view.close()
+
+
+def test_a_failing_model_shows_its_error_and_the_kernel_lives_on():
+    class Fails(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn.Linear(2, 3)
+
+        def forward(self, x):
+            if x.shape[0] > 1 and bool((x[:, 0] > 5).any()):
+                raise RuntimeError("cannot look beyond u = 5")
+            return torch.tanh(self.lin(x))
+
+    with pytest.raises(ValueError, match="input shape"):
+        FTLEView(Fails(), layer="lin")  # a general module: the plane must be given
+    view, sent = make(Fails(), plane=Plane.standard(2), layer="lin")
+    ask(view, generation=1, extent=(-1, 1, -1, 1))
+    good = [m for m, _ in sent if m["kind"] == "tile"]
+    ask(view, generation=2, extent=(4, 8, -1, 1))
+    errors = [m for m, _ in sent if m["kind"] == "error"]
+    assert good and errors and "beyond u = 5" in view.error
+    assert any(e["generation"] == 2 for e in errors)  # (coarse tiles of view 1 reach u > 5 too)
+    assert all(len(e["key"]) == 3 for e in errors)
+    ask(view, generation=3, extent=(-1, 1, -1, 1))  # still serving, from the cache too
+    assert [m for m, _ in sent if m["kind"] == "tile" and m["generation"] == 3]
+    view.close()
+
+
+def test_zoom_reset_and_traits():
+    view, _ = make(cmap="viridis", vmin=-2, vmax=2, quantity="log_stretch")
+    assert (view.cmap, view.vmin, view.vmax, view.quantity) == ("viridis", -2, 2, "log_stretch")
+    view.zoom_to((0, 0.5, 0, 0.5))
+    assert view.extent == [0, 0.5, 0, 0.5]
+    view.reset()
+    assert view.extent == [-1.5, 1.5, -1.5, 1.5]
+    with pytest.raises(ValueError, match="u0 < u1"):
+        view.zoom_to((1, 0, 0, 1))
+    with pytest.raises(ValueError, match="colormap"):
+        FTLEView(mlp(2, 4, 1, 1), cmap="jet")
+    with pytest.raises(ValueError, match="quantity"):
+        FTLEView(mlp(2, 4, 1, 1), quantity="speed")
+    view.close()
+
+
+def test_default_planes():
+    view, _ = make()
+    assert view.plane == Plane.standard(2)
+    view.close()
+    gen = torch.Generator().manual_seed(0)
+    data = torch.rand((30, 5), generator=gen)
+    labels = np.array([0] * 10 + [1] * 10 + [2] * 10)
+    view = FTLEView(mlp(5, 8, 2, 3, seed=0), data=data, labels=labels)
+    coords = view.plane.coordinates(data[[0, 10, 20]].double())
+    np.testing.assert_allclose(coords[0], [0, 0], atol=1e-12)  # through one point per class
+    assert abs(coords[1][1]) < 1e-12 and coords[2][1] > 0
+    u0, u1, _, _ = view.extent
+    all_coords = view.plane.coordinates(data.double())
+    assert u0 < all_coords[:, 0].min() and u1 > all_coords[:, 0].max()
+    view.close()
+    a = FTLEView(mlp(5, 8, 2, 3, seed=0))
+    b = FTLEView(mlp(5, 8, 2, 3, seed=1))
+    assert a.plane == b.plane and a.plane.orthonormal  # the seeded random plane
+    a.close()
+    b.close()
+
+
+def test_to_png_without_a_browser(tmp_path):
+    view, _ = make(vmin=-1, vmax=1)
+    path = view.to_png(tmp_path / "view.png", shape=(32, 48))
+    image = np.asarray(Image.open(path).convert("RGBA"))
+    field = ftle_field(mlp(2, 10, 3, 1, seed=0), Plane.standard(2), view.extent, (32, 48))
+    top = (image.shape[0] - 32) // 2
+    np.testing.assert_array_equal(image[top: top + 32, :48],
+                                  colorize(field.ftle, "RdBu_r", -1, 1)[::-1])
+    view.close()
+
+
+def test_two_widgets_on_one_model_and_closing_stops_work():
+    model = mlp(2, 10, 3, 1, seed=0)
+    a, sent_a = make(model)
+    b, sent_b = make(model)
+    ask(a, 1)
+    ask(b, 1)
+    assert sent_a and sent_b
+    a.close()
+    with pytest.raises(RuntimeError, match="closed"):
+        a.scheduler.request(a.scheduler.pyramid and __import__("ftle_widget.tiles").tiles.View(
+            (0, 1, 0, 1), 8, 8), 9)
+    b.close()
