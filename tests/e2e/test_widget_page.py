@@ -16,9 +16,6 @@ from ftle_widget.models import mlp
 from ftle_widget.widget import FTLEView
 
 BUNDLE = Path(__file__).resolve().parents[2] / "ftle_widget" / "static" / "widget.js"
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 PAGE = """
 <html><body style="margin:0"><div id="host" style="width:512px"></div>
@@ -53,18 +50,10 @@ PAGE = """
 """
 
 
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (.ci/run does)")
+@pytest.fixture(scope="module", autouse=True)
+def bundle_built():
     if not BUNDLE.exists():
         pytest.fail("the bundle is missing: cd js && npm ci && npm run build")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, state):
