@@ -80,12 +80,15 @@ def colorize(
 
 
 def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values in [lo, hi] (steps of 1, 2 or 5 × 10ⁿ, as d3.ticks)."""
+    """Round tick values in [lo, hi]: 1, 2 or 5 × 10ⁿ steps, chosen as d3.ticks (and the front
+    end's ``niceTicks``) does."""
     if not (hi > lo):
         return [lo]
     raw = (hi - lo) / count
     power = 10 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    error = raw / power
+    factor = 10 if error >= 50**0.5 else 5 if error >= 10**0.5 else 2 if error >= 2**0.5 else 1
+    step = factor * power
     first = math.ceil(lo / step - 1e-9)
     ticks = []
     k = first

@@ -2,6 +2,8 @@
  * The anywidget entry: wires the viewport (gestures), the tile store, the renderer and the
  * messages to Python; returns a cleanup.
  */
+import { drawAxes } from "./overlays/axes";
+import { COLORBAR_WIDTH, drawColorbar } from "./overlays/colorbar";
 import { type Extent, type TileMessage, decodeTile, viewMessage } from "./protocol";
 import { Renderer } from "./renderer";
 import { TileStore } from "./tiles";
@@ -30,13 +32,29 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const root = document.createElement("div");
   root.className = "ftle-widget";
   root.style.cssText = "position:relative;width:100%;font:12px sans-serif;";
+  const row = document.createElement("div");
+  row.style.cssText = "display:flex;align-items:flex-start;";
+  const plot = document.createElement("div");
+  plot.style.cssText = `position:relative;flex:1;min-width:0;height:${HEIGHT}px;`;
   const canvas = document.createElement("canvas");
+  canvas.className = "ftle-field";
   canvas.style.cssText = `display:block;width:100%;height:${HEIGHT}px;cursor:grab;touch-action:none;`;
+  const overlay = document.createElement("canvas");
+  overlay.className = "ftle-overlay";
+  overlay.style.cssText = `position:absolute;left:0;top:0;width:100%;height:${HEIGHT}px;pointer-events:none;`;
+  const colorbar = document.createElement("canvas");
+  colorbar.className = "ftle-colorbar";
+  colorbar.style.cssText = `width:${COLORBAR_WIDTH}px;height:${HEIGHT}px;flex:none;`;
+  plot.append(canvas, overlay);
+  row.append(plot, colorbar);
   const status = document.createElement("div");
   status.className = "ftle-status";
   status.style.cssText = "min-height:1.4em;padding:2px 4px;";
-  root.append(canvas, status);
+  root.append(row, status);
   el.appendChild(root);
+  const ink = () =>
+    getComputedStyle(root).getPropertyValue("--jp-ui-font-color1").trim() || "#222";
+  let box: { x0: number; y0: number; x1: number; y1: number } | null = null;
 
   const store = new TileStore();
   const renderer = new Renderer(canvas);
@@ -52,11 +70,27 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     vmax: model.get("vmax") as number | null,
     factor: model.get("quantity") === "log_stretch" ? (model.get("depth") as number) : 1,
   });
+  const drawNow = () => {
+    const s = settings();
+    const [lo, hi] = renderer.draw(view, store.drawOrder(), s);
+    const ratio = window.devicePixelRatio || 1;
+    overlay.width = Math.round(view.width * ratio);
+    overlay.height = Math.round(view.height * ratio);
+    const ctx = overlay.getContext("2d")!;
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    drawAxes(ctx, view, ink());
+    if (box) {
+      ctx.strokeStyle = ink();
+      ctx.setLineDash([4, 3]);
+      ctx.strokeRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
+    }
+    const label = model.get("quantity") === "log_stretch" ? "log Λ₁" : "λ₁";
+    drawColorbar(colorbar, s.cmap, lo, hi, label, HEIGHT, ink());
+  };
   const redraw = () => {
     cancelAnimationFrame(frame);
-    frame = requestAnimationFrame(() => renderer.draw(view, store.drawOrder(), settings()));
+    frame = requestAnimationFrame(drawNow);
   };
-  const drawNow = () => renderer.draw(view, store.drawOrder(), settings());
   const showStatus = () => {
     const error = model.get("error") as string;
     status.textContent = error || (model.get("status") as string);
@@ -88,12 +122,26 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     settle(true);
   };
   let drag: { x: number; y: number } | null = null;
+  const local = (e: PointerEvent): [number, number] => {
+    const r = canvas.getBoundingClientRect();
+    return [e.clientX - r.left, e.clientY - r.top];
+  };
   const onDown = (e: PointerEvent) => {
-    drag = { x: e.clientX, y: e.clientY };
     canvas.setPointerCapture?.(e.pointerId);
+    if (e.shiftKey) {  // shift-drag: zoom to a box
+      const [x, y] = local(e);
+      box = { x0: x, y0: y, x1: x, y1: y };
+      return;
+    }
+    drag = { x: e.clientX, y: e.clientY };
     canvas.style.cursor = "grabbing";
   };
   const onMove = (e: PointerEvent) => {
+    if (box) {
+      [box.x1, box.y1] = local(e);
+      drawNow();
+      return;
+    }
     if (!drag) return;
     view = view.pan(e.clientX - drag.x, e.clientY - drag.y);
     drag = { x: e.clientX, y: e.clientY };
@@ -101,6 +149,16 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     settle(true);
   };
   const onUp = () => {
+    if (box) {
+      const { x0, y0, x1, y1 } = box;
+      box = null;
+      if (Math.abs(x1 - x0) > 3 && Math.abs(y1 - y0) > 3) {
+        view = view.zoomToBox(x0, y0, x1, y1);
+        settle(true);
+      }
+      drawNow();
+      return;
+    }
     drag = null;
     canvas.style.cursor = "grab";
   };
@@ -144,6 +202,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   });
   resize.observe(canvas);
   showStatus();
+  drawNow();
   request();
 
   return () => {

@@ -149,6 +149,52 @@ def test_tiles_are_drawn_through_the_lut_and_gestures_request_views(browser):
     page.close()
 
 
+def _canvas(page, selector):
+    w, h, packed = page.evaluate("""(sel) => {
+        const c = document.querySelector(sel);
+        const bytes = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let s = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) {
+            s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+        }
+        return [c.width, c.height, btoa(s)];
+    }""", selector)
+    return np.frombuffer(base64.b64decode(packed), dtype=np.uint8).reshape(h, w, 4)
+
+
+def test_colorbar_axes_and_box_zoom(browser):
+    page = open_page(browser, STATE)
+    bar = _canvas(page, ".ftle-colorbar")
+    strip = bar[:, 10, :3].astype(int)  # a column through the LUT strip
+    opaque = bar[:, 10, 3] == 255
+    rows = np.where(opaque & (strip.sum(axis=1) > 0))[0]
+    top, bottom = strip[rows[2]], strip[rows[-3]]
+    assert top[0] > top[2] + 60 and bottom[2] > bottom[0] + 60  # RdBu_r: vmax red on top
+    assert (bar[:, 30:, 3] > 0).sum() > 50  # tick labels beside the strip
+    axes = _canvas(page, ".ftle-overlay")
+    assert (axes[:, :, 3] > 0).sum() > 200  # ticks and labels drawn
+    # shift-drag zooms to the box (grown to the view's aspect about the box centre)
+    start = len(page.evaluate("window.sent"))
+    box = page.locator(".ftle-field").bounding_box()
+    x0, y0 = box["x"] + 100, box["y"] + 100
+    page.keyboard.down("Shift")
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move(x0 + 100, y0 + 80, steps=4)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.wait_for_timeout(250)
+    sent = page.evaluate("window.sent")[start:]
+    assert sent, "the box zoom asked for no view"
+    u0, u1, _, _ = sent[-1]["extent"]
+    width = box["width"]
+    scale = 3.0 / width  # plane units per CSS pixel before the zoom (square pixels)
+    centre_u = -1.5 + (100 + 50) * scale
+    assert abs((u0 + u1) / 2 - centre_u) < 2 * scale
+    assert (u1 - u0) < 0.5 * 3.0  # zoomed in
+    page.close()
+
+
 def test_errors_show_in_red(browser):
     page = open_page(browser, STATE)
     page.evaluate("window.setTrait('error', 'tile (0, 0, 0): RuntimeError: boom')")
