@@ -91,7 +91,7 @@ KERNEL = """async (code) => {
 }"""
 
 PIXELS = """() => {
-  const c = document.querySelector('.ftle-widget canvas');
+  const c = document.querySelector('.ftle-widget canvas.ftle-field');
   if (!c || !c.width) return null;
   const bytes = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
   let s = '';
@@ -131,7 +131,7 @@ def test_view_renders_zooms_and_pans_in_jupyterlab(lab, browser):
         timeout=60_000,
     )
     page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
-    page.wait_for_selector(".ftle-widget canvas", timeout=60_000)
+    page.wait_for_selector(".ftle-widget canvas.ftle-field", timeout=60_000)
 
     def drawn():
         image = _pixels(page)
@@ -140,7 +140,7 @@ def test_view_renders_zooms_and_pans_in_jupyterlab(lab, browser):
     image = _wait(drawn)
     colours = {tuple(c) for c in image[::17, ::17, :3].reshape(-1, 3)}
     assert len(colours) > 20  # a field, not a flat fill
-    box = page.locator(".ftle-widget canvas").bounding_box()
+    box = page.locator(".ftle-widget canvas.ftle-field").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -300)
 
