@@ -4,6 +4,7 @@
  */
 import { drawAxes } from "./overlays/axes";
 import { COLORBAR_WIDTH, drawColorbar } from "./overlays/colorbar";
+import { hoverText, readAt } from "./overlays/hover";
 import { type Extent, type TileMessage, decodeTile, viewMessage } from "./protocol";
 import { Renderer } from "./renderer";
 import { TileStore } from "./tiles";
@@ -50,7 +51,10 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const status = document.createElement("div");
   status.className = "ftle-status";
   status.style.cssText = "min-height:1.4em;padding:2px 4px;";
-  root.append(row, status);
+  const hover = document.createElement("div");
+  hover.className = "ftle-hover";
+  hover.style.cssText = "min-height:1.4em;padding:2px 4px;font-family:monospace;";
+  root.append(row, hover, status);
   el.appendChild(root);
   const ink = () =>
     getComputedStyle(root).getPropertyValue("--jp-ui-font-color1").trim() || "#222";
@@ -70,6 +74,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     vmax: model.get("vmax") as number | null,
     factor: model.get("quantity") === "log_stretch" ? (model.get("depth") as number) : 1,
   });
+  const quantityLabel = () => (model.get("quantity") === "log_stretch" ? "log Λ₁" : "λ₁");
   const drawNow = () => {
     const s = settings();
     const [lo, hi] = renderer.draw(view, store.drawOrder(), s);
@@ -84,8 +89,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       ctx.setLineDash([4, 3]);
       ctx.strokeRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
     }
-    const label = model.get("quantity") === "log_stretch" ? "log Λ₁" : "λ₁";
-    drawColorbar(colorbar, s.cmap, lo, hi, label, HEIGHT, ink());
+    drawColorbar(colorbar, s.cmap, lo, hi, quantityLabel(), HEIGHT, ink());
   };
   const redraw = () => {
     cancelAnimationFrame(frame);
@@ -137,6 +141,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     canvas.style.cursor = "grabbing";
   };
   const onMove = (e: PointerEvent) => {
+    if (!drag && !box) {
+      const [x, y] = local(e);
+      const [u, v] = view.toPlane(x, y);
+      hover.textContent = hoverText(readAt(store, u, v, settings().factor), quantityLabel());
+    }
     if (box) {
       [box.x1, box.y1] = local(e);
       drawNow();

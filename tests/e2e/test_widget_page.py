@@ -195,6 +195,33 @@ def test_colorbar_axes_and_box_zoom(browser):
     page.close()
 
 
+def test_hover_reads_value_and_class_from_the_tiles(browser):
+    page = open_page(browser, STATE)
+    first = page.evaluate("window.sent")[0]
+    tiles = python_tiles(STATE["extent"], first["width"], first["height"])
+    for msg, bufs in tiles:
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
+    box = page.locator(".ftle-field").bounding_box()
+    x, y = 137.0, 211.0
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.wait_for_timeout(50)
+    text = page.evaluate("document.querySelector('.ftle-hover').textContent")
+    u = -1.5 + 3.0 * x / box["width"]
+    v = 1.5 - 3.0 * y / box["height"]
+    finest = max((m for m, _ in tiles if m["extent"][0] <= u < m["extent"][1]
+                  and m["extent"][2] <= v < m["extent"][3]), key=lambda m: m["z"])
+    bufs = dict((id(m), b) for m, b in tiles)[id(finest)]
+    t = finest["tile_px"]
+    values = np.frombuffer(base64.b64decode(bufs[0]), dtype=np.float32).reshape(t, t)
+    classes = np.frombuffer(base64.b64decode(bufs[1]), dtype=np.float32).reshape(t, t)
+    u0, u1, v0, v1 = finest["extent"]
+    j = int((u - u0) / (u1 - u0) * t)
+    i = int((v - v0) / (v1 - v0) * t)
+    assert f"λ₁ {values[i, j]:.4f}" in text and f"class {classes[i, j]:g}" in text
+    assert f"u {u:.4f}"[:6] in text
+    page.close()
+
+
 def test_errors_show_in_red(browser):
     page = open_page(browser, STATE)
     page.evaluate("window.setTrait('error', 'tile (0, 0, 0): RuntimeError: boom')")
