@@ -113,6 +113,7 @@ class FTLEView(anywidget.AnyWidget):
     progress = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     tile_px = traitlets.Int(64).tag(sync=True)
+    show_boundary = traitlets.Bool(True).tag(sync=True)
 
     def __init__(
         self,

@@ -73,6 +73,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     vmin: model.get("vmin") as number | null,
     vmax: model.get("vmax") as number | null,
     factor: model.get("quantity") === "log_stretch" ? (model.get("depth") as number) : 1,
+    boundary: Boolean(model.get("show_boundary")),
   });
   const quantityLabel = () => (model.get("quantity") === "log_stretch" ? "log Λ₁" : "λ₁");
   const drawNow = () => {
@@ -198,7 +199,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   };
   model.on("msg:custom", onCustom);
   model.on("change:extent", onExtent);
-  for (const name of ["cmap", "vmin", "vmax", "quantity", "depth"]) model.on(`change:${name}`, redraw);
+  for (const name of ["cmap", "vmin", "vmax", "quantity", "depth", "show_boundary"]) model.on(`change:${name}`, redraw);
   model.on("change:status", showStatus);
   model.on("change:error", showStatus);
   const resize = new ResizeObserver(() => {
@@ -220,7 +221,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     resize.disconnect();
     model.off("msg:custom", onCustom);
     model.off("change:extent", onExtent);
-    for (const name of ["cmap", "vmin", "vmax", "quantity", "depth"]) model.off(`change:${name}`, redraw);
+    for (const name of ["cmap", "vmin", "vmax", "quantity", "depth", "show_boundary"]) model.off(`change:${name}`, redraw);
     model.off("change:status", showStatus);
     model.off("change:error", showStatus);
     canvas.removeEventListener("wheel", onWheel);

@@ -13,7 +13,12 @@ export interface ColourSettings {
   vmax: number | null;
   /** Multiplies λ₁ (depth for "log_stretch", 1 for "lambda"). */
   factor: number;
+  /** Mark the decision boundary: pixels whose predicted class differs from a neighbour's. */
+  boundary: boolean;
 }
+
+/** The colour of decision-boundary pixels. */
+export const BOUNDARY_RGBA = [25, 25, 25, 255] as const;
 
 export class Renderer {
   private images = new WeakMap<DecodedTile, { stamp: string; canvas: HTMLCanvasElement }>();
@@ -43,7 +48,7 @@ export class Renderer {
     ctx.clearRect(0, 0, view.width, view.height);
     ctx.imageSmoothingEnabled = false;
     const [lo, hi] = this.limits(tiles, s);
-    const stamp = `${s.cmap}|${lo}|${hi}`;
+    const stamp = `${s.cmap}|${lo}|${hi}|${s.boundary}`;
     for (const tile of tiles) {
       const image = this.image(tile, s, lo, hi, stamp);
       const [u0, u1, v0, v1] = tile.message.extent;
@@ -64,8 +69,22 @@ export class Renderer {
     const values = s.factor === 1 ? tile.ftle : tile.ftle.map((x) => x * s.factor);
     const pixels = new ImageData(t, t);
     applyLut(values, colormapLut(s.cmap), lo, hi, pixels.data, { width: t, height: t });
+    if (s.boundary) markBoundary(tile.prediction, t, pixels.data);
     canvas.getContext("2d")!.putImageData(pixels, 0, 0);
     this.images.set(tile, { stamp: stamp + `|${s.factor}`, canvas });
     return canvas;
+  }
+}
+
+/** Paint pixels whose class differs from the next pixel's along u or v (rows flipped: row 0 of
+ * the tile is its bottom, row 0 of the image its top). */
+export function markBoundary(prediction: Float32Array, t: number, out: Uint8ClampedArray): void {
+  for (let i = 0; i < t; i++) {
+    for (let j = 0; j < t; j++) {
+      const p = prediction[i * t + j]!;
+      const right = j + 1 < t && prediction[i * t + j + 1] !== p;
+      const up = i + 1 < t && prediction[(i + 1) * t + j] !== p;
+      if (right || up) out.set(BOUNDARY_RGBA, 4 * ((t - 1 - i) * t + j));
+    }
   }
 }

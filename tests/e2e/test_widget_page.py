@@ -100,7 +100,7 @@ def canvas_rgba(page):
 
 STATE = {"extent": [-1.5, 1.5, -1.5, 1.5], "home": [-1.5, 1.5, -1.5, 1.5], "cmap": "RdBu_r",
          "vmin": -1.0, "vmax": 1.0, "quantity": "lambda", "depth": 4.0, "status": "",
-         "error": ""}
+         "error": "", "show_boundary": True}
 
 
 def test_tiles_are_drawn_through_the_lut_and_gestures_request_views(browser):
@@ -219,6 +219,33 @@ def test_hover_reads_value_and_class_from_the_tiles(browser):
     i = int((v - v0) / (v1 - v0) * t)
     assert f"λ₁ {values[i, j]:.4f}" in text and f"class {classes[i, j]:g}" in text
     assert f"u {u:.4f}"[:6] in text
+    page.close()
+
+
+def test_decision_boundary_overlay_follows_the_predictions(browser):
+    page = open_page(browser, STATE)
+    first = page.evaluate("window.sent")[0]
+    for msg, bufs in python_tiles(STATE["extent"], first["width"], first["height"]):
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
+    page.wait_for_timeout(100)
+    image = canvas_rgba(page)
+    dark = (image[:, :, :3] < 40).all(axis=2)
+    h, w = dark.shape
+    field = ftle_field(mlp(2, 10, 4, 1, seed=0), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5),
+                       (h, w))
+    pred = field.prediction[::-1]  # screen rows: top is v1
+    edge = np.zeros_like(dark)
+    edge[:, :-1] |= pred[:, :-1] != pred[:, 1:]
+    edge[:-1, :] |= pred[:-1, :] != pred[1:, :]
+    assert edge.sum() > 50 and dark.sum() > 50
+    near = np.zeros_like(edge)  # within 3 screen pixels of Python's boundary
+    for dy in range(-3, 4):
+        for dx in range(-3, 4):
+            near |= np.roll(np.roll(edge, dy, 0), dx, 1)
+    assert near[dark].mean() > 0.95  # the dark pixels lie on the boundary
+    page.evaluate("window.setTrait('show_boundary', false)")
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page)[:, :, :3] < 40).all(axis=2).sum() == 0
     page.close()
 
 
