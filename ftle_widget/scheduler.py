@@ -257,6 +257,10 @@ class TileScheduler:
             self._emit_tile(tile, generation)
         self._emit_progress(done, total, generation)
 
+    def engine(self, version: int | None = None) -> Engine:
+        """The engine computing tiles for a model version (default: the current one)."""
+        return self._engine(self.versions.current() if version is None else version)
+
     def update_model(self, model_or_state: nn.Module | Mapping[str, torch.Tensor]) -> int:
         """Replace the model or its weights: a new version (cached tiles of others stay)."""
         return self.versions.update(model_or_state)

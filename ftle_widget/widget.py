@@ -188,7 +188,7 @@ class FTLEView(anywidget.AnyWidget):
         if shape is None:
             view = self._last_view[0] if self._last_view else None
             shape = (view.height, view.width) if view else (256, 256)
-        engine = self._scheduler._engine(self._scheduler.model_version)
+        engine = self._scheduler.engine()
         return compute_field(engine, self.plane, self.extent, shape, directions=directions)
 
     def to_png(self, path, shape: tuple[int, int] | None = None):
@@ -213,7 +213,7 @@ class FTLEView(anywidget.AnyWidget):
         )
         if old is not None:
             old.close()
-        engine = self._scheduler._engine(self._scheduler.model_version)
+        engine = self._scheduler.engine()
         self.depth = engine.depth
         self.layer = engine.endpoint.description
         self.tile_px = self._scheduler.tile_px
