@@ -71,7 +71,8 @@ def model_device(model: nn.Module) -> torch.device | None:
     return None
 
 
-def _model_float_dtype(model: nn.Module) -> torch.dtype | None:
+def model_float_dtype(model: nn.Module) -> torch.dtype | None:
+    """The dtype of the model's first floating parameter (``None`` if it has none)."""
     for t in model.parameters():
         if torch.is_floating_point(t):
             return t.dtype
@@ -140,7 +141,7 @@ class Engine:
 
     def _runtime_model(self, dtype: torch.dtype) -> nn.Module:
         """The model, or a copy converted to ``dtype`` (remade when the weights change)."""
-        current = _model_float_dtype(self.model)
+        current = model_float_dtype(self.model)
         if current is None or current == dtype:
             return self.model
         stamp = weights_fingerprint(self.model)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .exponents import Engine, model_device
+from .exponents import Engine, model_device, model_float_dtype
 from .planes import Plane
 from .probes import expected_input_shape
 
@@ -81,17 +81,12 @@ def check_extent(extent: Sequence[float]) -> Extent:
 
 def pixel_coordinates(extent: Sequence[float], shape: tuple[int, int]) -> np.ndarray:
     """Plane coordinates (H·W, 2) of the pixel centres, row-major, row 0 at v0."""
-    u0, u1, v0, v1 = extent
-    h, w = shape
-    us = u0 + (np.arange(w, dtype=np.float64) + 0.5) * ((u1 - u0) / w)
-    vs = v0 + (np.arange(h, dtype=np.float64) + 0.5) * ((v1 - v0) / h)
-    grid_v, grid_u = np.meshgrid(vs, us, indexing="ij")
-    return np.stack([grid_u.ravel(), grid_v.ravel()], axis=1)
+    return _pixel_range(tuple(extent), shape, 0, shape[0] * shape[1])
 
 
 def _pixel_range(extent: Extent, shape: tuple[int, int], start: int, stop: int) -> np.ndarray:
-    """Plane coordinates of the row-major pixels ``start:stop`` (same values as
-    :func:`pixel_coordinates`), so that huge fields never hold all coordinates at once."""
+    """Plane coordinates of the row-major pixels ``start:stop`` (a chunk at a time, so that huge
+    fields never hold all coordinates at once)."""
     u0, u1, v0, v1 = extent
     h, w = shape
     flat = np.arange(start, stop)
@@ -129,7 +124,7 @@ def compute_field(
     extent = check_extent(extent)
     h, w = _check_shape(shape)
     check_plane(engine.model, plane)
-    dtype = dtype or _default_dtype(engine.model)
+    dtype = dtype or model_float_dtype(engine.model) or torch.float32
     total = h * w
     ftle = np.empty(total, dtype=np.float32)
     pred = np.empty(total, dtype=np.int64)
@@ -214,13 +209,6 @@ def _check_shape(shape: tuple[int, int]) -> tuple[int, int]:
     if h < 1 or w < 1 or (h, w) != tuple(shape):
         raise ValueError(f"shape must be two positive ints (H, W), not {shape!r}")
     return h, w
-
-
-def _default_dtype(model: nn.Module) -> torch.dtype:
-    for p in model.parameters():
-        if torch.is_floating_point(p):
-            return p.dtype
-    return torch.float32
 
 
 def _shape_matches(expected: tuple, actual: tuple[int, ...]) -> bool:

@@ -38,7 +38,7 @@ import torch
 from torch import nn
 
 from . import probes
-from .exponents import Engine, model_device, weights_fingerprint
+from .exponents import Engine, model_device, model_float_dtype, weights_fingerprint
 from .fields import Cancelled, check_plane, compute_field
 from .planes import Plane
 from .tiles import Pyramid, Tile, TileCache, TileKey, View
@@ -307,7 +307,7 @@ class TileScheduler:
 
     def _dtype_for(self, z: int, view: View) -> torch.dtype:
         """float64 where a pixel step is below what float32 inputs resolve (deep zoom)."""
-        model_dtype = _float_dtype(self.versions.model)
+        model_dtype = model_float_dtype(self.versions.model)
         if model_dtype == torch.float64:
             return torch.float64
         plane = self.plane
@@ -340,7 +340,7 @@ class TileScheduler:
         probes.mark_warned(snapshot)  # the user's model was warned about, if at all
         engine = Engine(snapshot, layer=self.layer, depth=self.depth)
         origin = self.plane.to_input(np.zeros((1, 2)))
-        engine.maximal(origin.to(_float_dtype(snapshot) or torch.float32))
+        engine.maximal(origin.to(model_float_dtype(snapshot) or torch.float32))
         with self._lock:
             engine = self._engines.setdefault(version, engine)
             while len(self._engines) > 3:
@@ -423,7 +423,7 @@ class TileScheduler:
     def _measure_tile_px(self, engine: Engine) -> int:
         """Time small fields at the plane's origin and pick the largest tile size in
         {64, 128, 256} whose predicted time (overhead + pixels / speed) is ≤ TILE_SECONDS."""
-        dtype = _float_dtype(self.versions.model) or torch.float32
+        dtype = model_float_dtype(self.versions.model) or torch.float32
 
         def seconds(side: int) -> float:
             start = time.perf_counter()
@@ -480,10 +480,3 @@ def compute_tile(
         model_version=version,
         dtype=str(dtype).replace("torch.", ""),
     )
-
-
-def _float_dtype(model: nn.Module) -> torch.dtype | None:
-    for p in model.parameters():
-        if torch.is_floating_point(p):
-            return p.dtype
-    return None
