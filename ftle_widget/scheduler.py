@@ -61,6 +61,7 @@ class ModelVersions:
         self._keep = keep
         self._version = 0
         self._snapshots: OrderedDict[int, nn.Module] = OrderedDict()
+        self._tags: dict[int, object] = {}  # version → what its weights are (e.g. an epoch)
         self._fingerprint = None
         self._take_snapshot()
 
@@ -76,8 +77,14 @@ class ModelVersions:
                 self._take_snapshot()
             return self._version
 
-    def update(self, model_or_state: nn.Module | Mapping[str, torch.Tensor]) -> int:
-        """A new model, or new weights (a state dict, loaded into a copy): a new version."""
+    def update(
+        self, model_or_state: nn.Module | Mapping[str, torch.Tensor], tag: object = None
+    ) -> int:
+        """A new model, or new weights (a state dict, loaded into a copy): a new version.
+
+        ``tag`` (hashable) names the weights, e.g. ``("epoch", 3)``: versions with equal tags
+        share cached tiles, so going back to weights seen before is served from the cache.
+        """
         with self.lock:
             if isinstance(model_or_state, nn.Module):
                 self._model = model_or_state
@@ -88,8 +95,15 @@ class ModelVersions:
             else:
                 raise TypeError("update_model takes an nn.Module or a state dict")
             self._version += 1
+            if tag is not None:
+                self._tags[self._version] = tag
             self._take_snapshot()
             return self._version
+
+    def content(self, version: int) -> object:
+        """What identifies the weights of ``version`` in cache keys: its tag, or itself."""
+        tag = self._tags.get(version)
+        return ("version", version) if tag is None else ("tag", tag)
 
     def snapshot(self, version: int) -> nn.Module:
         """The frozen copy of the weights of ``version`` (kept for the last few versions)."""
@@ -121,6 +135,7 @@ class _Job:
     generation: int = field(compare=False)
     version: int = field(compare=False)
     dtype: torch.dtype = field(compare=False)
+    directions: bool = field(compare=False, default=False)
     cancel: threading.Event = field(compare=False, default_factory=threading.Event)
 
 
@@ -132,7 +147,8 @@ class TileScheduler:
     model : the network (never modified; jobs run on snapshots of its weights).
     plane : the plane of input space the tiles lie in.
     layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`.
-    directions : also compute the stretching direction on the plane.
+    directions : also compute the stretching direction on the plane (switchable later with
+        :meth:`TileScheduler.set_directions`).
     tile_px : pixels per tile side, or ``"auto"``: the largest of 64, 128 and 256 whose tile takes
         at most ~30 ms, from the model's measured speed and per-call overhead.
     base_side : plane units per tile side at level 0; default: the first view's width.
@@ -184,7 +200,7 @@ class TileScheduler:
         self._local = isinstance(self.executor, ThreadPoolExecutor)
         self._slots = getattr(self.executor, "_max_workers", 1)
         self._token = uuid.uuid4().hex
-        self._what = (repr(layer), depth, directions)  # what a tile holds, for cache keys
+        self._what = (repr(layer), depth)  # what a tile holds, for cache keys
         self._lock = threading.RLock()
         self._engines: OrderedDict[int, Engine] = OrderedDict()
         self._queue: list[_Job] = []
@@ -237,33 +253,42 @@ class TileScheduler:
             wanted = {(key, dtype) for _, key, dtype in plan}
             self._queue = []
             for job in self._running:
-                if (job.key, job.dtype) in wanted and job.version == version:
+                if ((job.key, job.dtype) in wanted and job.version == version
+                        and job.directions == self.directions):
                     job.generation = generation
                 else:
                     job.cancel.set()
             running = {(j.key, j.dtype) for j in self._running if not j.cancel.is_set()}
             self._total, self._done = len(plan), 0
             for order, (phase, key, dtype) in enumerate(plan):
-                tile = self.cache.get(self._cache_key(version, key, dtype))
+                tile = self.cache.get(self._cache_key(version, key, dtype, self.directions))
                 if tile is not None:
                     self._done += 1
                     deliver.append(tile)
                 elif (key, dtype) not in running:
-                    job = _Job((phase, order), key, generation, version, dtype)
+                    job = _Job((phase, order), key, generation, version, dtype, self.directions)
                     heapq.heappush(self._queue, job)
             done, total = self._done, self._total
             self._pump()
         for tile in deliver:
-            self._emit_tile(tile, generation)
+            self._emit_tile(tile, generation, version)
         self._emit_progress(done, total, generation)
+
+    def set_directions(self, directions: bool) -> None:
+        """Compute stretching directions from now on (or stop); the next request uses it."""
+        with self._lock:
+            self.directions = bool(directions)
 
     def engine(self, version: int | None = None) -> Engine:
         """The engine computing tiles for a model version (default: the current one)."""
         return self._engine(self.versions.current() if version is None else version)
 
-    def update_model(self, model_or_state: nn.Module | Mapping[str, torch.Tensor]) -> int:
-        """Replace the model or its weights: a new version (cached tiles of others stay)."""
-        return self.versions.update(model_or_state)
+    def update_model(
+        self, model_or_state: nn.Module | Mapping[str, torch.Tensor], tag: object = None
+    ) -> int:
+        """Replace the model or its weights: a new version (cached tiles of others stay).
+        Weights given the same ``tag`` before are served from the cache."""
+        return self.versions.update(model_or_state, tag)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no job is queued or running (for scripts and tests)."""
@@ -297,7 +322,7 @@ class TileScheduler:
         version = self.versions.current()
         plan = []
         if self.coarse_levels > 0 and not all(
-            self._cache_key(version, k, dtype) in self.cache for k in fine
+            self._cache_key(version, k, dtype, self.directions) in self.cache for k in fine
         ):
             zc = z - self.coarse_levels
             plan += [(0, k, self._dtype_for(zc, view)) for k in pyramid.covering(view.extent, zc)]
@@ -318,8 +343,11 @@ class TileScheduler:
         scale = max(1.0, float(centre.abs().max()))
         return torch.float64 if step < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
 
-    def _cache_key(self, version: int, key: TileKey, dtype: torch.dtype) -> tuple:
-        return (self._token, version, self.plane.key, self._what, dtype, key)
+    def _cache_key(
+        self, version: int, key: TileKey, dtype: torch.dtype, directions: bool
+    ) -> tuple:
+        return (self._token, self.versions.content(version), self.plane.key, self._what,
+                directions, dtype, key)
 
     # ------------------------------------------------------------------ execution
     def _pump(self) -> None:
@@ -363,7 +391,7 @@ class TileScheduler:
         engine = self._engine(job.version)  # elsewhere: everything travels by pickle
         return self.executor.submit(
             compute_tile, engine, self.plane, job.key, self.pyramid.extent(job.key),
-            self.tile_px, job.dtype, self.directions, job.version,
+            self.tile_px, job.dtype, job.directions, job.version,
             self._chunk(engine, job.dtype),
         )
 
@@ -374,7 +402,7 @@ class TileScheduler:
         start = time.perf_counter()
         tile = compute_tile(
             engine, self.plane, job.key, self.pyramid.extent(job.key), self.tile_px, job.dtype,
-            self.directions, job.version, self._chunk(engine, job.dtype), job.cancel.is_set,
+            job.directions, job.version, self._chunk(engine, job.dtype), job.cancel.is_set,
         )
         if tile is not None:
             rate = self.tile_px**2 / max(time.perf_counter() - start, 1e-6)
@@ -389,7 +417,9 @@ class TileScheduler:
             if job in self._running:
                 self._running.remove(job)
             if tile is not None:
-                self.cache.put(self._cache_key(job.version, job.key, job.dtype), tile)
+                self.cache.put(
+                    self._cache_key(job.version, job.key, job.dtype, job.directions), tile
+                )
             current = (
                 job.generation == self._generation
                 and not job.cancel.is_set()
@@ -407,13 +437,16 @@ class TileScheduler:
                 self.on_error(job.key, f"tile {job.key}: {type(error).__name__}: {error}",
                               generation)
         else:
-            self._emit_tile(tile, generation)
+            self._emit_tile(tile, generation, job.version)
         self._emit_progress(done, total, generation)
 
-    def _emit_tile(self, tile: Tile, generation: int) -> None:
+    def _emit_tile(self, tile: Tile, generation: int, version: int) -> None:
+        """Deliver a copy tagged with the request's generation and model version (a cached
+        tile of equal content computed under an older version is current again)."""
         if self.on_tile is not None:
             delivered = copy.copy(tile)
             delivered.generation = generation
+            delivered.model_version = version
             self.on_tile(delivered)
 
     def _emit_progress(self, done: int, total: int, generation: int) -> None:

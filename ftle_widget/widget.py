@@ -3,7 +3,11 @@
 Small durable state lives in synced traits. Tiles travel as custom messages with binary buffers
 (``{"kind": "tile", ...}`` + float32 λ₁, prediction and, when asked, direction), never through
 traits. The browser asks for views with ``{"kind": "view", "generation", "extent", "width",
-"height"}``; every such message is validated before anything is computed.
+"height"}``, for the data overlay with ``{"kind": "data_request"}`` (answered by ``{"kind":
+"data", "count", "labels"}`` + float32 uv pairs and class indices) and, for image inputs, for the
+input under the cursor with ``{"kind": "input_request", "id", "u", "v"}`` (answered by ``{"kind":
+"input", "id", "u", "v", "shape", "vmin", "vmax"}`` + its float32 values). Every message is
+validated before anything is computed.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from torch import nn
 
 from . import export
 from .fields import Field, check_extent, compute_field
+from .overlays import data_overlay, image_shape
 from .planes import Plane
 from .probes import expected_input_shape
 from .scheduler import TileScheduler
@@ -96,6 +101,12 @@ class FTLEView(anywidget.AnyWidget):
     cmap, vmin, vmax : colormap (see :func:`ftle_widget.export.colormap_names`) and limits
         (``None``: symmetric about 0 over what is shown).
     quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2).
+    show_boundary, show_data, show_directions : the overlays: decision boundary, data points
+        near the plane (coloured by label), stretching directions on a coarse grid.
+    data_near : draw the data points within this distance of the plane (default: all points for
+        2-D inputs, else the nearest 500).
+    image_shape : how hover pictures show an input, e.g. ``(28, 28)``; default: guessed from the
+        input shape (:func:`ftle_widget.overlays.image_shape`); ``False``: no pictures.
     """
 
     _esm = _STATIC / "widget.js"
@@ -114,6 +125,8 @@ class FTLEView(anywidget.AnyWidget):
     error = traitlets.Unicode("").tag(sync=True)
     tile_px = traitlets.Int(64).tag(sync=True)
     show_boundary = traitlets.Bool(True).tag(sync=True)
+    show_data = traitlets.Bool(True).tag(sync=True)
+    show_directions = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -130,19 +143,33 @@ class FTLEView(anywidget.AnyWidget):
         vmin: float | None = None,
         vmax: float | None = None,
         quantity: str = "lambda",
+        show_boundary: bool = True,
+        show_data: bool = True,
+        show_directions: bool = False,
+        data_near: float | None = None,
+        image_shape: Sequence[int] | bool | None = None,
         **kwargs,
     ):
         if quantity not in QUANTITIES:
             raise ValueError(f"quantity must be one of {QUANTITIES}, not {quantity!r}")
         export.lut(cmap)  # a clear error for an unknown colormap
+        if data is not None:
+            data = np.asarray(data.detach().cpu() if isinstance(data, torch.Tensor) else data,
+                              dtype=np.float64)
+        if labels is not None:
+            labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
         if plane is None:
             plane = default_plane(_input_shape(model, data), data, labels)
         if extent is None:
             extent = _default_extent(plane, data)
         extent = check_extent(extent)
         super().__init__(cmap=cmap, vmin=vmin, vmax=vmax, quantity=quantity,
-                         extent=list(extent), home=list(extent), **kwargs)
+                         extent=list(extent), home=list(extent), show_boundary=show_boundary,
+                         show_data=show_data, show_directions=show_directions, **kwargs)
         self._model, self._layer, self._depth, self._device = model, layer, depth, device
+        self._data, self._labels, self._data_near = data, labels, data_near
+        self._image_shape = image_shape
+        self._data_range = None if data is None else (float(data.min()), float(data.max()))
         self._lock = threading.Lock()
         self._generations: dict[int, int] = {}  # scheduler generation → browser generation
         self._next = 0
@@ -150,6 +177,7 @@ class FTLEView(anywidget.AnyWidget):
         self._scheduler: TileScheduler | None = None
         self._set_scheduler(plane)
         self.on_msg(self._on_message)
+        self.observe(self._on_directions, names="show_directions")
 
     # ------------------------------------------------------------------ public
     @property
@@ -177,6 +205,7 @@ class FTLEView(anywidget.AnyWidget):
         self.home = extent
         self.extent = extent
         self.send({"kind": "reset"})
+        self._send_data()
 
     def update_model(self, model_or_state: nn.Module | Mapping[str, torch.Tensor]) -> None:
         """New weights (a state dict) or a new model: the visible tiles are recomputed."""
@@ -208,8 +237,8 @@ class FTLEView(anywidget.AnyWidget):
         old = self._scheduler
         self._scheduler = TileScheduler(
             self._model if old is None else old.versions.model, plane, layer=self._layer,
-            depth=self._depth, device=self._device, on_tile=self._send_tile,
-            on_progress=self._on_progress, on_error=self._on_error,
+            depth=self._depth, device=self._device, directions=self.show_directions,
+            on_tile=self._send_tile, on_progress=self._on_progress, on_error=self._on_error,
         )
         if old is not None:
             old.close()
@@ -218,19 +247,59 @@ class FTLEView(anywidget.AnyWidget):
         self.layer = engine.endpoint.description
         self.tile_px = self._scheduler.tile_px
         self.plane_info = {"input_shape": list(plane.input_shape),
-                           "orthonormal": plane.orthonormal}
+                           "orthonormal": plane.orthonormal,
+                           "image_shape": self._picture_shape(plane)}
         self._last_view = None
 
+    def _picture_shape(self, plane: Plane) -> list[int] | None:
+        chosen = self._image_shape
+        if chosen is False:
+            return None
+        if chosen is None or chosen is True:
+            shape = image_shape(plane.input_shape)
+            return None if shape is None else list(shape)
+        shape = [int(s) for s in chosen]
+        if math.prod(shape) != math.prod(plane.input_shape):
+            raise ValueError(f"image_shape {tuple(shape)} does not hold an input of shape "
+                             f"{plane.input_shape}")
+        return shape
+
     def _on_message(self, _widget, content, _buffers) -> None:
-        if not isinstance(content, dict) or content.get("kind") != "view":
-            self._refuse(f"unknown message {str(content)[:80]!r}")
-            return
+        kind = content.get("kind") if isinstance(content, dict) else None
         try:
-            view, generation = _parse_view(content)
+            if kind == "view":
+                self._request(*_parse_view(content))
+            elif kind == "data_request":
+                self._send_data()
+            elif kind == "input_request":
+                self._send_input(*_parse_input_request(content))
+            else:
+                self._refuse(f"unknown message {str(content)[:80]!r}")
         except ValueError as problem:
             self._refuse(str(problem))
+
+    def _on_directions(self, change) -> None:
+        self._scheduler.set_directions(change["new"])
+        self._refresh()
+
+    def _send_data(self) -> None:
+        """The data overlay: points near the plane with their class indices."""
+        if self._data is None:
+            self.send({"kind": "data", "count": 0, "labels": []}, [b"", b""])
             return
-        self._request(view, generation)
+        points = data_overlay(self.plane, self._data, self._labels, self._data_near)
+        self.send({"kind": "data", "count": points.count, "labels": points.names},
+                  [points.uv.tobytes(), points.classes.tobytes()])
+
+    def _send_input(self, ident: int, u: float, v: float) -> None:
+        """The input at plane point (u, v), for the hover picture of image models."""
+        shape = self.plane_info.get("image_shape")
+        if shape is None:
+            raise ValueError("this view's inputs are not images: no pictures to send")
+        values = self.plane.to_input(np.array([[u, v]])).reshape(-1).numpy()
+        lo, hi = self._data_range or (float(values.min()), float(values.max()))
+        self.send({"kind": "input", "id": ident, "u": u, "v": v, "shape": list(shape),
+                   "vmin": lo, "vmax": hi}, [values.astype(np.float32).tobytes()])
 
     def _request(self, view: View, generation: int) -> None:
         with self._lock:
@@ -309,6 +378,22 @@ def _parse_view(content: dict) -> tuple[View, int]:
     ):
         raise ValueError(f"extent must be four numbers, not {extent!r}")
     return View(check_extent(extent), round(width), round(height)), generation
+
+
+def _parse_input_request(content: dict) -> tuple[int, float, float]:
+    """Validate a hover-picture request: an id ≥ 0 and a finite (u, v)."""
+    ident = content.get("id")
+    if isinstance(ident, bool) or not isinstance(ident, int) or ident < 0:
+        raise ValueError(f"id must be an int ≥ 0, not {ident!r}")
+    coords = []
+    for name in ("u", "v"):
+        value = content.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
+            value
+        ):
+            raise ValueError(f"{name} must be a finite number, not {value!r}")
+        coords.append(float(value))
+    return ident, coords[0], coords[1]
 
 
 def _default_extent(plane: Plane, data) -> tuple[float, float, float, float]:

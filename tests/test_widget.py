@@ -164,3 +164,119 @@ def test_two_widgets_on_one_model_and_closing_stops_work():
         a.scheduler.request(a.scheduler.pyramid and __import__("ftle_widget.tiles").tiles.View(
             (0, 1, 0, 1), 8, 8), 9)
     b.close()
+
+
+def test_data_overlay_message_holds_points_near_the_plane_with_class_indices():
+    gen = torch.Generator().manual_seed(1)
+    data = torch.rand((40, 2), generator=gen) * 2 - 1
+    labels = np.where(data.norm(dim=1).numpy() < 0.7, -1, 1)
+    view, sent = make(data=data, labels=labels)
+    view._on_message(view, {"kind": "data_request"}, [])
+    (msg, buffers), = [(m, b) for m, b in sent if m["kind"] == "data"]
+    assert msg["count"] == 40 and msg["labels"] == ["-1", "1"]
+    uv = np.frombuffer(buffers[0], dtype=np.float32).reshape(-1, 2)
+    classes = np.frombuffer(buffers[1], dtype=np.float32)
+    np.testing.assert_allclose(uv, data.numpy(), rtol=1e-6)  # the input plane: u, v = x
+    np.testing.assert_array_equal(classes, (labels == 1).astype(np.float32))
+    view.close()
+    # off-plane data in 5-D: the nearest points (or those within data_near), never more
+    data5 = torch.rand((900, 5), generator=gen)
+    view, sent = make(mlp(5, 8, 2, 3, seed=0), data=data5, labels=np.arange(900) % 3)
+    view._on_message(view, {"kind": "data_request"}, [])
+    msg, buffers = [(m, b) for m, b in sent if m["kind"] == "data"][-1]
+    assert msg["count"] == 500 and msg["labels"] == ["0", "1", "2"]
+    distance = view.plane.distance(data5.numpy())
+    uv = np.frombuffer(buffers[0], dtype=np.float32).reshape(-1, 2)
+    nearest = np.sort(np.argsort(distance, kind="stable")[:500])
+    np.testing.assert_allclose(uv, view.plane.coordinates(data5.numpy()[nearest]), atol=1e-6)
+    view.close()
+    view, sent = make(mlp(5, 8, 2, 3, seed=0), data=data5, data_near=0.2)
+    view._on_message(view, {"kind": "data_request"}, [])
+    msg, buffers = [(m, b) for m, b in sent if m["kind"] == "data"][-1]
+    assert msg["count"] == int((distance <= 0.2).sum()) and msg["labels"] == []
+    assert (np.frombuffer(buffers[1], dtype=np.float32) == -1).all()
+    view.close()
+    view, sent = make()  # no data: an empty overlay
+    view._on_message(view, {"kind": "data_request"}, [])
+    assert [m for m, _ in sent if m["kind"] == "data"] == [{"kind": "data", "count": 0,
+                                                            "labels": []}]
+    view.close()
+
+
+def test_hover_pictures_of_image_inputs():
+    model = mlp(64, 12, 2, 10, seed=0)
+    gen = torch.Generator().manual_seed(2)
+    images = torch.rand((12, 64), generator=gen) * 16
+    view, sent = make(model, data=images, labels=np.arange(12) % 4)
+    assert view.plane_info["image_shape"] == [8, 8]  # a flat 64 is an 8×8 picture
+    view._on_message(view, {"kind": "input_request", "id": 5, "u": 0.25, "v": -0.5}, [])
+    (msg, buffers), = [(m, b) for m, b in sent if m["kind"] == "input"]
+    assert msg["id"] == 5 and msg["shape"] == [8, 8]
+    assert (msg["vmin"], msg["vmax"]) == (float(images.min()), float(images.max()))
+    pixels = np.frombuffer(buffers[0], dtype=np.float32)
+    expected = view.plane.to_input(np.array([[0.25, -0.5]])).reshape(-1).numpy()
+    np.testing.assert_allclose(pixels, expected, rtol=1e-6)
+    # the picture at the plane's origin is the first data point (the plane goes through it)
+    view._on_message(view, {"kind": "input_request", "id": 6, "u": 0.0, "v": 0.0}, [])
+    origin = np.frombuffer([b for m, b in sent if m["kind"] == "input"][-1][0], np.float32)
+    np.testing.assert_allclose(origin, images[0].numpy(), rtol=1e-6)
+    for bad in ({"id": -1, "u": 0, "v": 0}, {"id": 1, "u": float("inf"), "v": 0},
+                {"id": 1, "u": "x", "v": 0}):
+        view._on_message(view, {"kind": "input_request", **bad}, [])
+        assert view.error.startswith("refused")
+    view.close()
+    flat, sent = make()  # 2-D inputs are no pictures: refused, never computed
+    assert flat.plane_info["image_shape"] is None
+    flat._on_message(flat, {"kind": "input_request", "id": 1, "u": 0, "v": 0}, [])
+    assert "not images" in flat.error and not [m for m, _ in sent if m["kind"] == "input"]
+    flat.close()
+    cnn = make(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh(), nn.Flatten(), nn.Linear(72, 3)),
+               plane=Plane.standard((1, 8, 8)))[0]
+    assert cnn.plane_info["image_shape"] == [1, 8, 8]
+    cnn.close()
+    with pytest.raises(ValueError, match="does not hold"):
+        FTLEView(model, data=images, image_shape=(7, 7))
+
+
+def test_directions_are_switched_on_and_off_and_cached_apart():
+    view, sent = make()
+    ask(view, generation=1)
+    assert all(not m["has_direction"] for m, _ in sent if m["kind"] == "tile")
+    sent.clear()
+    view.show_directions = True  # the visible tiles come again, with directions
+    assert view.scheduler.wait(60)
+    tiles = [(m, b) for m, b in sent if m["kind"] == "tile"]
+    assert tiles and all(m["has_direction"] and len(b) == 3 for m, b in tiles)
+    msg, buffers = tiles[-1]
+    t = msg["tile_px"]
+    direction = np.frombuffer(buffers[2], dtype=np.float32).reshape(t, t, 2)
+    field = ftle_field(mlp(2, 10, 3, 1, seed=0), Plane.standard(2), msg["extent"], (t, t),
+                       directions=True)
+    np.testing.assert_array_equal(direction, field.direction)
+    sent.clear()
+    view.show_directions = False  # back: served from the cache, without directions
+    assert view.scheduler.wait(60)
+    assert all(not m["has_direction"] for m, _ in sent if m["kind"] == "tile")
+    view.close()
+
+
+def test_tagged_weights_are_served_from_the_cache_under_the_current_version():
+    view, sent = make()
+    ask(view, generation=1)
+    first = {(m["z"], m["i"], m["j"]): b[0] for m, b in sent if m["kind"] == "tile"}
+    view.scheduler.update_model(mlp(2, 10, 3, 1, seed=0).state_dict(), tag="a")
+    ask(view, generation=2)
+    view.scheduler.update_model(mlp(2, 10, 3, 1, seed=5).state_dict(), tag="b")
+    ask(view, generation=3)
+    sent.clear()
+    computed = []
+    original = view.scheduler._compute_here
+    view.scheduler._compute_here = lambda job: computed.append(job) or original(job)
+    view.scheduler.update_model(mlp(2, 10, 3, 1, seed=0).state_dict(), tag="a")
+    ask(view, generation=4)
+    tiles = [(m, b) for m, b in sent if m["kind"] == "tile"]
+    assert not computed and tiles  # all from the cache
+    assert {m["model_version"] for m, _ in tiles} == {view.scheduler.model_version}
+    for m, b in tiles:
+        assert b[0] == first[(m["z"], m["i"], m["j"])]
+    view.close()
