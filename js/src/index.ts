@@ -1,38 +1,62 @@
 /**
- * The anywidget entry: wires the viewport (gestures), the tile store, the renderer and the
- * messages to Python; returns a cleanup.
+ * The anywidget entry: wires the toolbar, the viewport (gestures), the tile store, the renderer,
+ * the overlays and the messages to Python; returns a cleanup.
+ *
+ * The widget's root element (`.ftle-widget`) carries `composeImage()`: the PNG download's
+ * picture (field + overlay + colorbar, device pixels) as a canvas, for tests and scripts:
+ * `document.querySelector(".ftle-widget").composeImage()`.
  */
+import { type Model, flag, imageShape } from "./model";
 import { drawAxes } from "./overlays/axes";
 import { COLORBAR_WIDTH, drawColorbar } from "./overlays/colorbar";
+import { drawData } from "./overlays/data";
+import { directionSegments, drawDirections } from "./overlays/directions";
 import { hoverText, readAt } from "./overlays/hover";
-import { type Extent, type TileMessage, decodeTile, viewMessage } from "./protocol";
+import { InputThrottle, drawInput } from "./overlays/input";
+import { composeImage, downloadPng } from "./png";
+import {
+  type DataMessage,
+  type DecodedData,
+  type Extent,
+  type InputMessage,
+  type InputRequestMessage,
+  type TileMessage,
+  decodeData,
+  decodeInput,
+  decodeTile,
+  viewMessage,
+} from "./protocol";
 import { Renderer } from "./renderer";
 import { TileStore } from "./tiles";
+import { Toolbar } from "./toolbar";
 import { Viewport } from "./viewport";
 
 export * from "./colormap";
 export * from "./protocol";
 export * from "./viewport";
+export type { Model } from "./model";
 export { TileStore } from "./tiles";
 export { Renderer } from "./renderer";
+export { composeImage } from "./png";
+export { directionSegments } from "./overlays/directions";
+export { InputThrottle, inputPixels } from "./overlays/input";
 
-/** The parts of anywidget's model that the view uses. */
-export interface Model {
-  get(name: string): any;
-  set(name: string, value: unknown): void;
-  save_changes(): void;
-  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[]): void;
-  on(event: string, callback: (...args: any[]) => void): void;
-  off(event: string, callback: (...args: any[]) => void): void;
+/** The root element, with the PNG composition as a method. */
+export interface WidgetElement extends HTMLDivElement {
+  composeImage(): HTMLCanvasElement;
 }
 
 const DEBOUNCE_MS = 100;
 const HEIGHT = 420;
 
+const TRAITS_REDRAWN = ["cmap", "vmin", "vmax", "quantity", "depth", "show_boundary", "show_data", "show_directions"];
+const INPUT_PX = 64;
+
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
-  const root = document.createElement("div");
+  const root = document.createElement("div") as unknown as WidgetElement;
   root.className = "ftle-widget";
-  root.style.cssText = "position:relative;width:100%;font:12px sans-serif;";
+  root.style.cssText =
+    "position:relative;width:100%;font:12px sans-serif;color:var(--jp-ui-font-color1,#222);";
   const row = document.createElement("div");
   row.style.cssText = "display:flex;align-items:flex-start;";
   const plot = document.createElement("div");
@@ -51,10 +75,29 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const status = document.createElement("div");
   status.className = "ftle-status";
   status.style.cssText = "min-height:1.4em;padding:2px 4px;";
+  const info = document.createElement("div");
+  info.style.cssText = "display:flex;align-items:flex-start;gap:8px;";
   const hover = document.createElement("div");
   hover.className = "ftle-hover";
-  hover.style.cssText = "min-height:1.4em;padding:2px 4px;font-family:monospace;";
-  root.append(row, hover, status);
+  hover.style.cssText = "flex:1;min-height:1.4em;padding:2px 4px;font-family:monospace;";
+  const picture = document.createElement("canvas");
+  picture.className = "ftle-input";
+  picture.width = picture.height = 1;
+  picture.title = "The input under the cursor";
+  picture.style.cssText =
+    `width:${INPUT_PX}px;height:${INPUT_PX}px;flex:none;image-rendering:pixelated;` +
+    "margin:2px 4px;border:1px solid var(--jp-border-color1,#bdbdbd);";
+  info.append(hover, picture);
+  // the toolbar (its actions are defined below)
+  const toolbar = new Toolbar(model, {
+    reset: () => goHome(),
+    box: (on) => {
+      canvas.style.cursor = on ? "crosshair" : "grab";
+    },
+    png: () => downloadPng(root.composeImage()),
+    changed: () => redraw(),
+  });
+  root.append(toolbar.el, row, info, status);
   el.appendChild(root);
   const ink = () =>
     getComputedStyle(root).getPropertyValue("--jp-ui-font-color1").trim() || "#222";
@@ -67,16 +110,20 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   let generation = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let frame = 0;
+  let data: DecodedData | null = null;
+  const throttle = new InputThrottle();
+  let inputTimer: ReturnType<typeof setTimeout> | undefined;
 
   const settings = () => ({
     cmap: model.get("cmap") as string,
     vmin: model.get("vmin") as number | null,
     vmax: model.get("vmax") as number | null,
     factor: model.get("quantity") === "log_stretch" ? (model.get("depth") as number) : 1,
-    boundary: Boolean(model.get("show_boundary")),
+    boundary: flag(model, "show_boundary", true),
   });
   const quantityLabel = () => (model.get("quantity") === "log_stretch" ? "log Λ₁" : "λ₁");
   const drawNow = () => {
+    cancelAnimationFrame(frame);
     const s = settings();
     const [lo, hi] = renderer.draw(view, store.drawOrder(), s);
     const ratio = window.devicePixelRatio || 1;
@@ -84,7 +131,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     overlay.height = Math.round(view.height * ratio);
     const ctx = overlay.getContext("2d")!;
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    if (flag(model, "show_directions", false)) drawDirections(ctx, directionSegments(view, store));
     drawAxes(ctx, view, ink());
+    const showData = flag(model, "show_data", true);
+    if (showData && data) drawData(ctx, view, data);
+    toolbar.showLegend(showData && data !== null && data.count > 0);
     if (box) {
       ctx.strokeStyle = ink();
       ctx.setLineDash([4, 3]);
@@ -100,6 +151,10 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     const error = model.get("error") as string;
     status.textContent = error || (model.get("status") as string);
     status.style.color = error ? "#c00" : "";
+  };
+  const showProblem = (e: unknown) => {
+    status.textContent = e instanceof Error ? e.message : String(e);
+    status.style.color = "#c00";
   };
   const request = () => {
     generation += 1;
@@ -117,6 +172,41 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       request();
     }, DEBOUNCE_MS);
   };
+  const goHome = () => {
+    model.set("extent", model.get("home"));
+    model.save_changes();
+    onExtent();
+  };
+
+  root.composeImage = () => {
+    drawNow();
+    const background =
+      getComputedStyle(root).getPropertyValue("--jp-layout-color1").trim() || "#ffffff";
+    return composeImage(canvas, overlay, colorbar, background);
+  };
+
+  // hover pictures of image inputs
+  const showPicture = () => {
+    picture.style.display = imageShape(model) ? "" : "none";
+  };
+  const sendInput = (msg: InputRequestMessage | null) => {
+    if (!msg) return;
+    model.send(msg);
+    clearTimeout(inputTimer);
+    inputTimer = setTimeout(() => sendInput(throttle.tick(Date.now())), throttle.timeoutMs + 10);
+  };
+  const onInput = (msg: InputMessage, buffers: DataView[]) => {
+    const { draw, send } = throttle.reply(msg.id, Date.now());
+    if (!throttle.waiting) clearTimeout(inputTimer);
+    if (draw) {
+      try {
+        drawInput(picture, decodeInput(msg, buffers));
+      } catch (e) {
+        showProblem(e);
+      }
+    }
+    sendInput(send);
+  };
 
   // gestures: the held tiles are redrawn transformed at once, the request follows when settled
   const onWheel = (e: WheelEvent) => {
@@ -133,7 +223,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   };
   const onDown = (e: PointerEvent) => {
     canvas.setPointerCapture?.(e.pointerId);
-    if (e.shiftKey) {  // shift-drag: zoom to a box
+    if (e.shiftKey || toolbar.box) {  // zoom to a box: shift-drag, or any drag in box mode
       const [x, y] = local(e);
       box = { x0: x, y0: y, x1: x, y1: y };
       return;
@@ -146,6 +236,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       const [x, y] = local(e);
       const [u, v] = view.toPlane(x, y);
       hover.textContent = hoverText(readAt(store, u, v, settings().factor), quantityLabel());
+      if (imageShape(model)) sendInput(throttle.move(u, v, Date.now()));
     }
     if (box) {
       [box.x1, box.y1] = local(e);
@@ -170,26 +261,32 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       return;
     }
     drag = null;
-    canvas.style.cursor = "grab";
-  };
-  const onDouble = () => {
-    model.set("extent", model.get("home"));
-    model.save_changes();
-    onExtent();
+    canvas.style.cursor = toolbar.box ? "crosshair" : "grab";
   };
   canvas.addEventListener("wheel", onWheel, { passive: false });
   canvas.addEventListener("pointerdown", onDown);
   canvas.addEventListener("pointermove", onMove);
   canvas.addEventListener("pointerup", onUp);
-  canvas.addEventListener("dblclick", onDouble);
+  canvas.addEventListener("dblclick", goHome);
 
   // messages and traits from Python
   const onCustom = (msg: any, buffers: DataView[]) => {
-    if (msg?.kind === "tile") {
-      if (store.add(decodeTile(msg as TileMessage, buffers))) redraw();
-    } else if (msg?.kind === "reset") {
-      store.clear();
-      redraw();
+    try {
+      if (msg?.kind === "tile") {
+        if (store.add(decodeTile(msg as TileMessage, buffers))) redraw();
+      } else if (msg?.kind === "data") {
+        data = decodeData(msg as DataMessage, buffers);
+        toolbar.setLegend(data.labels, data.cls.some((c) => !(Number.isInteger(c) && c >= 0)));
+        redraw();
+      } else if (msg?.kind === "input") {
+        onInput(msg as InputMessage, buffers);
+      } else if (msg?.kind === "reset") {
+        store.clear();
+        throttle.forget();
+        redraw();
+      }
+    } catch (e) {
+      showProblem(e);
     }
   };
   const onExtent = () => {
@@ -197,11 +294,20 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     drawNow();
     settle(false);
   };
+  const onTrait = () => {
+    toolbar.sync();
+    redraw();
+  };
+  const onPlane = () => {
+    throttle.forget();
+    showPicture();
+  };
   model.on("msg:custom", onCustom);
   model.on("change:extent", onExtent);
-  for (const name of ["cmap", "vmin", "vmax", "quantity", "depth", "show_boundary"]) model.on(`change:${name}`, redraw);
+  for (const name of TRAITS_REDRAWN) model.on(`change:${name}`, onTrait);
   model.on("change:status", showStatus);
   model.on("change:error", showStatus);
+  model.on("change:plane_info", onPlane);
   const resize = new ResizeObserver(() => {
     const [w, h] = size();
     if (w !== view.width || h !== view.height) {
@@ -212,23 +318,28 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   });
   resize.observe(canvas);
   showStatus();
+  showPicture();
   drawNow();
   request();
+  model.send({ kind: "data_request" });
 
   return () => {
     clearTimeout(timer);
+    clearTimeout(inputTimer);
     cancelAnimationFrame(frame);
     resize.disconnect();
     model.off("msg:custom", onCustom);
     model.off("change:extent", onExtent);
-    for (const name of ["cmap", "vmin", "vmax", "quantity", "depth", "show_boundary"]) model.off(`change:${name}`, redraw);
+    for (const name of TRAITS_REDRAWN) model.off(`change:${name}`, onTrait);
     model.off("change:status", showStatus);
     model.off("change:error", showStatus);
+    model.off("change:plane_info", onPlane);
     canvas.removeEventListener("wheel", onWheel);
     canvas.removeEventListener("pointerdown", onDown);
     canvas.removeEventListener("pointermove", onMove);
     canvas.removeEventListener("pointerup", onUp);
-    canvas.removeEventListener("dblclick", onDouble);
+    canvas.removeEventListener("dblclick", goHome);
+    toolbar.destroy();
     root.remove();
   };
 }

@@ -1,8 +1,10 @@
 /**
  * Messages exchanged with the Python side of the widget.
  *
- * JS → Python: {@link ViewMessage}. Python → JS: {@link TileMessage} (with binary buffers),
- * {@link ProgressMessage} and {@link ErrorMessage}.
+ * JS → Python: {@link ViewMessage}, {@link DataRequestMessage} (once, on render) and
+ * {@link InputRequestMessage} (hover pictures). Python → JS: {@link TileMessage},
+ * {@link DataMessage} and {@link InputMessage} (with binary buffers), {@link ProgressMessage},
+ * {@link ErrorMessage} and {@link ResetMessage}.
  */
 
 /** (u0, u1, v0, v1): a rectangle of the plane, u horizontal, v vertical (upwards). */
@@ -58,8 +60,59 @@ export interface ErrorMessage {
   key?: TileKey;
 }
 
-export type FromPython = TileMessage | ProgressMessage | ErrorMessage;
-export type ToPython = ViewMessage;
+/** The plane changed: every held tile is stale. */
+export interface ResetMessage {
+  kind: "reset";
+}
+
+/** Sent once on render: asks for the data points ({@link DataMessage}). */
+export interface DataRequestMessage {
+  kind: "data_request";
+}
+
+/**
+ * The data points on the plane, replacing any held before (Python may send one at any time,
+ * e.g. after a plane change). Buffers, in order: `uv` (float32, `count × 2`, interleaved (u, v)
+ * plane coordinates) and `cls` (float32, `count` class indices, −1 = unlabelled). With
+ * `count` 0 the buffers may be empty or absent.
+ */
+export interface DataMessage {
+  kind: "data";
+  count: number;
+  /** Class names, index = class id. */
+  labels: string[];
+}
+
+/** Asks for the input at plane point (u, v), to show as a picture; `id` increases per request. */
+export interface InputRequestMessage {
+  kind: "input_request";
+  id: number;
+  u: number;
+  v: number;
+}
+
+/**
+ * The reply to an {@link InputRequestMessage}: one float32 buffer of `prod(shape)` values,
+ * row-major, `shape` [H, W] or [C, H, W] with C 1 or 3; [vmin, vmax] maps onto black..white.
+ */
+export interface InputMessage {
+  kind: "input";
+  id: number;
+  u: number;
+  v: number;
+  shape: number[];
+  vmin: number;
+  vmax: number;
+}
+
+export type FromPython =
+  | TileMessage
+  | ProgressMessage
+  | ErrorMessage
+  | ResetMessage
+  | DataMessage
+  | InputMessage;
+export type ToPython = ViewMessage | DataRequestMessage | InputRequestMessage;
 
 /** A binary buffer as anywidget hands it over (DataView), or a plain buffer or typed array. */
 export type Buffer = DataView | ArrayBuffer | ArrayBufferView;
@@ -74,6 +127,25 @@ export interface DecodedTile {
   prediction: Float32Array;
   /** `tile_px² × 2` values (pairs per pixel), or null when the tile has none. */
   direction: Float32Array | null;
+}
+
+/** Data points, decoded. */
+export interface DecodedData {
+  count: number;
+  labels: string[];
+  /** `count × 2` values: u, v of point k at 2k, 2k + 1. */
+  uv: Float32Array;
+  /** `count` class indices (−1: unlabelled). */
+  cls: Float32Array;
+}
+
+/** An input picture, decoded. */
+export interface DecodedInput {
+  message: InputMessage;
+  /** [C, H, W] with C 1 or 3 ([H, W] becomes [1, H, W]). */
+  shape: [c: number, h: number, w: number];
+  /** `C·H·W` values, row-major. */
+  values: Float32Array;
 }
 
 /** The view request for a given generation. */
@@ -111,13 +183,66 @@ export function decodeTile(msg: TileMessage, buffers: readonly Buffer[]): Decode
     );
   }
   const n = t * t;
-  const ftle = toFloat32(buffers[0]!, n, "ftle");
-  const prediction = toFloat32(buffers[1]!, n, "prediction");
-  const direction = msg.has_direction ? toFloat32(buffers[2]!, 2 * n, "direction") : null;
+  const ftle = toFloat32(buffers[0]!, n, "decodeTile: ftle");
+  const prediction = toFloat32(buffers[1]!, n, "decodeTile: prediction");
+  const direction = msg.has_direction ? toFloat32(buffers[2]!, 2 * n, "decodeTile: direction") : null;
   return { message: msg, key: [msg.z, msg.i, msg.j], ftle, prediction, direction };
 }
 
-function toFloat32(buf: Buffer, expected: number, name: string): Float32Array {
+/**
+ * A data message's points as Float32Arrays (viewed in place or copied as in
+ * {@link decodeTile}). Throws an Error when the count is not a non-negative integer, or a
+ * buffer is missing or has the wrong length.
+ */
+export function decodeData(msg: DataMessage, buffers: readonly Buffer[] | undefined): DecodedData {
+  if (msg.kind !== "data") {
+    throw new Error(`decodeData: expected a "data" message, got "${String(msg.kind)}"`);
+  }
+  const n = msg.count;
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`decodeData: count must be a non-negative integer, got ${String(n)}`);
+  }
+  const labels = Array.isArray(msg.labels) ? msg.labels.map(String) : [];
+  const bufs = buffers ?? [];
+  if (n === 0 && bufs.length === 0) {
+    return { count: 0, labels, uv: new Float32Array(0), cls: new Float32Array(0) };
+  }
+  if (bufs.length !== 2) {
+    throw new Error(`decodeData: expected 2 buffers (uv, cls), got ${bufs.length}`);
+  }
+  const uv = toFloat32(bufs[0]!, 2 * n, "decodeData: uv");
+  const cls = toFloat32(bufs[1]!, n, "decodeData: cls");
+  return { count: n, labels, uv, cls };
+}
+
+/**
+ * An input message's picture. Throws an Error when the shape is not [H, W] or [C, H, W] with
+ * C 1 or 3 (positive integers), or the buffer is missing or has the wrong length.
+ */
+export function decodeInput(msg: InputMessage, buffers: readonly Buffer[] | undefined): DecodedInput {
+  if (msg.kind !== "input") {
+    throw new Error(`decodeInput: expected an "input" message, got "${String(msg.kind)}"`);
+  }
+  const s = Array.isArray(msg.shape) ? msg.shape : [];
+  const shape: [number, number, number] | null =
+    s.length === 2 ? [1, s[0]!, s[1]!] : s.length === 3 ? [s[0]!, s[1]!, s[2]!] : null;
+  if (!shape || !shape.every((d) => Number.isInteger(d) && d > 0) || (shape[0] !== 1 && shape[0] !== 3)) {
+    throw new Error(`decodeInput: shape must be [H, W] or [C, H, W] with C 1 or 3, got ${JSON.stringify(msg.shape)}`);
+  }
+  const bufs = buffers ?? [];
+  if (bufs.length !== 1) {
+    throw new Error(`decodeInput: expected 1 buffer (values), got ${bufs.length}`);
+  }
+  const values = toFloat32(bufs[0]!, shape[0] * shape[1] * shape[2], "decodeInput: values");
+  return { message: msg, shape, values };
+}
+
+/**
+ * `expected` float32 values of `buf` (`what` names them in errors, e.g. "decodeTile: ftle").
+ * A buffer whose bytes start at a 4-byte aligned offset is viewed in place; an unaligned one
+ * is copied.
+ */
+function toFloat32(buf: Buffer, expected: number, what: string): Float32Array {
   let buffer: ArrayBufferLike;
   let offset: number;
   let bytes: number;
@@ -130,11 +255,11 @@ function toFloat32(buf: Buffer, expected: number, name: string): Float32Array {
     offset = 0;
     bytes = buf.byteLength;
   } else {
-    throw new Error(`decodeTile: ${name} is not a DataView, typed array or ArrayBuffer`);
+    throw new Error(`${what} is not a DataView, typed array or ArrayBuffer`);
   }
   if (bytes !== expected * 4) {
     throw new Error(
-      `decodeTile: ${name} should hold ${expected} float32 values (${expected * 4} bytes), ` +
+      `${what} should hold ${expected} float32 values (${expected * 4} bytes), ` +
         `got ${bytes} bytes` + (bytes % 4 === 0 ? ` (${bytes / 4} values)` : ""),
     );
   }

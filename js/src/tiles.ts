@@ -34,13 +34,24 @@ export class TileStore {
     return [...this.tiles.values()].sort((a, b) => a.key[0] - b.key[0]);
   }
 
-  /** The finest tile holding plane point (u, v), if any. */
-  at(u: number, v: number): DecodedTile | undefined {
+  /** The finest tile holding plane point (u, v) (among those passing `keep`, if given). */
+  at(u: number, v: number, keep?: (tile: DecodedTile) => boolean): DecodedTile | undefined {
     let best: DecodedTile | undefined;
     for (const t of this.tiles.values()) {
       const [u0, u1, v0, v1] = t.message.extent;
-      if (u >= u0 && u < u1 && v >= v0 && v < v1 && (!best || t.key[0] > best.key[0])) best = t;
+      if (u >= u0 && u < u1 && v >= v0 && v < v1 && (!best || t.key[0] > best.key[0]) && (!keep || keep(t))) {
+        best = t;
+      }
     }
     return best;
   }
+}
+
+/** Index (i·tile_px + j) of the tile's pixel holding plane point (u, v), clamped to the tile. */
+export function pixelIndex(tile: DecodedTile, u: number, v: number): number {
+  const t = tile.message.tile_px;
+  const [u0, u1, v0, v1] = tile.message.extent;
+  const j = Math.min(t - 1, Math.max(0, Math.floor(((u - u0) / (u1 - u0)) * t)));
+  const i = Math.min(t - 1, Math.max(0, Math.floor(((v - v0) / (v1 - v0)) * t)));
+  return i * t + j;
 }

@@ -100,7 +100,8 @@ def canvas_rgba(page):
 
 STATE = {"extent": [-1.5, 1.5, -1.5, 1.5], "home": [-1.5, 1.5, -1.5, 1.5], "cmap": "RdBu_r",
          "vmin": -1.0, "vmax": 1.0, "quantity": "lambda", "depth": 4.0, "status": "",
-         "error": "", "show_boundary": True}
+         "error": "", "show_boundary": True, "show_data": True, "show_directions": False,
+         "plane_info": {"input_shape": [2], "image_shape": None}}
 
 
 def test_tiles_are_drawn_through_the_lut_and_gestures_request_views(browser):
@@ -255,4 +256,359 @@ def test_errors_show_in_red(browser):
     text = page.evaluate("document.querySelector('.ftle-status').textContent")
     colour = page.evaluate("getComputedStyle(document.querySelector('.ftle-status')).color")
     assert "boom" in text and colour == "rgb(204, 0, 0)"
+    page.close()
+
+
+def _b64(array) -> str:
+    return base64.b64encode(np.ascontiguousarray(array, dtype=np.float32).tobytes()).decode()
+
+
+def _deliver(page, msg, arrays):
+    page.evaluate("([m, b]) => window.deliver(m, b)", [msg, [_b64(a) for a in arrays]])
+
+
+def _field_size(page):
+    box = page.locator(".ftle-field").bounding_box()
+    return box, box["width"], box["height"]
+
+
+def _screen(u, v, width, height, extent=(-1.5, 1.5, -1.5, 1.5)):
+    u0, u1, v0, v1 = extent
+    return (u - u0) / (u1 - u0) * width, (v1 - v) / (v1 - v0) * height
+
+
+TABLEAU = {0: (0x4E, 0x79, 0xA7), 1: (0xF2, 0x8E, 0x2C)}
+
+
+def test_data_points_are_drawn_in_class_colours_and_toggle_off(browser):
+    page = open_page(browser, STATE)
+    assert {"kind": "data_request"} in page.evaluate("window.sent")
+    _, width, height = _field_size(page)
+    points = [(-0.8, 0.6, 0), (0.7, -0.4, 1), (0.2, 0.9, -1), (-0.3, -0.9, 1), (5.0, 5.0, 0)]
+    uv = np.array([p[:2] for p in points])
+    cls = np.array([p[2] for p in points])
+    _deliver(page, {"kind": "data", "count": len(points), "labels": ["zero", "one"]}, [uv, cls])
+    page.wait_for_timeout(100)
+    image = _canvas(page, ".ftle-overlay")
+    assert image.shape[:2] == (round(height), round(width))
+    for u, v, c in points[:4]:
+        x, y = _screen(u, v, width, height)
+        r, g, b, a = image[int(y), int(x)].astype(int)
+        expected = TABLEAU.get(c, (0x8C, 0x8C, 0x8C))
+        assert a == 255 and max(abs(r - expected[0]), abs(g - expected[1]),
+                                abs(b - expected[2])) <= 3, (u, v, (r, g, b, a))
+        patch = image[int(y) - 4:int(y) + 5, int(x) - 4:int(x) + 5].astype(int)
+        same = (np.abs(patch[:, :, :3] - expected).max(axis=2) <= 3) & (patch[:, :, 3] == 255)
+        assert 3 <= same.sum() <= 16  # the inside of a disc of radius 2.5 px …
+        assert 16 <= (patch[:, :, 3] > 0).sum() <= 45  # … and its rim
+        white = (patch[:, :, :3].min(axis=2) > 200) & (patch[:, :, 3] > 60)
+        assert white.sum() >= 4  # the outline
+        assert patch[0, 0, 3] == 0 and patch[-1, -1, 3] == 0  # nothing beyond the disc
+    # the legend lists the classes
+    legend = page.evaluate("document.querySelector('.ftle-legend').textContent")
+    assert "zero" in legend and "one" in legend and "unlabelled" in legend
+    # a new data message replaces the points
+    _deliver(page, {"kind": "data", "count": 1, "labels": ["zero", "one"]},
+             [np.array([[0.0, 0.0]]), np.array([1.0])])
+    page.wait_for_timeout(100)
+    image = _canvas(page, ".ftle-overlay")
+    x, y = _screen(-0.8, 0.6, width, height)
+    assert image[int(y) - 4:int(y) + 5, int(x) - 4:int(x) + 5, 3].max() == 0
+    x, y = _screen(0.0, 0.0, width, height)
+    assert tuple(image[int(y), int(x)]) == (*TABLEAU[1], 255)
+    # show_data off (from Python): the points go, the axes stay
+    page.evaluate("window.setTrait('show_data', false)")
+    page.wait_for_timeout(100)
+    image = _canvas(page, ".ftle-overlay")
+    assert image[int(y) - 4:int(y) + 5, int(x) - 4:int(x) + 5, 3].max() == 0
+    assert (image[:, :, 3] > 0).sum() > 200
+    # an empty data message with no buffers is fine
+    page.evaluate("window.setTrait('show_data', true)")
+    _deliver(page, {"kind": "data", "count": 0, "labels": []}, [])
+    page.wait_for_timeout(100)
+    image = _canvas(page, ".ftle-overlay")
+    assert image[int(y) - 4:int(y) + 5, int(x) - 4:int(x) + 5, 3].max() == 0
+    assert page.evaluate("document.querySelector('.ftle-status').textContent") == ""
+    page.close()
+
+
+def _direction_tile(generation, j, extent, direction, tile_px=8):
+    msg = {"kind": "tile", "z": 0, "i": 0, "j": j, "generation": generation, "model_version": 0,
+           "tile_px": tile_px, "extent": list(extent), "vmin": 0.0, "vmax": 0.0,
+           "has_direction": True, "dtype": "float32"}
+    zeros = np.zeros((tile_px, tile_px))
+    return msg, [zeros, zeros, np.broadcast_to(np.asarray(direction), (tile_px, tile_px, 2))]
+
+
+def _principal_angle(patch):
+    """Angle (degrees, in [0, 180), y down) and extent of the inked pixels' principal axis."""
+    ys, xs = np.nonzero(patch[:, :, 3] > 100)
+    w = patch[ys, xs, 3].astype(float)
+    cx, cy = np.average(xs, weights=w), np.average(ys, weights=w)
+    cov = np.cov(np.vstack([xs - cx, ys - cy]), aweights=w)
+    values, vectors = np.linalg.eigh(cov)
+    ax = vectors[:, 1]
+    along = (xs - cx) * ax[0] + (ys - cy) * ax[1]
+    return (np.degrees(np.arctan2(ax[1], ax[0])) % 180, along.max() - along.min(),
+            np.sqrt(values[0]), (cx, cy))
+
+
+def test_direction_segments_follow_the_tiles_directions(browser):
+    page = open_page(browser, STATE)
+    generation = page.evaluate("window.sent")[0]["generation"]
+    page.evaluate("window.setTrait('show_directions', true)")
+    # top-left quadrant: (1, 1)/√2; top-right quadrant: (2, 0) (not unit length); bottom: none
+    for msg, arrays in (_direction_tile(generation, -1, (-1.5, 0, 0, 1.5), (0.5**0.5, 0.5**0.5)),
+                        _direction_tile(generation, 0, (0, 1.5, 0, 1.5), (2.0, 0.0))):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    image = _canvas(page, ".ftle-overlay")
+    _, width, height = _field_size(page)
+    s = width / 11
+    # the screen direction of (1, 1) in a view with different scales along u and v
+    diagonal = np.degrees(np.arctan2(-height / 3, width / 3)) % 180
+    checked = {"diagonal": 0, "horizontal": 0, "empty": 0}
+    for m in range(int(height / s)):
+        for k in range(1, 11):
+            x, y = (k + 0.5) * s, (m + 0.5) * s
+            if y + 0.5 * s > height - 25:
+                continue  # the u axis labels
+            u, v = -1.5 + 3 * x / width, 1.5 - 3 * y / height
+            h = int(0.45 * s)
+            patch = image[int(y) - h:int(y) + h + 1, int(x) - h:int(x) + h + 1]
+            if v < 0:
+                assert patch[:, :, 3].max() == 0, (k, m)
+                checked["empty"] += 1
+                continue
+            ink = patch[:, :, 3] > 100
+            assert ink.sum() > 15 and (patch[ink][:, :3] < 60).all()  # black-ish ink
+            angle, length, spread, (cx, cy) = _principal_angle(patch)
+            expected = diagonal if u < 0 else 0.0
+            off = min(abs(angle - expected), 180 - abs(angle - expected))
+            assert off < 4, (k, m, angle, expected)
+            assert abs(length - 0.7 * s) < 3 and spread < 1.2, (length, spread)
+            assert abs(cx - h) < 1 and abs(cy - h) < 1  # centred on the grid point
+            checked["diagonal" if u < 0 else "horizontal"] += 1
+    assert checked["diagonal"] >= 8 and checked["horizontal"] >= 8 and checked["empty"] >= 8
+    # directions off: the segments go
+    page.evaluate("window.setTrait('show_directions', false)")
+    page.wait_for_timeout(100)
+    image = _canvas(page, ".ftle-overlay")
+    x, y = 2.5 * s, 1.5 * s
+    assert image[int(y) - 10:int(y) + 11, int(x) - 10:int(x) + 11, 3].max() == 0
+    page.close()
+
+
+def _pressed(page, action):
+    return page.evaluate(
+        f"document.querySelector('.ftle-toolbar [data-action=\"{action}\"]')"
+        ".getAttribute('aria-pressed')")
+
+
+def _views(page):
+    return [m for m in page.evaluate("window.sent") if m["kind"] == "view"]
+
+
+def test_toolbar_toggles_reset_box_mode_and_colormap(browser):
+    page = open_page(browser, STATE)
+    actions = page.evaluate(
+        "[...document.querySelectorAll('.ftle-toolbar [data-action]')].map(e => e.dataset.action)")
+    assert set(actions) >= {"reset", "box", "boundary", "data", "directions", "png", "cmap"}
+    assert [_pressed(page, a) for a in ("box", "boundary", "data", "directions")] == \
+        ["false", "true", "true", "false"]
+    # the toggles set the traits and show them
+    for action, trait, before in (("data", "show_data", True),
+                                  ("directions", "show_directions", False),
+                                  ("boundary", "show_boundary", True)):
+        page.click(f'.ftle-toolbar [data-action="{action}"]')
+        assert page.evaluate("window.changes")[-1] == [trait, not before]
+        assert _pressed(page, action) == str(not before).lower()
+        page.click(f'.ftle-toolbar [data-action="{action}"]')
+        assert page.evaluate("window.changes")[-1] == [trait, before]
+        assert _pressed(page, action) == str(before).lower()
+    # … and follow the traits when Python changes them
+    page.evaluate("window.setTrait('show_directions', true)")
+    page.evaluate("window.setTrait('show_data', false)")
+    assert _pressed(page, "directions") == "true" and _pressed(page, "data") == "false"
+    # the colormap select lists the colormaps and sets the trait
+    names = list(json.loads((BUNDLE.parents[1] / "colormaps.json").read_text()))
+    options = page.evaluate(
+        "[...document.querySelectorAll('select[data-action=cmap] option')].map(o => o.value)")
+    assert options == names
+    assert page.evaluate("document.querySelector('select[data-action=cmap]').value") == "RdBu_r"
+    other = next(n for n in names if n != "RdBu_r")
+    page.select_option("select[data-action=cmap]", other)
+    assert page.evaluate("window.changes")[-1] == ["cmap", other]
+    page.evaluate("window.setTrait('cmap', 'RdBu_r')")
+    assert page.evaluate("document.querySelector('select[data-action=cmap]').value") == "RdBu_r"
+    # zoom in, then reset: extent := home and the home view is requested
+    box, width, height = _field_size(page)
+    page.mouse.move(box["x"] + 300, box["y"] + 150)
+    page.mouse.wheel(0, -240)
+    page.wait_for_timeout(250)
+    zoomed = _views(page)[-1]["extent"]
+    assert zoomed[1] - zoomed[0] < 3.0
+    page.click('.ftle-toolbar [data-action="reset"]')
+    page.wait_for_timeout(250)
+    assert page.evaluate("window.changes")[-1] == ["extent", STATE["home"]]
+    assert _views(page)[-1]["extent"] == STATE["home"]
+    # box mode: a plain drag zooms to the box instead of panning
+    page.click('.ftle-toolbar [data-action="box"]')
+    assert _pressed(page, "box") == "true"
+    start = len(_views(page))
+    page.mouse.move(box["x"] + 100, box["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 200, box["y"] + 180, steps=4)
+    page.mouse.up()
+    page.wait_for_timeout(250)
+    views = _views(page)[start:]
+    assert views
+    u0, u1, v0, v1 = views[-1]["extent"]
+    assert u1 - u0 < 1.5
+    assert abs((u0 + u1) / 2 - (-1.5 + 150 * 3 / width)) < 0.02
+    assert abs((v0 + v1) / 2 - (1.5 - 140 * 3 / height)) < 0.02
+    # box mode off: a plain drag pans again (same size)
+    page.click('.ftle-toolbar [data-action="box"]')
+    assert _pressed(page, "box") == "false"
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 260, box["y"] + 200, steps=4)
+    page.mouse.up()
+    page.wait_for_timeout(250)
+    after = _views(page)[-1]["extent"]
+    assert after[0] < u0 and abs((after[1] - after[0]) - (u1 - u0)) < 1e-9
+    page.close()
+
+
+def _rgba_of(page, expression):
+    w, h, packed = page.evaluate("""(expr) => {
+        const c = eval(expr);
+        const bytes = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let s = '';
+        for (let i = 0; i < bytes.length; i += 0x8000) {
+            s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+        }
+        return [c.width, c.height, btoa(s)];
+    }""", expression)
+    return np.frombuffer(base64.b64decode(packed), dtype=np.uint8).reshape(h, w, 4)
+
+
+def test_png_composes_field_overlay_and_colorbar(browser):
+    page = open_page(browser, STATE)
+    generation = page.evaluate("window.sent")[0]["generation"]
+    msg, arrays = _direction_tile(generation, -1, (-1.5, 0, 0, 1.5), (1.0, 0.0))
+    arrays[0] = np.full((8, 8), 0.75)  # a red field quarter under RdBu_r, vmax 1
+    _deliver(page, msg, arrays)
+    _deliver(page, {"kind": "data", "count": 1, "labels": ["a"]},
+             [np.array([[-0.7, 0.8]]), np.array([0.0])])
+    page.wait_for_timeout(100)
+    field = _canvas(page, ".ftle-field")
+    overlay = _canvas(page, ".ftle-overlay")
+    bar = _canvas(page, ".ftle-colorbar")
+    image = _rgba_of(page, "document.querySelector('.ftle-widget').composeImage()")
+    assert image.shape == (max(field.shape[0], bar.shape[0]), field.shape[1] + bar.shape[1], 4)
+    assert (image[:, :, 3] == 255).all()  # opaque: the background fills the rest
+    fw = field.shape[1]
+    # the colorbar, pixel for pixel, where it is opaque (the LUT strip)
+    solid = bar[:, :, 3] == 255
+    assert solid.sum() > 1000
+    assert (image[:, fw:][solid] == bar[solid]).all()
+    # the field where the overlay is empty, the overlay's opaque pixels over it
+    clear = (overlay[:, :, 3] == 0) & (field[:, :, 3] == 255)
+    assert clear.sum() > 10000
+    assert (image[:, :fw][clear] == field[clear]).all()
+    x, y = _screen(-0.7, 0.8, fw, field.shape[0])
+    assert tuple(image[int(y), int(x)]) == (*TABLEAU[0], 255)  # the data point
+    red = image[100, 100, :3].astype(int)
+    assert red[0] > red[2] + 60  # the field's quarter
+    # the PNG button downloads that picture
+    with page.expect_download() as download:
+        page.click('.ftle-toolbar [data-action="png"]')
+    assert download.value.suggested_filename == "ftle_field.png"
+    data = Path(download.value.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(data[16:20], "big") == image.shape[1]
+    assert int.from_bytes(data[20:24], "big") == image.shape[0]
+    page.close()
+
+
+def _input_requests(page):
+    return [m for m in page.evaluate("window.sent") if m["kind"] == "input_request"]
+
+
+def test_hover_pictures_of_image_inputs(browser):
+    state = dict(STATE, plane_info={"input_shape": [1, 8, 8], "image_shape": [8, 8]})
+    page = open_page(browser, state)
+    assert page.evaluate("getComputedStyle(document.querySelector('.ftle-input')).display") \
+        != "none"
+    box, width, height = _field_size(page)
+    x, y = 137.0, 211.0
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.wait_for_timeout(50)
+    requests = _input_requests(page)
+    assert len(requests) == 1 and requests[0]["id"] == 1
+    assert abs(requests[0]["u"] - (-1.5 + 3 * x / width)) < 1e-9
+    assert abs(requests[0]["v"] - (1.5 - 3 * y / height)) < 1e-9
+    gradient = np.arange(64, dtype=np.float32).reshape(8, 8)
+    # in one go (well within the 500 ms timeout): a second move sends nothing while request 1 is
+    # out; its reply draws the picture and sends the newest position
+    x2, y2 = 300.0, 100.0
+    counts = page.evaluate("""([x, y, reply, b64]) => {
+        const c = document.querySelector('.ftle-field');
+        const r = c.getBoundingClientRect();
+        const n = () => window.sent.filter((m) => m.kind === 'input_request').length;
+        c.dispatchEvent(new PointerEvent('pointermove', {clientX: r.left + x - 40,
+                                                         clientY: r.top + y, bubbles: true}));
+        c.dispatchEvent(new PointerEvent('pointermove', {clientX: r.left + x,
+                                                         clientY: r.top + y, bubbles: true}));
+        const during = n();
+        window.deliver(reply, [b64]);
+        return [during, n()];
+    }""", [x2, y2, {"kind": "input", "id": 1, "u": requests[0]["u"], "v": requests[0]["v"],
+                    "shape": [8, 8], "vmin": 0.0, "vmax": 63.0}, _b64(gradient)])
+    assert counts == [1, 2]
+    second = _input_requests(page)[-1]
+    assert second["id"] == 2
+    assert abs(second["u"] - (-1.5 + 3 * x2 / width)) < 1e-9
+    assert abs(second["v"] - (1.5 - 3 * y2 / height)) < 1e-9
+    picture = _canvas(page, ".ftle-input")
+    expected = np.round(gradient / 63 * 255).astype(int)
+    assert picture.shape == (8, 8, 4)
+    for channel in range(3):
+        assert (picture[:, :, channel] == expected).all()
+    assert (picture[:, :, 3] == 255).all()
+    style = page.evaluate("""(() => { const s = getComputedStyle(document.querySelector(
+        '.ftle-input')); return [s.width, s.height, s.imageRendering]; })()""")
+    assert style == ["64px", "64px", "pixelated"]
+    # the reply to request 2, an RGB picture, clipped to [vmin, vmax]
+    rgb = np.stack([gradient, 63 - gradient, np.full((8, 8), 100.0)])
+    _deliver(page, {"kind": "input", "id": 2, "u": second["u"], "v": second["v"],
+                    "shape": [3, 8, 8], "vmin": 0.0, "vmax": 63.0}, [rgb])
+    picture = _canvas(page, ".ftle-input")
+    assert (picture[:, :, 0] == expected).all() and (picture[:, :, 1] == 255 - expected).all()
+    assert (picture[:, :, 2] == 255).all()
+    # a stale reply (id 1 again) is ignored
+    _deliver(page, {"kind": "input", "id": 1, "u": 0.0, "v": 0.0, "shape": [8, 8],
+                    "vmin": 0.0, "vmax": 1.0}, [np.zeros((8, 8))])
+    assert (_canvas(page, ".ftle-input")[:, :, 0] == expected).all()
+    # no reply within 500 ms: the held position goes out anyway
+    page.mouse.move(box["x"] + 50, box["y"] + 60)
+    page.wait_for_timeout(30)
+    third = _input_requests(page)[-1]
+    assert third["id"] == 3
+    page.mouse.move(box["x"] + 70, box["y"] + 90)
+    page.wait_for_timeout(30)
+    assert _input_requests(page)[-1]["id"] == 3
+    page.wait_for_timeout(600)
+    fourth = _input_requests(page)[-1]
+    assert fourth["id"] == 4 and abs(fourth["u"] - (-1.5 + 3 * 70 / width)) < 1e-9
+    # not an image: no picture, no requests
+    page.evaluate("window.setTrait('plane_info', {input_shape: [2], image_shape: null})")
+    assert page.evaluate("getComputedStyle(document.querySelector('.ftle-input')).display") \
+        == "none"
+    count = len(_input_requests(page))
+    page.wait_for_timeout(600)
+    page.mouse.move(box["x"] + 120, box["y"] + 120)
+    page.wait_for_timeout(50)
+    assert len(_input_requests(page)) == count
     page.close()

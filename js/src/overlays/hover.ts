@@ -1,5 +1,5 @@
 /** Hover read-out: u, v, the value and the predicted class under the cursor, from held tiles. */
-import type { TileStore } from "../tiles";
+import { type TileStore, pixelIndex } from "../tiles";
 
 export interface HoverReading {
   u: number;
@@ -12,16 +12,13 @@ export interface HoverReading {
 export function readAt(store: TileStore, u: number, v: number, factor: number): HoverReading {
   const tile = store.at(u, v);
   if (!tile) return { u, v, value: null, prediction: null };
-  const t = tile.message.tile_px;
-  const [u0, u1, v0, v1] = tile.message.extent;
-  const j = Math.min(t - 1, Math.max(0, Math.floor(((u - u0) / (u1 - u0)) * t)));
-  const i = Math.min(t - 1, Math.max(0, Math.floor(((v - v0) / (v1 - v0)) * t)));
-  const value = tile.ftle[i * t + j]!;
+  const k = pixelIndex(tile, u, v);
+  const value = tile.ftle[k]!;
   return {
     u,
     v,
     value: Number.isNaN(value) ? null : value * factor,
-    prediction: tile.prediction[i * t + j]!,
+    prediction: tile.prediction[k]!,
   };
 }
 
