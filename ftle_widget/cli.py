@@ -1,16 +1,26 @@
-"""Command line: ``python -m ftle_widget field`` computes an FTLE field without a browser."""
+"""The ``ftle-widget`` command line (also ``python -m ftle_widget``).
+
+* ``demo``: JupyterLab on the quickstart notebook (copied to a working folder first);
+* ``render``: a PNG (with colorbar) and a ``.npy`` of a field, without a browser;
+* ``field``: a field of the paper's toy network, previewed in colour in the terminal.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
+import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
 
+from . import export
 from .fields import ftle_field
-from .models import mlp
+from .models import default_model, load_mlp, mlp
 from .planes import Plane
 
 # A few stops of RdBu_r (blue → white → red) for the terminal preview.
@@ -69,9 +79,132 @@ def _field(args: argparse.Namespace) -> int:
     return 0
 
 
+def load_model(spec: str, allow_pickle: bool = False) -> torch.nn.Module:
+    """``"default"`` (the embedded toy model) or a file: a dict with ``architecture`` (the
+    :func:`~ftle_widget.models.mlp` arguments) and ``state_dict``, as
+    :func:`~ftle_widget.models.save_mlp` writes; or, with ``allow_pickle``, a whole pickled
+    module (``torch.save(model)``, which runs code when loaded: only for files you trust)."""
+    if spec == "default":
+        return default_model()
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"no model file {path} (give 'default' or a saved model)")
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a pickled module is refused by weights_only
+        if not allow_pickle:
+            raise ValueError(
+                f"{path} is not a weights file ({type(error).__name__}); if it is a whole model "
+                "saved with torch.save(model) and you trust it, pass --allow-pickle"
+            ) from None
+        saved = torch.load(path, map_location="cpu", weights_only=False)
+    if isinstance(saved, torch.nn.Module):
+        return saved.eval()
+    if isinstance(saved, dict) and {"architecture", "state_dict"} <= saved.keys():
+        return load_mlp(path)
+    raise ValueError(f"{path} holds neither a model nor {{'architecture', 'state_dict'}}: save "
+                     "one with ftle_widget.models.save_mlp(model, path) or torch.save(model)")
+
+
+def _render(args: argparse.Namespace) -> int:
+    from .widget import default_plane
+
+    model = load_model(args.model, args.allow_pickle)
+    shape = _input_shape_of(model)
+    plane = default_plane(shape)
+    layer: int | str | None = args.layer
+    if isinstance(layer, str) and layer.lstrip("-").isdigit():
+        layer = int(layer)
+    t0 = time.perf_counter()
+    field = ftle_field(model, plane, args.extent, (args.size, args.size), layer=layer,
+                       directions=args.directions)
+    seconds = time.perf_counter() - t0
+    out = Path(args.out)
+    export.save_png(field, out, quantity=args.quantity, cmap=args.cmap, vmin=args.vmin,
+                    vmax=args.vmax, directions=args.directions)
+    values = field.log_stretch if args.quantity == "log_stretch" else field.ftle
+    npy = Path(args.npy) if args.npy else out.with_suffix(".npy")
+    np.save(npy, values)
+    print(f"{args.quantity} of {field.endpoint} (depth {field.depth:g}) over {args.size}×"
+          f"{args.size} points in {seconds:.2f} s: min {np.nanmin(values):.3f}, "
+          f"max {np.nanmax(values):.3f}\nwrote {out} and {npy}")
+    return 0
+
+
+def _input_shape_of(model: torch.nn.Module) -> tuple[int, ...]:
+    from .probes import expected_input_shape
+
+    shape = expected_input_shape(model)
+    if shape is None or any(s is None for s in shape):
+        raise ValueError("cannot tell this model's input shape (its first layer is not Linear "
+                         "or Conv); render it from Python with ftle_widget.ftle_field")
+    return tuple(shape)  # type: ignore[arg-type]
+
+
+def notebooks_folder() -> Path:
+    """The demo notebooks: shipped in the package, or beside it in a source checkout."""
+    here = Path(__file__).resolve().parent
+    for folder in (here / "demo_notebooks", here.parent / "demo_notebooks"):
+        if (folder / "01_quickstart.ipynb").is_file():
+            return folder
+    raise FileNotFoundError("the demo notebooks are missing from this installation")
+
+
+def _demo(args: argparse.Namespace) -> int:
+    target = Path(args.dir).expanduser().resolve()
+    source = notebooks_folder()
+    target.mkdir(parents=True, exist_ok=True)
+    for notebook in sorted(source.glob("*.ipynb")):
+        if not (target / notebook.name).exists():  # never overwrite the user's edits
+            shutil.copy2(notebook, target / notebook.name)
+    command = [sys.executable, "-m", "jupyterlab", str(target / "01_quickstart.ipynb"),
+               f"--ServerApp.root_dir={target}", *args.lab_args]
+    if args.dry_run:
+        print(" ".join(command))
+        return 0
+    if shutil.which("jupyter-lab") is None and not _has_module("jupyterlab"):
+        raise FileNotFoundError("JupyterLab is not installed: pip install 'ftle_widget[demo]'")
+    print(f"notebooks in {target}; starting JupyterLab (Ctrl-C stops it)", flush=True)
+    try:
+        return subprocess.call(command, env=os.environ.copy())
+    except KeyboardInterrupt:
+        return 0
+
+
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ftle_widget", description=__doc__)
+    parser = argparse.ArgumentParser(prog="ftle-widget", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="JupyterLab on the quickstart notebook")
+    demo.add_argument("--dir", default="ftle_widget_demo",
+                      help="where the notebooks are copied (default ./ftle_widget_demo)")
+    demo.add_argument("--dry-run", action="store_true", help="print the command, start nothing")
+    demo.add_argument("lab_args", nargs=argparse.REMAINDER,
+                      help="passed on to JupyterLab, e.g. --no-browser --port 8899")
+    demo.set_defaults(run=_demo)
+    render = sub.add_parser("render", help="a PNG with colorbar and a .npy of a field")
+    render.add_argument("--model", default="default",
+                        help="'default' (the embedded toy net) or a saved model file")
+    render.add_argument("--allow-pickle", action="store_true",
+                        help="load a whole pickled model (runs code: trusted files only)")
+    render.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
+    render.add_argument("--quantity", choices=["lambda", "log_stretch"], default="log_stretch")
+    render.add_argument("--extent", type=float, nargs=4, default=[-1.5, 1.5, -1.5, 1.5],
+                        metavar=("U0", "U1", "V0", "V1"))
+    render.add_argument("--size", type=int, default=256, help="pixels per side (default 256)")
+    render.add_argument("--cmap", default="RdBu_r", choices=export.colormap_names())
+    render.add_argument("--vmin", type=float, default=None)
+    render.add_argument("--vmax", type=float, default=None)
+    render.add_argument("--directions", action="store_true",
+                        help="draw the stretching directions (the paper's Fig. 2 segments)")
+    render.add_argument("--out", default="ftle_field.png", help="the PNG (default ftle_field.png)")
+    render.add_argument("--npy", default=None, help="the array (default: the PNG's name, .npy)")
+    render.set_defaults(run=_render)
     field = sub.add_parser(
         "field", help="FTLE field of the paper's 2 → N×L → 1 tanh network over its input plane"
     )
@@ -94,7 +227,3 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, TypeError, FileNotFoundError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -107,8 +107,14 @@ def field_image(
     label: str = "lambda_1",
     colorbar: bool = True,
     scale: int = 1,
+    directions: np.ndarray | None = None,
+    grid: int = 11,
 ):
-    """A ``PIL.Image`` of a field (row 0 of ``values`` at the bottom, as v0), with a colorbar."""
+    """A ``PIL.Image`` of a field (row 0 of ``values`` at the bottom, as v0), with a colorbar.
+
+    ``directions`` (H, W, 2), the stretching directions on the plane, are drawn as short
+    headless segments on a ``grid`` × ``grid`` lattice of cell centres, as in the paper's Fig. 2.
+    """
     from PIL import Image, ImageDraw, ImageFont
 
     values = np.asarray(values, dtype=np.float32)
@@ -122,6 +128,8 @@ def field_image(
     picture = Image.fromarray(np.ascontiguousarray(rgba), "RGBA")
     if scale != 1:
         picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+    if directions is not None:
+        draw_directions(picture, directions, grid)
     if not colorbar:
         return picture
     font = ImageFont.load_default()
@@ -144,6 +152,41 @@ def field_image(
     return canvas
 
 
+def direction_segments(
+    directions: np.ndarray, size: tuple[int, int], grid: int = 11
+) -> list[tuple[float, float, float, float]]:
+    """Headless segments (x0, y0, x1, y1) in image pixels (``size`` = (width, height), y down)
+    for the directions (H, W, 2) (du, dv, v up) at the centres of a ``grid`` × ``grid``
+    lattice; length 0.7 of a cell; points without a direction are skipped."""
+    directions = np.asarray(directions, dtype=np.float64)
+    if directions.ndim != 3 or directions.shape[2] != 2:
+        raise ValueError(f"directions must be (H, W, 2), not {directions.shape}")
+    h, w = directions.shape[:2]
+    width, height = size
+    segments = []
+    for gi in range(grid):
+        for gj in range(grid):
+            fx, fy = (gj + 0.5) / grid, (gi + 0.5) / grid  # fractions across, down
+            du, dv = directions[min(h - 1, int((1 - fy) * h)), min(w - 1, int(fx * w))]
+            norm = math.hypot(du, dv)
+            if not math.isfinite(norm) or norm == 0:
+                continue
+            half = 0.35 * min(width, height) / grid
+            dx, dy = du / norm * half, -dv / norm * half
+            cx, cy = fx * width, fy * height
+            segments.append((cx - dx, cy - dy, cx + dx, cy + dy))
+    return segments
+
+
+def draw_directions(picture, directions: np.ndarray, grid: int = 11) -> None:
+    """Draw :func:`direction_segments` on a ``PIL.Image`` in place (black, 2 px)."""
+    from PIL import ImageDraw
+
+    draw = ImageDraw.Draw(picture)
+    for x0, y0, x1, y1 in direction_segments(directions, picture.size, grid):
+        draw.line([x0, y0, x1, y1], fill=(0, 0, 0, 255), width=2)
+
+
 def save_png(
     field: Field | np.ndarray,
     path: str | Path,
@@ -154,11 +197,13 @@ def save_png(
     vmax: float | None = None,
     colorbar: bool = True,
     scale: int = 1,
+    directions: bool = False,
 ) -> Path:
     """Write a field (or an (H, W) array) as a PNG with a colorbar; returns the path.
 
     ``quantity`` is ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's
-    Fig. 2 quantity, e.g. with ``vmin=-4, vmax=4``).
+    Fig. 2 quantity, e.g. with ``vmin=-4, vmax=4``). ``directions``: draw the field's
+    stretching directions (a :class:`Field` computed with ``directions=True``).
     """
     if quantity not in QUANTITY_LABELS:
         raise ValueError(f"quantity must be one of {', '.join(QUANTITY_LABELS)}, not {quantity!r}")
@@ -166,8 +211,14 @@ def save_png(
         values = field.log_stretch if quantity == "log_stretch" else field.ftle
     else:
         values = np.asarray(field)
+    arrows = None
+    if directions:
+        arrows = field.direction if isinstance(field, Field) else None
+        if arrows is None:
+            raise ValueError("directions=True needs a Field computed with directions=True")
     image = field_image(values, cmap=cmap, vmin=vmin, vmax=vmax,
-                        label=QUANTITY_LABELS[quantity], colorbar=colorbar, scale=scale)
+                        label=QUANTITY_LABELS[quantity], colorbar=colorbar, scale=scale,
+                        directions=arrows)
     path = Path(path)
     image.save(path, format="PNG")
     return path

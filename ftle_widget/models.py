@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 
 import torch
 from torch import nn
+
+from .training import train  # noqa: F401  (the trainer lives beside the models it trains)
+
+DEFAULT_ARCHITECTURE = {"n_in": 2, "width": 10, "depth": 8, "n_out": 1}
+DEFAULT_WEIGHTS = Path(__file__).with_name("default_model.pt")
 
 
 def mlp(
@@ -44,3 +50,40 @@ def mlp(
     if output_activation:
         layers.append(nn.Tanh())
     return nn.Sequential(*layers)
+
+
+def default_model() -> nn.Sequential:
+    """The embedded default: the paper's toy network 2 → 10×8 (tanh) → 1 trained on the circle
+    problem (:func:`ftle_widget.datasets.circle`) to ≥ 98 % test accuracy by
+    ``scripts/train_default_model.py``. A fresh copy each call."""
+    return load_mlp(DEFAULT_WEIGHTS)
+
+
+def default_model_info() -> dict:
+    """How the default model was made: architecture, test accuracy, epochs, trainer, torch."""
+    saved = torch.load(DEFAULT_WEIGHTS, weights_only=True)
+    return {k: v for k, v in saved.items() if k != "state_dict"}
+
+
+def save_mlp(model: nn.Sequential, path, **info) -> None:
+    """Save an :func:`mlp` as ``{"architecture", "state_dict", **info}``: a weights-only file
+    that ``ftle-widget render --model PATH`` and :func:`load_mlp` read without unpickling."""
+    linears = [m for m in model if isinstance(m, nn.Linear)]
+    if len(linears) < 2 or not all(isinstance(m, nn.Linear | nn.Tanh) for m in model):
+        raise ValueError("save_mlp saves the tanh MLPs that mlp() builds; use torch.save")
+    architecture = {"n_in": linears[0].in_features, "width": linears[0].out_features,
+                    "depth": len(linears) - 1, "n_out": linears[-1].out_features}
+    output_activation = isinstance(model[-1], nn.Tanh)
+    if output_activation != (architecture["n_out"] == 1):
+        architecture["output_activation"] = output_activation
+    torch.save({"architecture": architecture,
+                "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+                **info}, path)
+
+
+def load_mlp(path) -> nn.Sequential:
+    """An :func:`mlp` saved by :func:`save_mlp` (weights only: nothing is unpickled)."""
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = mlp(**saved["architecture"])
+    model.load_state_dict(saved["state_dict"])
+    return model.eval()

@@ -15,7 +15,8 @@ from __future__ import annotations
 import math
 import pathlib
 import threading
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 
 import anywidget
 import numpy as np
@@ -107,6 +108,8 @@ class FTLEView(anywidget.AnyWidget):
         2-D inputs, else the nearest 500).
     image_shape : how hover pictures show an input, e.g. ``(28, 28)``; default: guessed from the
         input shape (:func:`ftle_widget.overlays.image_shape`); ``False``: no pictures.
+    history : a :class:`~ftle_widget.History`: the ``epoch`` trait then picks the weights shown
+        (a copy is evaluated; the model is never touched) and :meth:`follow` tracks training.
     """
 
     _esm = _STATIC / "widget.js"
@@ -127,6 +130,8 @@ class FTLEView(anywidget.AnyWidget):
     show_boundary = traitlets.Bool(True).tag(sync=True)
     show_data = traitlets.Bool(True).tag(sync=True)
     show_directions = traitlets.Bool(False).tag(sync=True)
+    epoch = traitlets.Int(None, allow_none=True).tag(sync=True)
+    following = traitlets.Bool(False).tag(sync=True)
 
     def __init__(
         self,
@@ -148,6 +153,7 @@ class FTLEView(anywidget.AnyWidget):
         show_directions: bool = False,
         data_near: float | None = None,
         image_shape: Sequence[int] | bool | None = None,
+        history=None,
         **kwargs,
     ):
         if quantity not in QUANTITIES:
@@ -178,6 +184,27 @@ class FTLEView(anywidget.AnyWidget):
         self._set_scheduler(plane)
         self.on_msg(self._on_message)
         self.observe(self._on_directions, names="show_directions")
+        self._history = history
+        self._unfollow: Callable[[], None] | None = None
+        self._follow_timer: threading.Timer | None = None
+        self._last_follow = -math.inf
+        self.observe(self._on_epoch, names="epoch")
+        if history is not None and history.latest is not None:
+            self.epoch = history.latest
+
+    @classmethod
+    def demo(cls, **kwargs) -> FTLEView:
+        """The embedded default model (the paper's 2 → 10×8 → 1 tanh net trained on the circle
+        problem) over its input plane, shown as log Λ₁ on RdBu_r in [−4, 4] as in the paper's
+        Fig. 2, with the test points. Keyword arguments override any of these settings."""
+        from .datasets import circle
+        from .models import default_model
+
+        data = circle()
+        settings = {"data": data.x_test, "labels": data.y_test, "quantity": "log_stretch",
+                    "vmin": -4.0, "vmax": 4.0, "extent": (-1.5, 1.5, -1.5, 1.5)}
+        settings.update(kwargs)
+        return cls(default_model(), **settings)
 
     # ------------------------------------------------------------------ public
     @property
@@ -212,6 +239,37 @@ class FTLEView(anywidget.AnyWidget):
         self._scheduler.update_model(model_or_state)
         self._refresh()
 
+    @property
+    def history(self):
+        """The :class:`~ftle_widget.History` whose epochs the ``epoch`` trait picks, or None."""
+        return self._history
+
+    def follow(self, history=None, *, interval: float = 1.0) -> None:
+        """Show the newest epoch as training records it (pushed from Python, so a cell that
+        trains in the foreground still updates the view): at most one refresh per ``interval``
+        seconds, and the last epoch is always shown. :meth:`unfollow` stops."""
+        if history is not None:
+            self._history = history
+        if self._history is None:
+            raise ValueError("follow needs a History: view.follow(history)")
+        self.unfollow()
+        self._interval = float(interval)
+        self._unfollow = self._history.observe(self._on_record)
+        self.following = True
+        if self._history.latest is not None:
+            self._on_record(self._history.latest)
+
+    def unfollow(self) -> None:
+        """Stop following the history (the epoch shown stays)."""
+        if self._unfollow is not None:
+            self._unfollow()
+            self._unfollow = None
+        with self._lock:
+            if self._follow_timer is not None:
+                self._follow_timer.cancel()
+                self._follow_timer = None
+        self.following = False
+
     def field(self, shape: tuple[int, int] | None = None, directions: bool = False) -> Field:
         """The current view as a :class:`Field`, at the view's resolution (or ``shape``)."""
         if shape is None:
@@ -227,6 +285,8 @@ class FTLEView(anywidget.AnyWidget):
 
     def close(self) -> None:
         """Stop all work and close the widget (also when construction failed half way)."""
+        if getattr(self, "_history", None) is not None:
+            self.unfollow()
         scheduler = getattr(self, "_scheduler", None)
         if scheduler is not None:
             scheduler.close()
@@ -277,6 +337,51 @@ class FTLEView(anywidget.AnyWidget):
                 self._refuse(f"unknown message {str(content)[:80]!r}")
         except ValueError as problem:
             self._refuse(str(problem))
+
+    @traitlets.validate("epoch")
+    def _valid_epoch(self, proposal):
+        epoch = proposal["value"]
+        if epoch is None:
+            return None
+        if self._history is None:
+            raise traitlets.TraitError("epoch needs a history: FTLEView(model, history=history)")
+        if epoch not in self._history:
+            if not self._history.epochs:
+                raise traitlets.TraitError("the history holds no snapshot yet")
+            epoch = self._history.nearest(epoch)  # the nearest epoch with a snapshot
+        return epoch
+
+    def _on_epoch(self, change) -> None:
+        epoch = change["new"]
+        if epoch is None:
+            return
+        self._scheduler.update_model(self._history[epoch], tag=(id(self._history), epoch))
+        self._refresh()
+
+    def _on_record(self, epoch: int) -> None:
+        """A new record (in the training thread): show it now, or when the interval is over."""
+        with self._lock:
+            if self._follow_timer is not None:
+                return  # a refresh is scheduled; it shows the latest epoch then
+            wait = self._last_follow + self._interval - time.monotonic()
+            if wait > 0:
+                self._follow_timer = threading.Timer(wait, self._show_latest)
+                self._follow_timer.daemon = True
+                self._follow_timer.start()
+                return
+            self._last_follow = time.monotonic()
+        self._show(self._history.latest)
+
+    def _show_latest(self) -> None:
+        with self._lock:
+            self._follow_timer = None
+            self._last_follow = time.monotonic()
+        if self._unfollow is not None:
+            self._show(self._history.latest)
+
+    def _show(self, epoch: int | None) -> None:
+        if epoch is not None and epoch in self._history and epoch != self.epoch:
+            self.epoch = epoch
 
     def _on_directions(self, change) -> None:
         self._scheduler.set_directions(change["new"])

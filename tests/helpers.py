@@ -34,3 +34,50 @@ def reference_ftle(fn, x: torch.Tensor, depth: float, k: int = 1) -> torch.Tenso
     """Top-k exponents from the dense Jacobian and ``torch.linalg.svdvals`` (float64)."""
     jac = dense_jacobians(fn, x.double())
     return torch.log(torch.linalg.svdvals(jac)[:, :k]) / depth
+
+
+NOTEBOOKS = __import__("pathlib").Path(__file__).resolve().parents[1] / "demo_notebooks"
+
+
+def run_notebook(name: str, tmp_path, timeout: int = 600) -> dict:
+    """Execute ``demo_notebooks/name`` top to bottom in a subprocess (nbclient), with
+    ``FTLE_WIDGET_QUICK=1`` (shrunk training) and caches under ``tmp_path``; returns the executed
+    notebook (nbformat dict). A failing cell (e.g. an ``assert`` of a finding) fails the test
+    with the cell's error."""
+    import json
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    work = tmp_path / "nb"
+    work.mkdir(exist_ok=True)
+    shutil.copy2(NOTEBOOKS / name, work / name)
+    env = dict(os.environ, FTLE_WIDGET_QUICK="1", XDG_CACHE_HOME=str(tmp_path / "cache"),
+               MPLBACKEND="Agg", PYTHONWARNINGS="ignore")
+    out = work / ("executed_" + name)
+    result = subprocess.run(
+        [sys.executable, "-c",
+         "import sys, nbformat; from nbclient import NotebookClient;"
+         "nb = nbformat.read(sys.argv[1], as_version=4);"
+         f"NotebookClient(nb, timeout={timeout}, kernel_name='python3',"
+         " resources={'metadata': {'path': sys.argv[3]}}).execute();"
+         "nbformat.write(nb, sys.argv[2])",
+         str(work / name), str(out), str(work)],
+        env=env, capture_output=True, text=True, timeout=timeout + 120,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"{name} failed:\n{result.stderr[-4000:]}")
+    return json.loads(out.read_text())
+
+
+def notebook_text(executed: dict) -> str:
+    """All text outputs (stdout and text/plain results) of an executed notebook."""
+    parts = []
+    for cell in executed["cells"]:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                parts.append("".join(output["text"]))
+            elif "data" in output and "text/plain" in output["data"]:
+                parts.append("".join(output["data"]["text/plain"]))
+    return "\n".join(parts)

@@ -9,10 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
+from PIL import Image
 
 from ftle_widget import Plane, ftle_field
-from ftle_widget.__main__ import main
-from ftle_widget.models import mlp
+from ftle_widget.cli import main
+from ftle_widget.export import colorize
+from ftle_widget.models import default_model, mlp, save_mlp
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -32,6 +35,64 @@ def test_cli_field_writes_the_field(tmp_path, capsys):
 def test_cli_reports_bad_layer(capsys):
     assert main(["field", "--size", "4", "--layer", "bogus", "--no-preview"]) == 2
     assert "not a submodule" in capsys.readouterr().err
+
+
+def test_cli_render_writes_png_with_colorbar_and_npy(tmp_path, capsys):
+    out = tmp_path / "ring.png"
+    assert main(["render", "--size", "40", "--vmin", "-4", "--vmax", "4", "--out",
+                 str(out)]) == 0
+    assert "wrote" in capsys.readouterr().out
+    values = np.load(tmp_path / "ring.npy")
+    field = ftle_field(default_model(), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (40, 40))
+    np.testing.assert_array_equal(values, field.log_stretch)  # the default model, L·λ₁
+    image = np.asarray(Image.open(out).convert("RGBA"))
+    assert image.shape[1] > 40 + 60 and image.shape[0] >= 120  # field + colorbar with labels
+    top = (image.shape[0] - 40) // 2
+    np.testing.assert_array_equal(image[top:top + 40, :40],
+                                  colorize(field.log_stretch, "RdBu_r", -4, 4)[::-1])
+    bar = image[16:image.shape[0] - 8, 40 + 10 + 8, :3].astype(int)  # the colorbar's middle
+    assert bar[2, 0] > bar[2, 2] + 60 and bar[-3, 2] > bar[-3, 0] + 60  # red on top, blue below
+    r = np.hypot(*np.meshgrid(np.linspace(-1.5, 1.5, 40), np.linspace(-1.5, 1.5, 40)))
+    redness = image[top:top + 40, :40, 0].astype(int) - image[top:top + 40, :40, 2]
+    assert redness[::-1][np.abs(r - 1) < 0.08].mean() > redness[::-1][r < 0.3].mean() + 50
+
+
+def test_cli_render_a_saved_model_with_directions_and_errors(tmp_path, capsys):
+    model = mlp(2, 6, 3, 1, seed=2)
+    save_mlp(model, tmp_path / "net.pt")
+    out = tmp_path / "net.png"
+    assert main(["render", "--model", str(tmp_path / "net.pt"), "--size", "22", "--quantity",
+                 "lambda", "--cmap", "viridis", "--directions", "--out", str(out), "--npy",
+                 str(tmp_path / "a.npy")]) == 0
+    field = ftle_field(model, Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (22, 22))
+    np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), field.ftle)
+    black = (np.asarray(Image.open(out).convert("RGB"))[:, :22] == 0).all(axis=2)
+    assert black.sum() > 20  # the direction segments
+    torch.save(model, tmp_path / "pickled.pt")
+    assert main(["render", "--model", str(tmp_path / "pickled.pt"), "--out",
+                 str(tmp_path / "p.png"), "--size", "8"]) == 2
+    assert "--allow-pickle" in capsys.readouterr().err
+    assert main(["render", "--model", str(tmp_path / "pickled.pt"), "--allow-pickle", "--out",
+                 str(tmp_path / "p.png"), "--size", "8"]) == 0
+    assert main(["render", "--model", str(tmp_path / "missing.pt")]) == 2
+    assert "no model file" in capsys.readouterr().err
+
+
+def test_cli_demo_copies_the_notebooks_and_starts_jupyterlab(tmp_path, capsys):
+    assert main(["demo", "--dir", str(tmp_path / "demo"), "--dry-run", "--no-browser"]) == 0
+    command = capsys.readouterr().out
+    assert "-m jupyterlab" in command and "01_quickstart.ipynb" in command
+    assert command.strip().endswith("--no-browser")
+    copied = sorted(p.name for p in (tmp_path / "demo").glob("*.ipynb"))
+    assert "01_quickstart.ipynb" in copied
+    (tmp_path / "demo" / "01_quickstart.ipynb").write_text("{}")  # the user's edits stay
+    main(["demo", "--dir", str(tmp_path / "demo"), "--dry-run"])
+    assert (tmp_path / "demo" / "01_quickstart.ipynb").read_text() == "{}"
+
+
+def test_console_script_is_installed():
+    done = subprocess.run(["ftle-widget", "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "demo" in done.stdout and "render" in done.stdout
 
 
 def test_mlp_matches_the_paper_initialisation():

@@ -1,0 +1,213 @@
+"""TrainingCurves: a History's metrics against epoch, in bqplot figures that pick an epoch.
+
+Losses, accuracy-like metrics and the rest (e.g. the ``ftle_*`` probe means) get a figure each;
+triangles along the bottom mark the epochs with a weight snapshot. Moving a figure's index
+selector (click the figure to let it follow the mouse, click again to freeze it) sets ``epoch`` to
+the nearest snapshot, as does a click on a triangle. (bqplot draws a figure's interaction above
+its marks, so the browser delivers those clicks only while ``figure.interaction`` is ``None``.)
+:func:`link` ties ``epoch`` to another widget's ``epoch``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import bqplot as bq
+import ipywidgets
+import numpy as np
+import traitlets
+from bqplot.colorschemes import CATEGORY10
+from bqplot.interacts import IndexSelector
+
+from .history import History
+
+GROUPS = ("loss", "accuracy", "other")  # figure order, top to bottom
+LABELS = {"loss": "loss", "accuracy": "accuracy / error", "other": "value"}
+SNAPSHOT_Y = 0.04  # height of the snapshot markers on their own [0, 1] scale
+HIGHLIGHT = "orangered"
+
+
+def group_of(name: str) -> str:
+    """The figure a metric goes in: ``"loss"``, ``"accuracy"`` (acc…, …error…) or ``"other"``."""
+    lower = name.lower()
+    if "loss" in lower:
+        return "loss"
+    if "acc" in lower or "error" in lower:
+        return "accuracy"
+    return "other"
+
+
+class TrainingCurves(ipywidgets.VBox):
+    """Metrics of a :class:`~ftle_widget.history.History` against epoch; grows while it records.
+
+    Parameters
+    ----------
+    history : the record to show.
+    metrics : the metrics to show, in this order (names recorded later appear when they do);
+        default: all of them.
+
+    Attributes
+    ----------
+    epoch : the chosen epoch (``None`` until one is chosen); set it to move the selectors.
+    figures, lines, scatters, selectors : the bqplot parts, by group (``"loss"``,
+        ``"accuracy"``, ``"other"``) or, for ``lines``, by metric name.
+    """
+
+    epoch = traitlets.Int(None, allow_none=True).tag(sync=True)
+
+    def __init__(self, history: History, metrics: Sequence[str] | None = None, **kwargs: Any):
+        if not isinstance(history, History):
+            raise TypeError(f"history must be a History, not {type(history).__name__}")
+        if isinstance(metrics, str):
+            raise TypeError("metrics must be a sequence of names, not one string")
+        super().__init__(**kwargs)
+        self.history = history
+        self._only = None if metrics is None else [str(m) for m in metrics]
+        self._lock = threading.RLock()
+        self.x_scale = bq.LinearScale()
+        self.figures: dict[str, bq.Figure] = {}
+        self.lines: dict[str, bq.Lines] = {}
+        self.scatters: dict[str, bq.Scatter] = {}
+        self.selectors: dict[str, IndexSelector] = {}
+        self._parts: list[ipywidgets.Widget] = [self.x_scale]
+        self._colours: dict[str, str] = {}
+        self._unsubscribe = history.observe(self._on_record)  # first: no record is missed
+        self.refresh()
+
+    # ------------------------------------------------------------------ data
+    def refresh(self) -> None:
+        """Bring every line and the snapshot markers up to date with the history."""
+        with self._lock:
+            available = self.history.metric_names
+            names = available if self._only is None else [n for n in self._only if n in available]
+            for name in names:
+                x, y = self.history.metric(name)
+                line = self.lines.get(name)
+                if line is None:
+                    self._add_line(name, x, y)
+                else:
+                    with line.hold_sync():
+                        line.x, line.y = x, y
+            epochs = np.array(self.history.epochs, dtype=np.int64)
+            for scatter in self.scatters.values():
+                with scatter.hold_sync():
+                    scatter.x = epochs
+                    scatter.y = np.full(len(epochs), SNAPSHOT_Y)
+                    scatter.selected = self._index_of(self.epoch, epochs)
+
+    def _on_record(self, _epoch: int) -> None:
+        self.refresh()
+
+    def _colour(self, name: str) -> str:
+        if name not in self._colours:
+            self._colours[name] = CATEGORY10[len(self._colours) % len(CATEGORY10)]
+        return self._colours[name]
+
+    def _add_line(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        group = group_of(name)
+        figure = self.figures.get(group) or self._add_figure(group)
+        y_scale = figure.axes[1].scale
+        line = bq.Lines(x=x, y=y, scales={"x": self.x_scale, "y": y_scale}, labels=[name],
+                        display_legend=True, colors=[self._colour(name)], stroke_width=1.5)
+        self.lines[name] = line
+        self._parts.append(line)
+        snapshots = self.scatters[group]
+        order = [m for m in figure.marks if m is not snapshots] + [line]
+        if self._only is not None:  # the order asked for
+            order.sort(key=lambda m: self._only.index(m.labels[0]))
+        figure.marks = [*order, snapshots]  # the markers on top, to be clickable
+
+    def _add_figure(self, group: str) -> bq.Figure:
+        y_scale = bq.LinearScale()
+        rug_scale = bq.LinearScale(min=0.0, max=1.0)
+        epochs = np.array(self.history.epochs, dtype=np.int64)
+        scatter = bq.Scatter(
+            x=epochs, y=np.full(len(epochs), SNAPSHOT_Y),
+            scales={"x": self.x_scale, "y": rug_scale}, marker="triangle-up", default_size=40,
+            colors=["#888888"], selected_style={"fill": HIGHLIGHT, "stroke": "black"},
+            selected=self._index_of(self.epoch, epochs),
+        )
+        scatter.on_element_click(self._on_element_click)
+        selector = IndexSelector(scale=self.x_scale, marks=[scatter], color=HIGHLIGHT)
+        if self.epoch is not None:
+            selector.selected = np.array([self.epoch])
+        selector.observe(self._on_selected, "selected")
+        axes = [
+            bq.Axis(scale=self.x_scale, label="epoch", tick_format="d"),
+            bq.Axis(scale=y_scale, side="left", label=LABELS[group]),
+        ]
+        figure = bq.Figure(
+            marks=[scatter], axes=axes, interaction=selector, legend_location="top-right",
+            fig_margin={"top": 15, "bottom": 40, "left": 60, "right": 15},
+            layout=ipywidgets.Layout(width="100%", height="220px"),
+        )
+        self.figures[group] = figure
+        self.scatters[group] = scatter
+        self.selectors[group] = selector
+        self._parts += [y_scale, rug_scale, scatter, selector, *axes, figure]
+        self.children = [self.figures[g] for g in GROUPS if g in self.figures]
+        return figure
+
+    # ------------------------------------------------------------------ epoch
+    @staticmethod
+    def _index_of(epoch: int | None, epochs: np.ndarray) -> np.ndarray | None:
+        where = np.flatnonzero(epochs == epoch) if epoch is not None else []
+        return np.array(where[:1], dtype=np.int64) if len(where) else None
+
+    def _on_selected(self, change: dict) -> None:
+        """An index selector moved: choose the snapshot nearest to where it points."""
+        selected = change["new"]
+        if selected is None or len(selected) != 1 or not self.history.epochs:
+            return
+        x = float(selected[0])
+        if self.epoch is not None and x == self.epoch:
+            return  # our own echo
+        self.epoch = self.history.nearest(x)
+
+    def _on_element_click(self, _mark: bq.Scatter, event: dict) -> None:
+        """A snapshot marker was clicked: ``event["data"]`` is the clicked point (x, index)."""
+        data = event.get("data") or {}
+        x = data.get("x")
+        if x is None:  # fall back to the index into the marker's x
+            index, xs = data.get("index"), _mark.x
+            if index is None or not 0 <= int(index) < len(xs):
+                return
+            x = xs[int(index)]
+        if self.history.epochs:
+            self.epoch = self.history.nearest(float(x))
+
+    @traitlets.observe("epoch")
+    def _show_epoch(self, change: dict) -> None:
+        epoch = change["new"]
+        with self._lock:
+            for selector in self.selectors.values():
+                selector.selected = None if epoch is None else np.array([epoch])
+            for scatter in self.scatters.values():
+                scatter.selected = self._index_of(epoch, np.asarray(scatter.x))
+
+    # ------------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        """Stop following the history and close every part."""
+        unsubscribe = getattr(self, "_unsubscribe", None)  # None if __init__ failed early
+        if unsubscribe is not None:
+            unsubscribe()
+        with getattr(self, "_lock", threading.RLock()):
+            for part in reversed(getattr(self, "_parts", [])):
+                part.close()
+        super().close()
+
+
+def link(view: traitlets.HasTraits, curves: traitlets.HasTraits) -> traitlets.link:
+    """Keep the ``epoch`` traits of ``view`` and ``curves`` equal, both ways.
+
+    At the start the one that has an epoch (``view``'s if both do) sets the other. Returns the
+    link; call its ``unlink()`` to part them.
+    """
+    for name, obj in (("view", view), ("curves", curves)):
+        if not isinstance(obj, traitlets.HasTraits) or not obj.has_trait("epoch"):
+            raise TypeError(f"{name} needs an 'epoch' trait; {type(obj).__name__} has none")
+    if view.epoch is None and curves.epoch is not None:
+        return traitlets.link((curves, "epoch"), (view, "epoch"))
+    return traitlets.link((view, "epoch"), (curves, "epoch"))
