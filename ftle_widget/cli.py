@@ -180,13 +180,13 @@ def _has_module(name: str) -> bool:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ftle-widget", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="JupyterLab on the quickstart notebook")
+    demo = sub.add_parser(
+        "demo", help="JupyterLab on the quickstart notebook (other arguments, e.g. --no-browser "
+        "--port 8899, go to JupyterLab)")
     demo.add_argument("--dir", default="ftle_widget_demo",
                       help="where the notebooks are copied (default ./ftle_widget_demo)")
     demo.add_argument("--dry-run", action="store_true", help="print the command, start nothing")
-    demo.add_argument("lab_args", nargs=argparse.REMAINDER,
-                      help="passed on to JupyterLab, e.g. --no-browser --port 8899")
-    demo.set_defaults(run=_demo)
+    demo.set_defaults(run=_demo)  # other arguments go to JupyterLab, e.g. --no-browser
     render = sub.add_parser("render", help="a PNG with colorbar and a .npy of a field")
     render.add_argument("--model", default="default",
                         help="'default' (the embedded toy net) or a saved model file")
@@ -221,7 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     field.add_argument("--out", help="write the field to this .npy file")
     field.add_argument("--no-preview", action="store_true", help="no coloured terminal preview")
     field.set_defaults(run=_field)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "demo":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.lab_args = extra
     try:
         return args.run(args)
     except (ValueError, TypeError, FileNotFoundError) as error:

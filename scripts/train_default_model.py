@@ -39,7 +39,7 @@ def main() -> None:
         "test_accuracy": accuracy,
         "epochs": args.epochs,
         "trainer": "SGD lr 0.05, batch 32, MSE, seed 0; data: datasets.circle()",
-        "torch": torch.__version__,
+        "torch": str(torch.__version__),
     }, args.out)
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes): test accuracy {accuracy:.4f} "
           f"after {args.epochs} epochs")

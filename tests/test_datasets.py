@@ -56,7 +56,7 @@ def test_load_mnist_reads_idx_files_and_names_what_is_missing(tmp_path):
     _write_idx(tmp_path / "train-images-idx3-ubyte", images)
     _write_idx(tmp_path / "train-labels-idx1-ubyte", labels)
     _write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", images[:2], compress=True)
-    with pytest.raises(FileNotFoundError, match="t10k-labels-idx1-ubyte.*nothing is downloaded"):
+    with pytest.raises(FileNotFoundError, match=r"t10k-labels-idx1-ubyte.*nothing is downloaded"):
         datasets.load_mnist(tmp_path)
     _write_idx(tmp_path / "t10k-labels.idx1-ubyte", labels[:2])  # the other spelling
     data = datasets.load_mnist(tmp_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 
@@ -52,7 +53,8 @@ def test_epochs_show_their_weights_on_a_copy_and_come_back_from_the_cache():
     ask(view)
     view.epoch = 1
     assert view.scheduler.wait(60)
-    epoch1 = tiles_of([s for s in sent if s[0].get("model_version") == view.scheduler.model_version])
+    current = view.scheduler.model_version
+    epoch1 = tiles_of([s for s in sent if s[0].get("model_version") == current])
     reference = mlp(2, 8, 3, 1)
     reference.load_state_dict(history[1])
     for (z, i, j), values in epoch1.items():
@@ -111,7 +113,7 @@ def test_follow_is_rate_limited_and_always_shows_the_last_epoch():
     elapsed = time.monotonic() - start
     assert len(shown) <= elapsed / 0.3 + 2  # at most one refresh per interval
     times = [t for t, _ in shown]
-    assert all(b - a >= 0.25 for a, b in zip(times, times[1:]))
+    assert all(b - a >= 0.25 for a, b in itertools.pairwise(times))
     view.unfollow()
     history.record(model, epoch=21)
     time.sleep(0.4)

@@ -5,6 +5,10 @@
  * The widget's root element (`.ftle-widget`) carries `composeImage()`: the PNG download's
  * picture (field + overlay + colorbar, device pixels) as a canvas, for tests and scripts:
  * `document.querySelector(".ftle-widget").composeImage()`.
+ *
+ * It also carries `timings` ({@link Timings}, `performance.now()` milliseconds): how long the last
+ * gesture's redraw took, and when the last view request went out and its first tile at the view's
+ * own resolution was painted; the browser tests report them.
  */
 import { type Model, flag, imageShape } from "./model";
 import { drawAxes } from "./overlays/axes";
@@ -29,7 +33,7 @@ import {
 import { Renderer } from "./renderer";
 import { TileStore } from "./tiles";
 import { Toolbar } from "./toolbar";
-import { Viewport } from "./viewport";
+import { Viewport, levelFor } from "./viewport";
 
 export * from "./colormap";
 export * from "./protocol";
@@ -41,9 +45,21 @@ export { composeImage } from "./png";
 export { directionSegments } from "./overlays/directions";
 export { InputThrottle, inputPixels } from "./overlays/input";
 
-/** The root element, with the PNG composition as a method. */
+/** Latency figures of the last gesture and the last view request. */
+export interface Timings {
+  /** Duration of the synchronous transformed redraw in the last wheel event's handler. */
+  wheelRedrawMs: number | null;
+  /** When the last view request was sent, and its generation. */
+  requestAt: number | null;
+  generation: number;
+  /** When its first tile at the view's resolution (not a coarse stand-in) was painted. */
+  firstFineTileAt: number | null;
+}
+
+/** The root element, with the PNG composition as a method and the latency figures. */
 export interface WidgetElement extends HTMLDivElement {
   composeImage(): HTMLCanvasElement;
+  timings: Timings;
 }
 
 const DEBOUNCE_MS = 100;
@@ -113,6 +129,15 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   let data: DecodedData | null = null;
   const throttle = new InputThrottle();
   let inputTimer: ReturnType<typeof setTimeout> | undefined;
+  const timings: Timings = { wheelRedrawMs: null, requestAt: null, generation: 0, firstFineTileAt: null };
+  root.timings = timings;
+  let finePending = false;
+  /** Whether a tile is at the view's own resolution (its level's pixels match the screen's). */
+  const isFine = (msg: TileMessage) => {
+    const side = msg.extent[1] - msg.extent[0];
+    const base = side * 2 ** msg.z;
+    return msg.z >= levelFor(base, msg.tile_px, (view.u1 - view.u0) / view.width);
+  };
 
   const settings = () => ({
     cmap: model.get("cmap") as string,
@@ -142,6 +167,10 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       ctx.strokeRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
     }
     drawColorbar(colorbar, s.cmap, lo, hi, quantityLabel(), HEIGHT, ink());
+    if (finePending) {
+      finePending = false;
+      if (timings.firstFineTileAt === null) timings.firstFineTileAt = performance.now();
+    }
   };
   const redraw = () => {
     cancelAnimationFrame(frame);
@@ -161,6 +190,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     store.generation = generation;
     const extent: Extent = [view.u0, view.u1, view.v0, view.v1];
     model.send(viewMessage(generation, extent, Math.round(view.width), Math.round(view.height)));
+    Object.assign(timings, { requestAt: performance.now(), generation, firstFineTileAt: null });
+    finePending = false;
   };
   const settle = (sync: boolean) => {
     clearTimeout(timer);
@@ -212,8 +243,10 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const onWheel = (e: WheelEvent) => {
     e.preventDefault();
     const r = canvas.getBoundingClientRect();
+    const start = performance.now();
     view = view.zoomAt(e.clientX - r.left, e.clientY - r.top, Math.exp(-e.deltaY * 0.002));
     drawNow();
+    timings.wheelRedrawMs = performance.now() - start;
     settle(true);
   };
   let drag: { x: number; y: number } | null = null;
@@ -273,7 +306,10 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const onCustom = (msg: any, buffers: DataView[]) => {
     try {
       if (msg?.kind === "tile") {
-        if (store.add(decodeTile(msg as TileMessage, buffers))) redraw();
+        if (store.add(decodeTile(msg as TileMessage, buffers))) {
+          if (msg.generation === generation && isFine(msg as TileMessage)) finePending = true;
+          redraw();
+        }
       } else if (msg?.kind === "data") {
         data = decodeData(msg as DataMessage, buffers);
         toolbar.setLegend(data.labels, data.cls.some((c) => !(Number.isInteger(c) && c >= 0)));
