@@ -270,13 +270,21 @@ class FTLEView(anywidget.AnyWidget):
                 self._follow_timer = None
         self.following = False
 
+    @property
+    def visible_extent(self) -> tuple[float, float, float, float]:
+        """What the browser shows: ``extent`` grown to the canvas's aspect (square pixels), or
+        ``extent`` before any browser has asked for a view."""
+        return self._last_view[0].extent if self._last_view else tuple(self.extent)
+
     def field(self, shape: tuple[int, int] | None = None, directions: bool = False) -> Field:
-        """The current view as a :class:`Field`, at the view's resolution (or ``shape``)."""
+        """What the view shows (:attr:`visible_extent`) as a :class:`Field`, at the view's
+        resolution (or ``shape``)."""
         if shape is None:
             view = self._last_view[0] if self._last_view else None
             shape = (view.height, view.width) if view else (256, 256)
         engine = self._scheduler.engine()
-        return compute_field(engine, self.plane, self.extent, shape, directions=directions)
+        return compute_field(engine, self.plane, self.visible_extent, shape,
+                             directions=directions)
 
     def to_png(self, path, shape: tuple[int, int] | None = None):
         """Write the current view as a PNG with a colorbar, without a browser."""

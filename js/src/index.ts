@@ -122,7 +122,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const store = new TileStore();
   const renderer = new Renderer(canvas);
   const size = (): [number, number] => [Math.max(1, canvas.clientWidth || 512), HEIGHT];
-  let view = new Viewport(model.get("extent") as Extent, ...size());
+  let view = Viewport.fit(model.get("extent") as Extent, ...size());
   let generation = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let frame = 0;
@@ -136,7 +136,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const isFine = (msg: TileMessage) => {
     const side = msg.extent[1] - msg.extent[0];
     const base = side * 2 ** msg.z;
-    return msg.z >= levelFor(base, msg.tile_px, (view.u1 - view.u0) / view.width);
+    return msg.z >= levelFor(base, msg.tile_px, view.pixelSize());
   };
 
   const settings = () => ({
@@ -326,7 +326,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     }
   };
   const onExtent = () => {
-    view = new Viewport(model.get("extent") as Extent, ...size());
+    view = Viewport.fit(model.get("extent") as Extent, ...size());
     drawNow();
     settle(false);
   };

@@ -33,6 +33,25 @@ export class Viewport {
     this.height = height;
   }
 
+  /**
+   * The view of `extent` on a `width × height` canvas with square pixels: the extent grown about
+   * its centre along one axis, so all of it shows and circles stay round.
+   */
+  static fit(extent: Extent, width: number, height: number): Viewport {
+    const given = new Viewport(extent, width, height); // throws on a bad extent or size
+    const [u0, u1, v0, v1] = extent;
+    const ru = (u1 - u0) / width, rv = (v1 - v0) / height;
+    if (ru > rv) {
+      const cv = 0.5 * (v0 + v1), hv = 0.5 * ru * height;
+      return new Viewport([u0, u1, cv - hv, cv + hv], width, height);
+    }
+    if (rv > ru) {
+      const cu = 0.5 * (u0 + u1), hu = 0.5 * rv * width;
+      return new Viewport([cu - hu, cu + hu, v0, v1], width, height);
+    }
+    return given;
+  }
+
   get extent(): Extent {
     return [this.u0, this.u1, this.v0, this.v1];
   }

@@ -180,3 +180,16 @@ test(`covering matches Python on ${reference.covering.length} generated cases`, 
     assert.deepEqual(got, c.keys, JSON.stringify({ ...c, keys: undefined }));
   }
 });
+
+test("fit grows the extent about its centre to square pixels, keeping all of it visible", () => {
+  const wide = Viewport.fit([-1.5, 1.5, -1.5, 1.5], 600, 300);
+  assert.deepEqual([wide.v0, wide.v1], [-1.5, 1.5]);
+  assert.ok(Math.abs(wide.u0 + 3) < 1e-12 && Math.abs(wide.u1 - 3) < 1e-12);
+  assert.ok(Math.abs((wide.u1 - wide.u0) / wide.width - (wide.v1 - wide.v0) / wide.height) < 1e-15);
+  const tall = Viewport.fit([0, 2, 10, 11], 100, 400);
+  assert.deepEqual([tall.u0, tall.u1], [0, 2]);
+  assert.ok(Math.abs(tall.v0 - 6.5) < 1e-12 && Math.abs(tall.v1 - 14.5) < 1e-12);
+  const same = Viewport.fit([0, 4, 0, 2], 200, 100);
+  assert.deepEqual(same.extent, [0, 4, 0, 2]);
+  assert.throws(() => Viewport.fit([1, 0, 0, 1], 10, 10), /bad extent/);
+});

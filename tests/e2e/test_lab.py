@@ -180,7 +180,7 @@ def _settled(page):
 def _ring_and_centre(page, image):
     """Mean redness (R − B) of the field's pixels on the unit circle and near the centre."""
     u0, u1, v0, v1 = json.loads(
-        page.evaluate(KERNEL, "import json; print(json.dumps(view.extent))"))
+        page.evaluate(KERNEL, "import json; print(json.dumps(view.visible_extent))"))
     h, w = image.shape[:2]
     u = u0 + (np.arange(w) + 0.5) / w * (u1 - u0)
     v = v1 - (np.arange(h) + 0.5) / h * (v1 - v0)
@@ -244,9 +244,6 @@ def test_view_renders_zooms_and_pans_in_jupyterlab(lab, browser):
     page.close()
 
 
-TIMINGS = "() => ({...document.querySelector('.ftle-widget').timings, now: performance.now()})"
-
-
 def _report_latency(page, box):
     """Wheel → transformed redraw, and settled view → first refined tile painted, measured on
     real wheel events over three zooms; printed for the closing note (`pytest -s`)."""
@@ -255,11 +252,10 @@ def _report_latency(page, box):
         page.mouse.move(box["x"] + box["width"] * (0.3 + 0.2 * k), box["y"] + box["height"] / 2)
         wheel_at = page.evaluate("performance.now()")
         page.mouse.wheel(0, -120)
-        page.wait_for_function(
+        t = page.wait_for_function(
             "(t) => { const s = document.querySelector('.ftle-widget').timings;"
-            " return s.requestAt > t && s.firstFineTileAt !== null; }", arg=wheel_at,
-            timeout=30_000)
-        t = page.evaluate(TIMINGS)
+            " return s.requestAt > t && s.firstFineTileAt !== null ? {...s} : null; }",
+            arg=wheel_at, timeout=30_000).json_value()
         redraws.append(t["wheelRedrawMs"])
         refined.append(t["firstFineTileAt"] - t["requestAt"])
         from_wheel.append(t["firstFineTileAt"] - wheel_at)
