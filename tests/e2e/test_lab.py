@@ -195,7 +195,7 @@ def _drawn(page):
 
 
 def test_view_renders_zooms_and_pans_in_jupyterlab(lab, browser):
-    page = _open_and_run(browser, f"{lab}/lab/tree/view.ipynb")
+    page = _open_and_run(browser, f"{lab}/lab/tree/view.ipynb?reset")
     _wait(lambda: _drawn(page))
     _settled(page)
     image = _drawn(page)
@@ -287,7 +287,7 @@ def test_the_view_works_in_notebook_7(notebook7, browser):
 
 
 def test_a_click_on_the_training_curves_changes_the_field(lab, browser):
-    page = _open_and_run(browser, f"{lab}/lab/tree/link.ipynb")
+    page = _open_and_run(browser, f"{lab}/lab/tree/link.ipynb?reset")
     _wait(lambda: _drawn(page))
     _settled(page)
     before = _drawn(page)
