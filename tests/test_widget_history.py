@@ -90,12 +90,18 @@ def test_epochs_without_snapshots_snap_to_the_nearest_kept_one():
     view.close()
 
 
-def test_follow_is_rate_limited_and_always_shows_the_last_epoch():
-    model = mlp(2, 8, 2, 1, seed=0)
+def following(model):
+    """A view on a history holding epoch 0 of ``model``, asked for one view."""
     history = History()
     history.record(model, epoch=0)
-    view, _ = make(model, history)
+    view, sent = make(model, history)
     ask(view)
+    return view, sent, history
+
+
+def test_follow_is_rate_limited_and_always_shows_the_last_epoch():
+    model = mlp(2, 8, 2, 1, seed=0)
+    view, _, history = following(model)
     shown = []
     view.observe(lambda change: shown.append((time.monotonic(), change["new"])), names="epoch")
     view.follow(interval=0.3)
@@ -123,10 +129,7 @@ def test_follow_is_rate_limited_and_always_shows_the_last_epoch():
 
 def test_training_in_a_thread_while_zooming_never_mixes_epochs():
     model = mlp(2, 8, 3, 1, seed=0)
-    history = History()
-    history.record(model, epoch=0)
-    view, sent = make(model, history)
-    ask(view)
+    view, sent, history = following(model)
     view.follow(interval=0.05)
     lock = threading.Lock()
     factors = {0: 1.0}

@@ -88,16 +88,8 @@ def python_tiles(extent, width, height):
 
 
 def canvas_rgba(page):
-    w, h, packed = page.evaluate("""() => {
-        const c = document.querySelector('canvas');
-        const bytes = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let s = '';
-        for (let i = 0; i < bytes.length; i += 0x8000) {
-            s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-        }
-        return [c.width, c.height, btoa(s)];
-    }""")
-    return np.frombuffer(base64.b64decode(packed), dtype=np.uint8).reshape(h, w, 4)
+    """RGBA pixels of the field canvas (the first canvas of the widget)."""
+    return _rgba_of(page, "document.querySelector('canvas')")
 
 
 STATE = {"extent": [-1.5, 1.5, -1.5, 1.5], "home": [-1.5, 1.5, -1.5, 1.5], "cmap": "RdBu_r",
@@ -154,16 +146,7 @@ def test_tiles_are_drawn_through_the_lut_and_gestures_request_views(browser):
 
 
 def _canvas(page, selector):
-    w, h, packed = page.evaluate("""(sel) => {
-        const c = document.querySelector(sel);
-        const bytes = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let s = '';
-        for (let i = 0; i < bytes.length; i += 0x8000) {
-            s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-        }
-        return [c.width, c.height, btoa(s)];
-    }""", selector)
-    return np.frombuffer(base64.b64decode(packed), dtype=np.uint8).reshape(h, w, 4)
+    return _rgba_of(page, f"document.querySelector('{selector}')")
 
 
 def test_colorbar_axes_and_box_zoom(browser):
@@ -486,6 +469,7 @@ def test_toolbar_toggles_reset_box_mode_and_colormap(browser):
 
 
 def _rgba_of(page, expression):
+    """RGBA pixels of the canvas a JavaScript expression gives."""
     w, h, packed = page.evaluate("""(expr) => {
         const c = eval(expr);
         const bytes = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;

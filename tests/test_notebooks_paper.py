@@ -1,0 +1,60 @@
+"""The paper notebooks run top to bottom in quick mode and print the paper's findings."""
+
+from __future__ import annotations
+
+import re
+
+from helpers import notebook_text, run_notebook
+
+NUMBER = r"(-?\d+\.\d+)"
+
+
+def _images(executed: dict) -> int:
+    return sum("image/png" in output.get("data", {})
+               for cell in executed["cells"] for output in cell.get("outputs", []))
+
+
+def test_depth_and_width_notebook_reproduces_fig_3b(tmp_path):
+    executed = run_notebook("02_depth_and_width.ipynb", tmp_path)
+    text = notebook_text(executed)
+    assert "quick mode: 9000 training points" in text
+    accuracy = {(int(n), int(d)): float(a) for n, d, a in
+                re.findall(rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+7\s", text, re.MULTILINE)}
+    assert set(accuracy) == {(n, d) for n in (10, 50, 250) for d in (2, 4, 8)}
+    assert min(accuracy.values()) >= 0.98
+    table = {(int(n), int(d)): (float(b), float(c), float(k)) for d, n, b, c, k in re.findall(
+        rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+360$", text, re.MULTILINE)}
+    assert set(table) == set(accuracy)
+    for boundary, centre, contrast in table.values():
+        assert abs(boundary - centre - contrast) <= 0.011
+    narrow, wide = table[10, 8], table[250, 8]
+    assert narrow[0] > narrow[1] and narrow[2] > wide[2]
+    # the paper's trends: the boundary value grows with depth, the centre value with width
+    assert table[10, 2][0] < table[10, 4][0] < table[10, 8][0]
+    assert table[10, 8][1] < table[50, 8][1] < table[250, 8][1]
+    assert "N = 10,  L = 8: boundary" in text
+    assert _images(executed) == 2  # the Fig. 2 panels and the Fig. 3b charts
+    widget = [o for c in executed["cells"] for o in c.get("outputs", [])
+              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    assert len(widget) == 1
+
+
+def test_digits_notebook_reproduces_fig_4b(tmp_path):
+    executed = run_notebook("03_digits.ipynb", tmp_path)
+    text = notebook_text(executed)
+    accuracy = float(re.search(rf"test accuracy {NUMBER} after 30 epochs", text).group(1))
+    assert accuracy > 0.9
+    rows = re.findall(rf"^\[{NUMBER}, \+?{NUMBER}\]\s+{NUMBER}\s+(\d+)\s+{NUMBER}%\s+{NUMBER}$",
+                      text.replace("[+", "["), re.MULTILINE)
+    assert len(rows) == 5
+    lam = [float(r[2]) for r in rows]
+    error = [float(r[4]) for r in rows]
+    entropy = [float(r[5]) for r in rows]
+    assert lam == sorted(lam) and sum(int(r[3]) for r in rows) == 359
+    assert error[-1] > error[0]
+    assert entropy[-1] > entropy[0]
+    assert "ensemble of 5 nets" in text
+    widths = re.findall(rf"^\s*(\d+)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}$", text, re.MULTILINE)
+    assert [int(w[0]) for w in widths] == [20, 40, 80]
+    assert "MNIST skipped: set FTLE_WIDGET_MNIST" in text
+    assert _images(executed) == 3  # the plane with its digits, Fig. 4b, Fig. 4c-d
