@@ -118,7 +118,9 @@ def test_benchmark_script_runs_and_reports(tmp_path):
     assert float(figures["wide_max_abs_err"]) <= 1e-4  # accuracy, not timing
 
 
-@pytest.mark.parametrize("target", ["ftle_widget", "tests", "benchmarks"])
+@pytest.mark.parametrize(
+    "target", ["ftle_widget", "tests", "benchmarks", "scripts", "demo_notebooks"]
+)
 def test_ruff_clean(target):
     done = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT / target)],
                           capture_output=True, text=True)
