@@ -101,7 +101,7 @@ def test_mlp_matches_the_paper_initialisation():
     assert [tuple(w.shape) for w in weights] == [(400, 50), (400, 400), (400, 400), (1, 400)]
     for w in weights[:3]:
         assert abs(float(w.var()) * w.shape[1] - 1) < 0.05  # variance 1/fan_in
-    assert all(float(m.bias.abs().max()) == 0 for m in model if hasattr(m, "bias"))
+    assert all(float(m.bias.detach().abs().max()) == 0 for m in model if hasattr(m, "bias"))
     assert type(model[-1]).__name__ == "Tanh"  # a single ±1 output
 
 
