@@ -3,8 +3,9 @@
 A :class:`TileScheduler` turns view requests into tiles of a :class:`~ftle_widget.tiles.Pyramid`:
 
 * it picks the level whose pixels match the view's, delivers cached tiles at once, then computes
-  a coarse level (``coarse_levels`` below, ≤ ¼ resolution) first, the view's tiles centre first,
-  and a margin of tiles around the view last;
+  a coarse level (``coarse_levels`` below, ≤ ¼ resolution) first (unless cached tiles of the
+  view's level or a neighbouring one already cover the view: the browser holds those), the
+  view's tiles centre first, and a margin of tiles around the view last;
 * a request carries a generation number: a newer one drops the queued jobs of older generations
   (jobs for tiles the new view still needs are kept and retagged) and a running job that is no
   longer wanted stops before its next chunk of pixels (chunks are sized to ~80 ms of work);
@@ -236,8 +237,13 @@ class TileScheduler:
     def model_version(self) -> int:
         return self.versions.current()
 
-    def request(self, view: View, generation: int) -> None:
-        """Ask for the tiles of ``view``; returns at once. Older generations are dropped."""
+    def request(self, view: View, generation: int, *, held: bool = True) -> None:
+        """Ask for the tiles of ``view``; returns at once. Older generations are dropped.
+
+        ``held``: the receiver holds the tiles delivered before (a view being panned and
+        zoomed), so cached tiles of a neighbouring level stand in and no coarse pass is needed;
+        ``False`` for a receiver that starts empty.
+        """
         deliver: list[Tile] = []
         with self._lock:
             if self._closed:
@@ -249,7 +255,7 @@ class TileScheduler:
             if self.pyramid is None:
                 side = self._base_side or (view.extent[1] - view.extent[0])
                 self.pyramid = Pyramid(float(side), self.tile_px)
-            plan = self._plan(view)
+            plan = self._plan(view, held)
             wanted = {(key, dtype) for _, key, dtype in plan}
             self._queue = []
             for job in self._running:
@@ -312,7 +318,7 @@ class TileScheduler:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ planning
-    def _plan(self, view: View) -> list[tuple[int, TileKey, torch.dtype]]:
+    def _plan(self, view: View, held: bool = True) -> list[tuple[int, TileKey, torch.dtype]]:
         pyramid = self.pyramid
         z = pyramid.level_for(view)
         dtype = self._dtype_for(z, view)
@@ -321,14 +327,26 @@ class TileScheduler:
         ring = [k for k in pyramid.covering(view.extent, z, self.margin) if k not in inside]
         version = self.versions.current()
         plan = []
-        if self.coarse_levels > 0 and not all(
-            self._cache_key(version, k, dtype, self.directions) in self.cache for k in fine
-        ):
+        if self.coarse_levels > 0 and not self._stand_ins(view, z, version, dtype, held):
             zc = z - self.coarse_levels
             plan += [(0, k, self._dtype_for(zc, view)) for k in pyramid.covering(view.extent, zc)]
         plan += [(1, k, dtype) for k in fine]
         plan += [(2, k, dtype) for k in ring]
         return plan
+
+    def _stand_ins(
+        self, view: View, z: int, version: int, dtype: torch.dtype, held: bool
+    ) -> bool:
+        """Whether cached tiles already cover the view at level z (delivered now) or, when the
+        receiver ``held`` what was delivered before, at a neighbouring level: it draws those,
+        stretched, while level z comes, so a coarse pass would only delay the first tile at
+        the view's resolution."""
+        for level in (z, z - 1, z + 1, z - self.coarse_levels) if held else (z,):
+            keys = self.pyramid.covering(view.extent, level)
+            if all(self._cache_key(version, k, dtype, self.directions) in self.cache
+                   for k in keys):
+                return True
+        return False
 
     def _dtype_for(self, z: int, view: View) -> torch.dtype:
         """float64 where a pixel step is below what float32 inputs resolve (deep zoom)."""

@@ -423,7 +423,8 @@ class FTLEView(anywidget.AnyWidget):
                 del self._generations[old]
             self._last_view = (view, generation)
         self.error = ""
-        self._scheduler.request(view, internal)
+        # a display's first request (generation 1) starts from an empty canvas
+        self._scheduler.request(view, internal, held=generation > 1)
 
     def _refresh(self) -> None:
         if self._last_view is not None:

@@ -96,6 +96,33 @@ def test_coarse_first_then_view_centre_first_then_margin():
     assert rec.progress[-1] == (len(keys), len(keys), 0)
 
 
+def test_a_zoom_skips_the_coarse_pass_when_the_receiver_holds_a_neighbouring_level():
+    rec = Recorder()
+    sched = rec.scheduler(mlp(2, 10, 3, 1, seed=0), tile_px=16, margin=0)
+    view = View((-1.0, 1.0, -1.0, 1.0), 96, 96)
+    sched.request(view, 0)
+    assert sched.wait(30)
+    z = sched.pyramid.level_for(view)
+    zoomed = View((-0.5, 0.5, -0.5, 0.5), 96, 96)  # one level finer, inside the cached tiles
+    assert sched.pyramid.level_for(zoomed) == z + 1
+    rec.tiles.clear()
+    sched.request(zoomed, 1)  # held: level z stands in, the first tiles are level z + 1
+    assert sched.wait(30)
+    assert [t.key[0] for _, t in rec.tiles] == [z + 1] * len(rec.tiles)
+    assert [t.key for _, t in rec.tiles] == sched.pyramid.covering(zoomed.extent, z + 1)
+    panned = View((-0.75, 0.25, -0.5, 0.5), 96, 96)  # a receiver that starts empty: coarse first
+    cached = set(sched.pyramid.covering(zoomed.extent, z + 1))
+    rec.tiles.clear()
+    sched.request(panned, 2, held=False)
+    assert sched.wait(30)
+    keys = [t.key for _, t in rec.tiles]
+    coarse = sched.pyramid.covering(panned.extent, z - 1)
+    computed_fine = [k for k in keys if k[0] == z + 1 and k not in cached]
+    assert computed_fine and set(coarse) <= set(keys)
+    assert max(keys.index(k) for k in coarse) < keys.index(computed_fine[0])
+    sched.close()
+
+
 def test_cached_tiles_arrive_at_once_without_compute():
     rec = Recorder()
     model = SlowModel(delay=0.0)
