@@ -158,7 +158,10 @@ def _demo(args: argparse.Namespace) -> int:
         if not (target / notebook.name).exists():  # never overwrite the user's edits
             shutil.copy2(notebook, target / notebook.name)
     command = [sys.executable, "-m", "jupyterlab", str(target / "01_quickstart.ipynb"),
-               f"--ServerApp.root_dir={target}", *args.lab_args]
+               f"--ServerApp.root_dir={target}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers: JupyterLab refuses root
+        command.append("--ServerApp.allow_root=True")
+    command += args.lab_args
     if args.dry_run:
         print(" ".join(command))
         return 0

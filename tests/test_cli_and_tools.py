@@ -90,6 +90,40 @@ def test_cli_demo_copies_the_notebooks_and_starts_jupyterlab(tmp_path, capsys):
     assert (tmp_path / "demo" / "01_quickstart.ipynb").read_text() == "{}"
 
 
+def test_cli_demo_serves_the_quickstart(tmp_path):
+    import os
+    import signal
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
+               JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"), JUPYTER_DATA_DIR=str(tmp_path / "data"))
+    proc = subprocess.Popen(
+        ["ftle-widget", "demo", "--dir", str(tmp_path / "demo"), "--no-browser",
+         f"--port={port}", "--ip=127.0.0.1", "--IdentityProvider.token="],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.time() + 60
+        while True:
+            try:
+                url = f"http://127.0.0.1:{port}/api/contents/01_quickstart.ipynb?content=0"
+                reply = urllib.request.urlopen(url, timeout=2).read().decode()
+                break
+            except OSError:
+                assert time.time() < deadline and proc.poll() is None, "JupyterLab did not start"
+                time.sleep(0.3)
+        assert '"name": "01_quickstart.ipynb"' in reply.replace('":"', '": "')
+        lab = urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=10).read()
+        assert b"JupyterLab" in lab
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
+
+
 def test_console_script_is_installed():
     done = subprocess.run(["ftle-widget", "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "demo" in done.stdout and "render" in done.stdout
