@@ -613,3 +613,21 @@ def test_hover_pictures_of_image_inputs(browser):
     page.wait_for_timeout(50)
     assert len(_input_requests(page)) == count
     page.close()
+
+
+def test_ink_follows_the_jupyterlab_theme(browser):
+    page = open_page(browser, STATE)
+
+    def ink():
+        axes = _canvas(page, ".ftle-overlay")
+        solid = axes[axes[:, :, 3] >= 160][:, :3].astype(int)
+        assert len(solid) > 50  # ticks and labels
+        return solid.mean(axis=0)
+
+    assert ink().max() < 80  # the light theme's dark ink (no theme variable: #222)
+    page.evaluate("document.getElementById('host').style.setProperty("
+                  "'--jp-ui-font-color1', 'rgb(240, 240, 240)')")  # JupyterLab Dark
+    page.evaluate("window.setTrait('cmap', 'viridis')")  # any redraw picks the theme up
+    page.wait_for_timeout(100)
+    assert ink().min() > 200
+    page.close()
