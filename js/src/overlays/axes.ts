@@ -17,7 +17,8 @@ export function drawAxes(ctx: CanvasRenderingContext2D, view: Viewport, ink: str
     ctx.moveTo(x, height);
     ctx.lineTo(x, height - 6);
     ctx.stroke();
-    ctx.fillText(tickLabel(u), x, height - 7);
+    // labels at the edges are shifted inwards so that they stay whole
+    ctx.fillText(tickLabel(u), Math.min(Math.max(x, 12), width - 12), height - 7);
   }
   ctx.textAlign = "left";
   ctx.textBaseline = "middle";
@@ -27,7 +28,7 @@ export function drawAxes(ctx: CanvasRenderingContext2D, view: Viewport, ink: str
     ctx.moveTo(0, y);
     ctx.lineTo(6, y);
     ctx.stroke();
-    ctx.fillText(tickLabel(v), 8, y);
+    ctx.fillText(tickLabel(v), 8, Math.min(Math.max(y, 7), height - 7));
   }
   ctx.restore();
 }
