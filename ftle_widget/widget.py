@@ -97,7 +97,9 @@ class FTLEView(anywidget.AnyWidget):
     extent : (u0, u1, v0, v1); default: the data's extent on the plane with a 10 % margin, else
         [−1.5, 1.5]².
     layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`.
-    data, labels : points (N, *input_shape) and their classes (for the default plane).
+    data, labels : points (N, *input_shape) and their classes: the default plane goes through
+        points of three classes, the data overlay colours them, and the hover names the
+        predicted class index k by the k-th of the sorted labels (one output: 0 is output ≤ 0).
     device : compute on a copy of the model on this device.
     cmap, vmin, vmax : colormap (see :func:`ftle_widget.export.colormap_names`) and limits
         (``None``: symmetric about 0 over what is shown).

@@ -268,7 +268,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     if (!drag && !box) {
       const [x, y] = local(e);
       const [u, v] = view.toPlane(x, y);
-      hover.textContent = hoverText(readAt(store, u, v, settings().factor), quantityLabel());
+      hover.textContent = hoverText(
+        readAt(store, u, v, settings().factor), quantityLabel(), data?.labels ?? [],
+      );
       if (imageShape(model)) sendInput(throttle.move(u, v, Date.now()));
     }
     if (box) {

@@ -67,3 +67,12 @@ test("classColour: Tableau10 by class id, grey when unlabelled", () => {
   assert.equal(classColour(NaN), UNLABELLED);
   assert.equal(classColour(0.5), UNLABELLED);
 });
+
+test("hover names the predicted class with the data's labels when it has them", async () => {
+  const { hoverText } = await import("../src/overlays/hover");
+  const reading = { u: 0.5, v: -0.25, value: 1.5, prediction: 0 };
+  assert.equal(hoverText(reading, "λ₁"), "u 0.5000  v -0.2500  λ₁ 1.5000  class 0");
+  assert.ok(hoverText(reading, "λ₁", ["-1", "1"]).endsWith("class -1"));
+  assert.ok(hoverText({ ...reading, prediction: 7 }, "λ₁", ["a", "b"]).endsWith("class 7"));
+  assert.ok(hoverText({ ...reading, prediction: null }, "λ₁", ["a"]).endsWith("λ₁ 1.5000"));
+});

@@ -22,9 +22,15 @@ export function readAt(store: TileStore, u: number, v: number, factor: number): 
   };
 }
 
-export function hoverText(r: HoverReading, label: string): string {
+/**
+ * The read-out line. `classes` (the data's label names, sorted as Python sorts them) name the
+ * predicted class index when there is one for it: a one-output net predicts 0 (output ≤ 0) or 1,
+ * so labels −1/+1 read as "−1"/"1".
+ */
+export function hoverText(r: HoverReading, label: string, classes: readonly string[] = []): string {
   const fmt = (x: number) => (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(4) : x.toFixed(4));
   const value = r.value === null ? "–" : fmt(r.value);
-  const cls = r.prediction === null ? "" : `  class ${r.prediction}`;
+  const name = r.prediction === null ? null : (classes[r.prediction] ?? String(r.prediction));
+  const cls = name === null ? "" : `  class ${name}`;
   return `u ${fmt(r.u)}  v ${fmt(r.v)}  ${label} ${value}${cls}`;
 }
