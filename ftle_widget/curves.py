@@ -1,11 +1,12 @@
 """TrainingCurves: a History's metrics against epoch, in bqplot figures that pick an epoch.
 
 Losses, accuracy-like metrics and the rest (e.g. the ``ftle_*`` probe means) get a figure each;
-triangles along the bottom mark the epochs with a weight snapshot. Moving a figure's index
+triangles along their bottom mark the epochs with a weight snapshot. Moving a figure's index
 selector (click the figure to let it follow the mouse, click again to freeze it) sets ``epoch`` to
-the nearest snapshot, as does a click on a triangle. (bqplot draws a figure's interaction above
-its marks, so the browser delivers those clicks only while ``figure.interaction`` is ``None``.)
-:func:`link` ties ``epoch`` to another widget's ``epoch``.
+the nearest snapshot. Below the figures, a strip of clickable points, one per snapshot, picks an
+epoch with one click (bqplot draws a figure's interaction above its marks, so the triangles in
+the figures with a selector cannot take clicks; the strip has no interaction). :func:`link` ties
+``epoch`` to another widget's ``epoch``.
 """
 
 from __future__ import annotations
@@ -52,7 +53,8 @@ class TrainingCurves(ipywidgets.VBox):
     ----------
     epoch : the chosen epoch (``None`` until one is chosen); set it to move the selectors.
     figures, lines, scatters, selectors : the bqplot parts, by group (``"loss"``,
-        ``"accuracy"``, ``"other"``) or, for ``lines``, by metric name.
+        ``"accuracy"``, ``"other"``) or, for ``lines``, by metric name; ``scatters["epochs"]``
+        is the strip of clickable snapshot points, in the figure ``strip``.
     """
 
     epoch = traitlets.Int(None, allow_none=True).tag(sync=True)
@@ -74,6 +76,7 @@ class TrainingCurves(ipywidgets.VBox):
         self._parts: list[ipywidgets.Widget] = [self.x_scale]
         self._colours: dict[str, str] = {}
         self._unsubscribe = history.observe(self._on_record)  # first: no record is missed
+        self.strip = self._add_strip()
         self.refresh()
 
     # ------------------------------------------------------------------ data
@@ -147,8 +150,34 @@ class TrainingCurves(ipywidgets.VBox):
         self.scatters[group] = scatter
         self.selectors[group] = selector
         self._parts += [y_scale, rug_scale, scatter, selector, *axes, figure]
-        self.children = [self.figures[g] for g in GROUPS if g in self.figures]
+        self._arrange()
         return figure
+
+    def _add_strip(self) -> bq.Figure:
+        """The strip of clickable snapshot points under the figures (no interaction)."""
+        rug_scale = bq.LinearScale(min=0.0, max=2 * SNAPSHOT_Y)
+        epochs = np.array(self.history.epochs, dtype=np.int64)
+        scatter = bq.Scatter(
+            x=epochs, y=np.full(len(epochs), SNAPSHOT_Y),
+            scales={"x": self.x_scale, "y": rug_scale}, marker="circle", default_size=64,
+            colors=["#888888"], selected_style={"fill": HIGHLIGHT, "stroke": "black"},
+            selected=self._index_of(self.epoch, epochs),
+            tooltip=bq.Tooltip(fields=["x"], labels=["epoch"], formats=["d"]),
+        )
+        scatter.on_element_click(self._on_element_click)
+        axis = bq.Axis(scale=self.x_scale, label="snapshots: click one", tick_format="d")
+        strip = bq.Figure(
+            marks=[scatter], axes=[axis], fig_margin={"top": 5, "bottom": 35, "left": 60,
+                                                      "right": 15},
+            layout=ipywidgets.Layout(width="100%", height="80px"),
+        )
+        self.scatters["epochs"] = scatter
+        self._parts += [rug_scale, scatter, scatter.tooltip, axis, strip]
+        self.children = [strip]
+        return strip
+
+    def _arrange(self) -> None:
+        self.children = [*(self.figures[g] for g in GROUPS if g in self.figures), self.strip]
 
     # ------------------------------------------------------------------ epoch
     @staticmethod

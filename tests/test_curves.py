@@ -58,7 +58,8 @@ def test_lines_equal_the_metric_arrays_in_grouped_figures():
     assert_lines_match(curves, history)
     np.testing.assert_array_equal(curves.lines["test_loss"].x, [0, 5, 10])
     assert list(curves.figures) == ["loss", "accuracy", "other"]
-    assert list(curves.children) == [curves.figures[g] for g in ("loss", "accuracy", "other")]
+    assert list(curves.children) == [
+        *(curves.figures[g] for g in ("loss", "accuracy", "other")), curves.strip]
     loss_figure = curves.figures["loss"]
     assert [m.labels[0] for m in loss_figure.marks if isinstance(m, bq.Lines)] == [
         "loss", "test_loss"]
@@ -121,11 +122,12 @@ def test_grows_live_with_x_and_y_sent_together():
 def test_a_new_group_appears_when_its_first_metric_does():
     history = History()
     curves = TrainingCurves(history)
-    assert list(curves.children) == [] and curves.figures == {}
+    assert list(curves.children) == [curves.strip] and curves.figures == {}
     history.record(layer(), acc=0.5)
     assert list(curves.figures) == ["accuracy"]
     history.record(layer(), acc=0.6, loss=0.3)
-    assert list(curves.children) == [curves.figures["loss"], curves.figures["accuracy"]]
+    assert list(curves.children) == [curves.figures["loss"], curves.figures["accuracy"],
+                                     curves.strip]
     np.testing.assert_array_equal(curves.lines["loss"].x, [1])
     np.testing.assert_array_equal(curves.scatters["loss"].x, [0, 1])
 
@@ -248,3 +250,21 @@ def test_link_takes_the_epoch_from_whichever_has_one():
         link(object(), curves)
     with pytest.raises(TypeError, match="curves needs an 'epoch' trait"):
         link(view, traitlets.HasTraits())
+
+
+def test_the_snapshot_strip_picks_an_epoch_with_one_click():
+    history = History(every=2)
+    model = torch.nn.Linear(2, 1)
+    for epoch in range(7):
+        history.record(model, epoch=epoch, loss=1.0 / (epoch + 1))
+    curves = TrainingCurves(history)
+    strip = curves.scatters["epochs"]
+    assert curves.strip.interaction is None  # nothing above the points: clicks reach them
+    np.testing.assert_array_equal(strip.x, history.epochs)
+    index = history.epochs.index(2)
+    strip._handle_custom_msgs(None, {"event": "element_click",
+                                     "data": {"x": 2.0, "y": 0.04, "index": index}})
+    assert curves.epoch == 2 and list(strip.selected) == [index]
+    history.record(model, epoch=7, loss=0.1)  # grows with the history
+    np.testing.assert_array_equal(strip.x, history.epochs)
+    curves.close()
