@@ -122,17 +122,22 @@ class TrainingCurves(ipywidgets.VBox):
             order.sort(key=lambda m: self._only.index(m.labels[0]))
         figure.marks = [*order, snapshots]  # the markers on top, to be clickable
 
-    def _add_figure(self, group: str) -> bq.Figure:
-        y_scale = bq.LinearScale()
-        rug_scale = bq.LinearScale(min=0.0, max=1.0)
+    def _snapshot_marks(self, rug_scale: bq.LinearScale, **style: Any) -> bq.Scatter:
+        """Markers at the snapshot epochs (the chosen one highlighted), click handler set."""
         epochs = np.array(self.history.epochs, dtype=np.int64)
         scatter = bq.Scatter(
             x=epochs, y=np.full(len(epochs), SNAPSHOT_Y),
-            scales={"x": self.x_scale, "y": rug_scale}, marker="triangle-up", default_size=40,
-            colors=["#888888"], selected_style={"fill": HIGHLIGHT, "stroke": "black"},
-            selected=self._index_of(self.epoch, epochs),
+            scales={"x": self.x_scale, "y": rug_scale}, colors=["#888888"],
+            selected_style={"fill": HIGHLIGHT, "stroke": "black"},
+            selected=self._index_of(self.epoch, epochs), **style,
         )
         scatter.on_element_click(self._on_element_click)
+        return scatter
+
+    def _add_figure(self, group: str) -> bq.Figure:
+        y_scale = bq.LinearScale()
+        rug_scale = bq.LinearScale(min=0.0, max=1.0)
+        scatter = self._snapshot_marks(rug_scale, marker="triangle-up", default_size=40)
         selector = IndexSelector(scale=self.x_scale, marks=[scatter], color=HIGHLIGHT)
         if self.epoch is not None:
             selector.selected = np.array([self.epoch])
@@ -156,15 +161,10 @@ class TrainingCurves(ipywidgets.VBox):
     def _add_strip(self) -> bq.Figure:
         """The strip of clickable snapshot points under the figures (no interaction)."""
         rug_scale = bq.LinearScale(min=0.0, max=2 * SNAPSHOT_Y)
-        epochs = np.array(self.history.epochs, dtype=np.int64)
-        scatter = bq.Scatter(
-            x=epochs, y=np.full(len(epochs), SNAPSHOT_Y),
-            scales={"x": self.x_scale, "y": rug_scale}, marker="circle", default_size=64,
-            colors=["#888888"], selected_style={"fill": HIGHLIGHT, "stroke": "black"},
-            selected=self._index_of(self.epoch, epochs),
+        scatter = self._snapshot_marks(
+            rug_scale, marker="circle", default_size=64,
             tooltip=bq.Tooltip(fields=["x"], labels=["epoch"], formats=["d"]),
         )
-        scatter.on_element_click(self._on_element_click)
         axis = bq.Axis(scale=self.x_scale, label="snapshots: click one", tick_format="d")
         strip = bq.Figure(
             marks=[scatter], axes=[axis], fig_margin={"top": 5, "bottom": 35, "left": 60,
