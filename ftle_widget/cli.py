@@ -20,35 +20,20 @@ import torch
 
 from . import export
 from .fields import ftle_field
-from .models import default_model, load_mlp, mlp
+from .models import default_model, mlp, mlp_from_saved
 from .planes import Plane
-
-# A few stops of RdBu_r (blue → white → red) for the terminal preview.
-_RDBU_R = np.array(
-    [[5, 48, 97], [33, 102, 172], [67, 147, 195], [146, 197, 222], [209, 229, 240],
-     [247, 247, 247], [253, 219, 199], [244, 165, 130], [214, 96, 77], [178, 24, 43],
-     [103, 0, 31]], dtype=float,
-)
-
-
-def _colour(value: float, vmin: float, vmax: float) -> tuple[int, int, int]:
-    t = 0.5 if not np.isfinite(value) else (value - vmin) / (vmax - vmin)
-    pos = min(max(t, 0.0), 1.0) * (len(_RDBU_R) - 1)
-    lo = int(pos)
-    hi = min(lo + 1, len(_RDBU_R) - 1)
-    rgb = _RDBU_R[lo] + (pos - lo) * (_RDBU_R[hi] - _RDBU_R[lo])
-    return tuple(round(c) for c in rgb)  # type: ignore[return-value]
+from .probes import known_input_shape
 
 
 def preview(values: np.ndarray, vmin: float, vmax: float) -> str:
-    """Two pixels per character cell (upper half block), top row = largest v."""
-    rows = values[::-1]
+    """Two pixels per character cell (upper half block), top row = largest v, coloured through
+    the widget's RdBu_r LUT (NaN shows as the colour of the midpoint)."""
+    filled = np.where(np.isfinite(values), values, 0.5 * (vmin + vmax))
+    rgb = export.colorize(filled.astype(np.float32), "RdBu_r", vmin, vmax)[::-1, :, :3]
     lines = []
-    for i in range(0, rows.shape[0] - 1, 2):
-        cells = []
-        for top, bottom in zip(rows[i], rows[i + 1]):
-            fg, bg = _colour(top, vmin, vmax), _colour(bottom, vmin, vmax)
-            cells.append(f"\x1b[38;2;{fg[0]};{fg[1]};{fg[2]}m\x1b[48;2;{bg[0]};{bg[1]};{bg[2]}m▀")
+    for i in range(0, rgb.shape[0] - 1, 2):
+        cells = [f"\x1b[38;2;{fg[0]};{fg[1]};{fg[2]}m\x1b[48;2;{bg[0]};{bg[1]};{bg[2]}m▀"
+                 for fg, bg in zip(rgb[i], rgb[i + 1])]
         lines.append("".join(cells) + "\x1b[0m")
     return "\n".join(lines)
 
@@ -101,7 +86,7 @@ def load_model(spec: str, allow_pickle: bool = False) -> torch.nn.Module:
     if isinstance(saved, torch.nn.Module):
         return saved.eval()
     if isinstance(saved, dict) and {"architecture", "state_dict"} <= saved.keys():
-        return load_mlp(path)
+        return mlp_from_saved(saved)
     raise ValueError(f"{path} holds neither a model nor {{'architecture', 'state_dict'}}: save "
                      "one with ftle_widget.models.save_mlp(model, path) or torch.save(model)")
 
@@ -110,8 +95,9 @@ def _render(args: argparse.Namespace) -> int:
     from .widget import default_plane
 
     model = load_model(args.model, args.allow_pickle)
-    shape = _input_shape_of(model)
-    plane = default_plane(shape)
+    plane = default_plane(known_input_shape(
+        model, "its first layer is neither Linear nor Conv; render it from Python with "
+        "ftle_widget.ftle_field"))
     layer: int | str | None = args.layer
     if isinstance(layer, str) and layer.lstrip("-").isdigit():
         layer = int(layer)
@@ -129,16 +115,6 @@ def _render(args: argparse.Namespace) -> int:
           f"{args.size} points in {seconds:.2f} s: min {np.nanmin(values):.3f}, "
           f"max {np.nanmax(values):.3f}\nwrote {out} and {npy}")
     return 0
-
-
-def _input_shape_of(model: torch.nn.Module) -> tuple[int, ...]:
-    from .probes import expected_input_shape
-
-    shape = expected_input_shape(model)
-    if shape is None or any(s is None for s in shape):
-        raise ValueError("cannot tell this model's input shape (its first layer is not Linear "
-                         "or Conv); render it from Python with ftle_widget.ftle_field")
-    return tuple(shape)  # type: ignore[arg-type]
 
 
 def notebooks_folder() -> Path:

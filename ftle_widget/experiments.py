@@ -43,7 +43,7 @@ import torch
 from torch import nn
 
 from . import datasets
-from .exponents import Engine, evaluation_mode
+from .exponents import Engine, evaluation_mode, model_float_dtype
 from .models import load_mlp, mlp, save_mlp
 from .training import predicted_class, train
 
@@ -354,19 +354,16 @@ def boundary_and_centre(
         raise ValueError("the net's output has no sign change within radius 1.5: no boundary")
     inside = centre_points(n, centre_radius)
     engine = Engine(model, depth=depth)
-    values = [engine.maximal(torch.from_numpy(p).to(_dtype(model)))[0].double().numpy()
+    dtype = model_float_dtype(model)
+    values = [engine.maximal(torch.from_numpy(p).to(dtype))[0].double().numpy()
               for p in (on_boundary, inside)]
     depth = engine.depth
     b, c = (v * depth for v in values)
     return BoundaryStats(float(b.mean()), float(c.mean()), depth, on_boundary, inside, b, c)
 
 
-def _dtype(model: nn.Module) -> torch.dtype:
-    return next(model.parameters()).dtype
-
-
 def _output(model: nn.Module, points: np.ndarray) -> np.ndarray:
-    x = torch.from_numpy(np.ascontiguousarray(points)).to(_dtype(model))
+    x = torch.from_numpy(np.ascontiguousarray(points)).to(model_float_dtype(model))
     return _run(model, x).reshape(len(points)).double().numpy()
 
 

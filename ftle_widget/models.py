@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -83,7 +84,11 @@ def save_mlp(model: nn.Sequential, path, **info) -> None:
 
 def load_mlp(path) -> nn.Sequential:
     """An :func:`mlp` saved by :func:`save_mlp` (weights only: nothing is unpickled)."""
-    saved = torch.load(path, map_location="cpu", weights_only=True)
+    return mlp_from_saved(torch.load(path, map_location="cpu", weights_only=True))
+
+
+def mlp_from_saved(saved: Mapping) -> nn.Sequential:
+    """The :func:`mlp` a :func:`save_mlp` dict (``architecture``, ``state_dict``) describes."""
     model = mlp(**saved["architecture"])
     model.load_state_dict(saved["state_dict"])
     return model.eval()

@@ -393,6 +393,15 @@ def expected_input_shape(model: nn.Module) -> tuple[int | None, ...] | None:
     return None
 
 
+def known_input_shape(model: nn.Module, remedy: str) -> tuple[int, ...]:
+    """The input shape the model's first layer fixes; a ValueError ending in ``remedy`` when
+    it fixes none (e.g. a first layer that is neither Linear nor Conv)."""
+    shape = expected_input_shape(model)
+    if shape is None or any(s is None for s in shape):
+        raise ValueError(f"cannot tell this model's input shape: {remedy}")
+    return tuple(shape)  # type: ignore[arg-type]
+
+
 def check_input(model: nn.Module, x: torch.Tensor) -> None:
     """Raise a clear error when ``x`` is not a floating batch of the model's input shape."""
     if not torch.is_floating_point(x):

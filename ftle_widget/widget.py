@@ -28,7 +28,7 @@ from . import export
 from .fields import Field, check_extent, compute_field
 from .overlays import data_overlay, image_shape
 from .planes import Plane
-from .probes import expected_input_shape
+from .probes import known_input_shape
 from .scheduler import TileScheduler
 from .tiles import Tile, View
 
@@ -79,12 +79,7 @@ def default_plane(
 def _input_shape(model: nn.Module, data) -> tuple[int, ...]:
     if data is not None:
         return tuple(np.asarray(data).shape[1:])
-    shape = expected_input_shape(model)
-    if shape is None or any(s is None for s in shape):
-        raise ValueError(
-            "cannot tell this model's input shape: pass a plane (ftle_widget.Plane) or data"
-        )
-    return tuple(shape)  # type: ignore[arg-type]
+    return known_input_shape(model, "pass a plane (ftle_widget.Plane) or data")
 
 
 class FTLEView(anywidget.AnyWidget):

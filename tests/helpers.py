@@ -36,6 +36,21 @@ def reference_ftle(fn, x: torch.Tensor, depth: float, k: int = 1) -> torch.Tenso
     return torch.log(torch.linalg.svdvals(jac)[:, :k]) / depth
 
 
+class FailsBeyond(nn.Module):
+    """A general module (not a plain Sequential) whose batches fail where u > ``u_max``; a
+    tanh layer ``lin`` to read exponents at."""
+
+    def __init__(self, u_max: float, message: str, width: int = 3):
+        super().__init__()
+        self.lin = nn.Linear(2, width)
+        self.u_max, self.message = u_max, message
+
+    def forward(self, x):
+        if x.shape[0] > 1 and bool((x[:, 0] > self.u_max).any()):
+            raise RuntimeError(self.message)
+        return torch.tanh(self.lin(x))
+
+
 NOTEBOOKS = __import__("pathlib").Path(__file__).resolve().parents[1] / "demo_notebooks"
 
 

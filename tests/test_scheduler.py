@@ -8,6 +8,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from helpers import FailsBeyond
 from torch import nn
 
 from ftle_widget import Plane, ftle_field, maximal_ftle
@@ -289,20 +290,10 @@ def test_deep_zoom_switches_to_float64_and_stays_smooth():
     assert np.abs(np.diff(field32.ftle.astype(np.float64), 2, axis=1)).max() > 10 * second
 
 
-class FailsRight(nn.Module):
-    def __init__(self):
-        super().__init__()
-        self.lin = nn.Linear(2, 4)
-
-    def forward(self, x):
-        if x.shape[0] > 1 and bool((x[:, 0] > 2).any()):
-            raise RuntimeError("no inputs with u > 2, please")
-        return torch.tanh(self.lin(x)).sum(dim=1, keepdim=True)
-
-
 def test_a_failing_tile_is_reported_and_the_worker_lives_on():
     rec = Recorder()
-    sched = rec.scheduler(FailsRight(), layer="lin", tile_px=16, margin=0, coarse_levels=0)
+    model = FailsBeyond(2, "no inputs with u > 2, please", width=4)
+    sched = rec.scheduler(model, layer="lin", tile_px=16, margin=0, coarse_levels=0)
     sched.request(View((0, 4, 0, 1), 64, 16), 0)  # tiles at u ≥ 2 fail
     assert sched.wait(30)
     assert rec.errors and all(key[2] * sched.pyramid.side(key[0]) >= 2 - 1e-9
@@ -337,16 +328,22 @@ def test_auto_tile_size_is_a_power_of_two_in_range():
     sched.close()
 
 
+def tiles_through(pool, seed, view, timeout):
+    """The 16-px tiles of ``view`` computed on ``pool`` for mlp(2, 10, 3, 1, seed)."""
+    rec = Recorder()
+    model = mlp(2, 10, 3, 1, seed=seed)
+    sched = rec.scheduler(model, tile_px=16, margin=0, coarse_levels=0, executor=pool)
+    sched.request(view, 0)
+    assert sched.wait(timeout)
+    sched.close()
+    return model, rec
+
+
 def test_a_pluggable_executor_serves_tiles_and_is_left_open():
     from concurrent.futures import ThreadPoolExecutor
 
     pool = ThreadPoolExecutor(max_workers=2)
-    rec = Recorder()
-    model = mlp(2, 10, 3, 1, seed=7)
-    sched = rec.scheduler(model, tile_px=16, margin=0, coarse_levels=0, executor=pool)
-    sched.request(View((0, 1, 0, 1), 64, 64), 0)
-    assert sched.wait(30)
-    sched.close()
+    model, rec = tiles_through(pool, 7, View((0, 1, 0, 1), 64, 64), 30)
     assert len(rec.tiles) == 16
     for _, tile in rec.tiles:
         np.testing.assert_array_equal(tile.ftle, ftle_field(model, PLANE, tile.extent,
@@ -374,12 +371,7 @@ def test_a_process_pool_computes_tiles_through_pickled_arguments():
     from concurrent.futures import ProcessPoolExecutor
 
     pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-    rec = Recorder()
-    model = mlp(2, 10, 3, 1, seed=9)
-    sched = rec.scheduler(model, tile_px=16, margin=0, coarse_levels=0, executor=pool)
-    sched.request(View((0, 0.5, 0, 0.5), 32, 32), 0)
-    assert sched.wait(120)
-    sched.close()
+    model, rec = tiles_through(pool, 9, View((0, 0.5, 0, 0.5), 32, 32), 120)
     pool.shutdown()
     assert len(rec.tiles) == 4 and not rec.errors
     for _, tile in rec.tiles:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from helpers import FailsBeyond
 from PIL import Image
 from torch import nn
 
@@ -78,19 +79,12 @@ def test_update_model_pushes_new_tiles_for_the_same_view():
 
 
 def test_a_failing_model_shows_its_error_and_the_kernel_lives_on():
-    class Fails(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.lin = nn.Linear(2, 3)
-
-        def forward(self, x):
-            if x.shape[0] > 1 and bool((x[:, 0] > 5).any()):
-                raise RuntimeError("cannot look beyond u = 5")
-            return torch.tanh(self.lin(x))
+    def fails():
+        return FailsBeyond(5, "cannot look beyond u = 5")
 
     with pytest.raises(ValueError, match="input shape"):
-        FTLEView(Fails(), layer="lin")  # a general module: the plane must be given
-    view, sent = make(Fails(), plane=Plane.standard(2), layer="lin")
+        FTLEView(fails(), layer="lin")  # a general module: the plane must be given
+    view, sent = make(fails(), plane=Plane.standard(2), layer="lin")
     ask(view, generation=1, extent=(-1, 1, -1, 1))
     good = [m for m, _ in sent if m["kind"] == "tile"]
     ask(view, generation=2, extent=(4, 8, -1, 1))

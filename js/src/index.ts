@@ -298,11 +298,15 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     drag = null;
     canvas.style.cursor = toolbar.box ? "crosshair" : "grab";
   };
-  canvas.addEventListener("wheel", onWheel, { passive: false });
-  canvas.addEventListener("pointerdown", onDown);
-  canvas.addEventListener("pointermove", onMove);
-  canvas.addEventListener("pointerup", onUp);
-  canvas.addEventListener("dblclick", goHome);
+  const canvasEvents: [string, (e: any) => void][] = [
+    ["wheel", onWheel],
+    ["pointerdown", onDown],
+    ["pointermove", onMove],
+    ["pointerup", onUp],
+    ["dblclick", goHome],
+  ];
+  // passive: false so that the wheel handler may keep the page from scrolling
+  for (const [event, handler] of canvasEvents) canvas.addEventListener(event, handler, { passive: false });
 
   // messages and traits from Python
   const onCustom = (msg: any, buffers: DataView[]) => {
@@ -340,12 +344,16 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     throttle.forget();
     showPicture();
   };
-  model.on("msg:custom", onCustom);
-  model.on("change:extent", onExtent);
-  for (const name of TRAITS_REDRAWN) model.on(`change:${name}`, onTrait);
-  model.on("change:status", showStatus);
-  model.on("change:error", showStatus);
-  model.on("change:plane_info", onPlane);
+  // every model event and canvas listener, registered here and removed by the cleanup
+  const modelEvents: [string, (...args: any[]) => void][] = [
+    ["msg:custom", onCustom],
+    ["change:extent", onExtent],
+    ...TRAITS_REDRAWN.map((name): [string, () => void] => [`change:${name}`, onTrait]),
+    ["change:status", showStatus],
+    ["change:error", showStatus],
+    ["change:plane_info", onPlane],
+  ];
+  for (const [event, handler] of modelEvents) model.on(event, handler);
   const resize = new ResizeObserver(() => {
     const [w, h] = size();
     if (w !== view.width || h !== view.height) {
@@ -366,17 +374,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     clearTimeout(inputTimer);
     cancelAnimationFrame(frame);
     resize.disconnect();
-    model.off("msg:custom", onCustom);
-    model.off("change:extent", onExtent);
-    for (const name of TRAITS_REDRAWN) model.off(`change:${name}`, onTrait);
-    model.off("change:status", showStatus);
-    model.off("change:error", showStatus);
-    model.off("change:plane_info", onPlane);
-    canvas.removeEventListener("wheel", onWheel);
-    canvas.removeEventListener("pointerdown", onDown);
-    canvas.removeEventListener("pointermove", onMove);
-    canvas.removeEventListener("pointerup", onUp);
-    canvas.removeEventListener("dblclick", goHome);
+    for (const [event, handler] of modelEvents) model.off(event, handler);
+    for (const [event, handler] of canvasEvents) canvas.removeEventListener(event, handler);
     toolbar.destroy();
     root.remove();
   };
