@@ -37,9 +37,13 @@ def tanh_mlp(sizes: list[int], seed: int) -> nn.Sequential:
 def small_cnn(seed: int) -> nn.Sequential:
     torch.manual_seed(seed)
     return nn.Sequential(
-        nn.Conv2d(1, 8, 5, stride=2), nn.Tanh(),     # 8 × 12 × 12
-        nn.Conv2d(8, 16, 5, stride=2), nn.Tanh(),    # 16 × 4 × 4
-        nn.Flatten(), nn.Linear(256, 32), nn.Tanh(),
+        nn.Conv2d(1, 8, 5, stride=2),
+        nn.Tanh(),  # 8 × 12 × 12
+        nn.Conv2d(8, 16, 5, stride=2),
+        nn.Tanh(),  # 16 × 4 × 4
+        nn.Flatten(),
+        nn.Linear(256, 32),
+        nn.Tanh(),
         nn.Linear(32, 10),
     )
 
@@ -106,8 +110,7 @@ def main() -> None:
 
     cases = [
         ("toy", tanh_mlp([2] + [50] * 8 + [1], 0), (2,), 8, 20000, 4000, [256, 1024, 4000]),
-        ("mnist", tanh_mlp([784] + [20] * 16 + [10], 1), (784,), 16, 8000, 1000,
-         [64, 256, 1000]),
+        ("mnist", tanh_mlp([784] + [20] * 16 + [10], 1), (784,), 16, 8000, 1000, [64, 256, 1000]),
         ("wide", tanh_mlp([784] + [500] * 5 + [10], 2), (784,), 5, 1024, 64, [16, 64]),
         ("cnn", small_cnn(3), (1, 28, 28), 3, 4000, 1000, [64, 256, 1000]),
     ]
@@ -135,15 +138,23 @@ def main() -> None:
             if device.type == "cuda":  # and the same points on the CPU, in float64
                 cpu = maximal_ftle(model.double().cpu(), check.double().cpu(), method="exact")
                 model.float().to(device)
-                print(f"         wide: max |λ₁(cuda, float64) − λ₁(cpu, float64)| = "
-                      f"{float((exact.cpu() - cpu).abs().max()):.2e}")
+                print(
+                    f"         wide: max |λ₁(cuda, float64) − λ₁(cpu, float64)| = "
+                    f"{float((exact.cpu() - cpu).abs().max()):.2e}"
+                )
             figures["wide_max_abs_err"] = float((approx.double() - exact).abs().max())
-            print(f"         wide: max |λ₁ − exact float64| over {len(check)} points = "
-                  f"{figures['wide_max_abs_err']:.2e}")
+            print(
+                f"         wide: max |λ₁ − exact float64| over {len(check)} points = "
+                f"{figures['wide_max_abs_err']:.2e}"
+            )
 
     # Memory: many points at once; batching keeps the intermediates bounded.
-    big = [("toy", cases[0][1], (2,), 400_000), ("mnist", cases[1][1], (784,), 40_000),
-           ("wide", cases[2][1], (784,), 4_000), ("cnn", cases[3][1], (1, 28, 28), 20_000)]
+    big = [
+        ("toy", cases[0][1], (2,), 400_000),
+        ("mnist", cases[1][1], (784,), 40_000),
+        ("wide", cases[2][1], (784,), 4_000),
+        ("cnn", cases[3][1], (1, 28, 28), 20_000),
+    ]
     for name, model, shape, count in big:
         count *= scale
         if quick:
@@ -157,8 +168,14 @@ def main() -> None:
     if device.type == "cuda":
         print(f"peak_gpu_mb: {torch.cuda.max_memory_allocated(device) / 2**20:.1f}")
     figures["peak_rss_mb"] = peak
-    for key in ("ratio_toy", "ratio_mnist", "ratio_wide", "ratio_cnn", "wide_max_abs_err",
-                "peak_rss_mb"):
+    for key in (
+        "ratio_toy",
+        "ratio_mnist",
+        "ratio_wide",
+        "ratio_cnn",
+        "wide_max_abs_err",
+        "peak_rss_mb",
+    ):
         value = figures[key]
         print(f"{key}: {value:.3g}" if key == "wide_max_abs_err" else f"{key}: {value:.1f}")
     sys.stdout.flush()

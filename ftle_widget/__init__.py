@@ -13,6 +13,17 @@ demo_view = FTLEView.demo
 __version__ = "0.1.0"
 
 __all__ = [
-    "FTLEView", "Field", "History", "Plane", "TrainingCurves", "TrainingRun", "__version__",
-    "demo_view", "ftle_field", "ftle_spectrum", "link", "maximal_ftle", "run_in_background",
+    "FTLEView",
+    "Field",
+    "History",
+    "Plane",
+    "TrainingCurves",
+    "TrainingRun",
+    "__version__",
+    "demo_view",
+    "ftle_field",
+    "ftle_spectrum",
+    "link",
+    "maximal_ftle",
+    "run_in_background",
 ]

@@ -18,7 +18,8 @@ def _takes_should_stop(fn: Callable[..., Any]) -> bool:
         return False
     parameter = parameters.get("should_stop")
     return parameter is not None and parameter.kind not in (
-        inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD
+        inspect.Parameter.VAR_POSITIONAL,
+        inspect.Parameter.VAR_KEYWORD,
     )
 
 
@@ -40,7 +41,9 @@ class TrainingRun:
                 raise TypeError("should_stop is passed by run_in_background; do not pass it")
             kwargs = {**kwargs, "should_stop": self.should_stop}
         self._thread = threading.Thread(
-            target=self._run, args=(fn, args, kwargs), name=f"ftle_widget training: {self.name}",
+            target=self._run,
+            args=(fn, args, kwargs),
+            name=f"ftle_widget training: {self.name}",
             daemon=True,
         )
 

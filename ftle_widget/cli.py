@@ -32,8 +32,10 @@ def preview(values: np.ndarray, vmin: float, vmax: float) -> str:
     rgb = export.colorize(filled.astype(np.float32), "RdBu_r", vmin, vmax)[::-1, :, :3]
     lines = []
     for i in range(0, rgb.shape[0] - 1, 2):
-        cells = [f"\x1b[38;2;{fg[0]};{fg[1]};{fg[2]}m\x1b[48;2;{bg[0]};{bg[1]};{bg[2]}m▀"
-                 for fg, bg in zip(rgb[i], rgb[i + 1])]
+        cells = [
+            f"\x1b[38;2;{fg[0]};{fg[1]};{fg[2]}m\x1b[48;2;{bg[0]};{bg[1]};{bg[2]}m▀"
+            for fg, bg in zip(rgb[i], rgb[i + 1])
+        ]
         lines.append("".join(cells) + "\x1b[0m")
     return "\n".join(lines)
 
@@ -87,33 +89,49 @@ def load_model(spec: str, allow_pickle: bool = False) -> torch.nn.Module:
         return saved.eval()
     if isinstance(saved, dict) and {"architecture", "state_dict"} <= saved.keys():
         return mlp_from_saved(saved)
-    raise ValueError(f"{path} holds neither a model nor {{'architecture', 'state_dict'}}: save "
-                     "one with ftle_widget.models.save_mlp(model, path) or torch.save(model)")
+    raise ValueError(
+        f"{path} holds neither a model nor {{'architecture', 'state_dict'}}: save "
+        "one with ftle_widget.models.save_mlp(model, path) or torch.save(model)"
+    )
 
 
 def _render(args: argparse.Namespace) -> int:
     from .widget import default_plane
 
     model = load_model(args.model, args.allow_pickle)
-    plane = default_plane(known_input_shape(
-        model, "its first layer is neither Linear nor Conv; render it from Python with "
-        "ftle_widget.ftle_field"))
+    plane = default_plane(
+        known_input_shape(
+            model,
+            "its first layer is neither Linear nor Conv; render it from Python with "
+            "ftle_widget.ftle_field",
+        )
+    )
     layer: int | str | None = args.layer
     if isinstance(layer, str) and layer.lstrip("-").isdigit():
         layer = int(layer)
     t0 = time.perf_counter()
-    field = ftle_field(model, plane, args.extent, (args.size, args.size), layer=layer,
-                       directions=args.directions)
+    field = ftle_field(
+        model, plane, args.extent, (args.size, args.size), layer=layer, directions=args.directions
+    )
     seconds = time.perf_counter() - t0
     out = Path(args.out)
-    export.save_png(field, out, quantity=args.quantity, cmap=args.cmap, vmin=args.vmin,
-                    vmax=args.vmax, directions=args.directions)
+    export.save_png(
+        field,
+        out,
+        quantity=args.quantity,
+        cmap=args.cmap,
+        vmin=args.vmin,
+        vmax=args.vmax,
+        directions=args.directions,
+    )
     values = field.log_stretch if args.quantity == "log_stretch" else field.ftle
     npy = Path(args.npy) if args.npy else out.with_suffix(".npy")
     np.save(npy, values)
-    print(f"{args.quantity} of {field.endpoint} (depth {field.depth:g}) over {args.size}×"
-          f"{args.size} points in {seconds:.2f} s: min {np.nanmin(values):.3f}, "
-          f"max {np.nanmax(values):.3f}\nwrote {out} and {npy}")
+    print(
+        f"{args.quantity} of {field.endpoint} (depth {field.depth:g}) over {args.size}×"
+        f"{args.size} points in {seconds:.2f} s: min {np.nanmin(values):.3f}, "
+        f"max {np.nanmax(values):.3f}\nwrote {out} and {npy}"
+    )
     return 0
 
 
@@ -133,8 +151,13 @@ def _demo(args: argparse.Namespace) -> int:
     for notebook in sorted(source.glob("*.ipynb")):
         if not (target / notebook.name).exists():  # never overwrite the user's edits
             shutil.copy2(notebook, target / notebook.name)
-    command = [sys.executable, "-m", "jupyterlab", str(target / "01_quickstart.ipynb"),
-               f"--ServerApp.root_dir={target}"]
+    command = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        str(target / "01_quickstart.ipynb"),
+        f"--ServerApp.root_dir={target}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers: JupyterLab refuses root
         command.append("--ServerApp.allow_root=True")
     command += args.lab_args
@@ -160,27 +183,44 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ftle-widget", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
-        "demo", help="JupyterLab on the quickstart notebook (other arguments, e.g. --no-browser "
-        "--port 8899, go to JupyterLab)")
-    demo.add_argument("--dir", default="ftle_widget_demo",
-                      help="where the notebooks are copied (default ./ftle_widget_demo)")
+        "demo",
+        help="JupyterLab on the quickstart notebook (other arguments, e.g. --no-browser "
+        "--port 8899, go to JupyterLab)",
+    )
+    demo.add_argument(
+        "--dir",
+        default="ftle_widget_demo",
+        help="where the notebooks are copied (default ./ftle_widget_demo)",
+    )
     demo.add_argument("--dry-run", action="store_true", help="print the command, start nothing")
     demo.set_defaults(run=_demo)  # other arguments go to JupyterLab, e.g. --no-browser
     render = sub.add_parser("render", help="a PNG with colorbar and a .npy of a field")
-    render.add_argument("--model", default="default",
-                        help="'default' (the embedded toy net) or a saved model file")
-    render.add_argument("--allow-pickle", action="store_true",
-                        help="load a whole pickled model (runs code: trusted files only)")
+    render.add_argument(
+        "--model", default="default", help="'default' (the embedded toy net) or a saved model file"
+    )
+    render.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load a whole pickled model (runs code: trusted files only)",
+    )
     render.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     render.add_argument("--quantity", choices=["lambda", "log_stretch"], default="log_stretch")
-    render.add_argument("--extent", type=float, nargs=4, default=[-1.5, 1.5, -1.5, 1.5],
-                        metavar=("U0", "U1", "V0", "V1"))
+    render.add_argument(
+        "--extent",
+        type=float,
+        nargs=4,
+        default=[-1.5, 1.5, -1.5, 1.5],
+        metavar=("U0", "U1", "V0", "V1"),
+    )
     render.add_argument("--size", type=int, default=256, help="pixels per side (default 256)")
     render.add_argument("--cmap", default="RdBu_r", choices=export.colormap_names())
     render.add_argument("--vmin", type=float, default=None)
     render.add_argument("--vmax", type=float, default=None)
-    render.add_argument("--directions", action="store_true",
-                        help="draw the stretching directions (the paper's Fig. 2 segments)")
+    render.add_argument(
+        "--directions",
+        action="store_true",
+        help="draw the stretching directions (the paper's Fig. 2 segments)",
+    )
     render.add_argument("--out", default="ftle_field.png", help="the PNG (default ftle_field.png)")
     render.add_argument("--npy", default=None, help="the array (default: the PNG's name, .npy)")
     render.set_defaults(run=_render)
@@ -193,8 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     field.add_argument("--weights", help="a state_dict saved with torch.save to load instead")
     field.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     field.add_argument("--size", type=int, default=64, help="pixels per side (default 64)")
-    field.add_argument("--extent", type=float, nargs=4, default=[-1.5, 1.5, -1.5, 1.5],
-                       metavar=("U0", "U1", "V0", "V1"))
+    field.add_argument(
+        "--extent",
+        type=float,
+        nargs=4,
+        default=[-1.5, 1.5, -1.5, 1.5],
+        metavar=("U0", "U1", "V0", "V1"),
+    )
     field.add_argument("--quantity", choices=["lambda", "log_stretch"], default="log_stretch")
     field.add_argument("--vmax", type=float, default=None, help="colour limit (default: auto)")
     field.add_argument("--out", help="write the field to this .npy file")

@@ -112,8 +112,15 @@ class TrainingCurves(ipywidgets.VBox):
         group = group_of(name)
         figure = self.figures.get(group) or self._add_figure(group)
         y_scale = figure.axes[1].scale
-        line = bq.Lines(x=x, y=y, scales={"x": self.x_scale, "y": y_scale}, labels=[name],
-                        display_legend=True, colors=[self._colour(name)], stroke_width=1.5)
+        line = bq.Lines(
+            x=x,
+            y=y,
+            scales={"x": self.x_scale, "y": y_scale},
+            labels=[name],
+            display_legend=True,
+            colors=[self._colour(name)],
+            stroke_width=1.5,
+        )
         self.lines[name] = line
         self._parts.append(line)
         snapshots = self.scatters[group]
@@ -126,10 +133,13 @@ class TrainingCurves(ipywidgets.VBox):
         """Markers at the snapshot epochs (the chosen one highlighted), click handler set."""
         epochs = np.array(self.history.epochs, dtype=np.int64)
         scatter = bq.Scatter(
-            x=epochs, y=np.full(len(epochs), SNAPSHOT_Y),
-            scales={"x": self.x_scale, "y": rug_scale}, colors=["#888888"],
+            x=epochs,
+            y=np.full(len(epochs), SNAPSHOT_Y),
+            scales={"x": self.x_scale, "y": rug_scale},
+            colors=["#888888"],
             selected_style={"fill": HIGHLIGHT, "stroke": "black"},
-            selected=self._index_of(self.epoch, epochs), **style,
+            selected=self._index_of(self.epoch, epochs),
+            **style,
         )
         scatter.on_element_click(self._on_element_click)
         return scatter
@@ -147,7 +157,10 @@ class TrainingCurves(ipywidgets.VBox):
             bq.Axis(scale=y_scale, side="left", label=LABELS[group]),
         ]
         figure = bq.Figure(
-            marks=[scatter], axes=axes, interaction=selector, legend_location="top-right",
+            marks=[scatter],
+            axes=axes,
+            interaction=selector,
+            legend_location="top-right",
             fig_margin={"top": 15, "bottom": 40, "left": 60, "right": 15},
             layout=ipywidgets.Layout(width="100%", height="220px"),
         )
@@ -162,13 +175,16 @@ class TrainingCurves(ipywidgets.VBox):
         """The strip of clickable snapshot points under the figures (no interaction)."""
         rug_scale = bq.LinearScale(min=0.0, max=2 * SNAPSHOT_Y)
         scatter = self._snapshot_marks(
-            rug_scale, marker="circle", default_size=64,
+            rug_scale,
+            marker="circle",
+            default_size=64,
             tooltip=bq.Tooltip(fields=["x"], labels=["epoch"], formats=["d"]),
         )
         axis = bq.Axis(scale=self.x_scale, label="snapshots: click one", tick_format="d")
         strip = bq.Figure(
-            marks=[scatter], axes=[axis], fig_margin={"top": 5, "bottom": 35, "left": 60,
-                                                      "right": 15},
+            marks=[scatter],
+            axes=[axis],
+            fig_margin={"top": 5, "bottom": 35, "left": 60, "right": 15},
             layout=ipywidgets.Layout(width="100%", height="80px"),
         )
         self.scatters["epochs"] = scatter

@@ -28,12 +28,15 @@ class Split:
         return tuple(self.x_train.shape[1:])
 
     def __repr__(self) -> str:
-        return (f"Split(train={len(self.x_train)}, test={len(self.x_test)}, "
-                f"input_shape={self.input_shape}, classes={len(self.classes)})")
+        return (
+            f"Split(train={len(self.x_train)}, test={len(self.x_test)}, "
+            f"input_shape={self.input_shape}, classes={len(self.classes)})"
+        )
 
 
-def _split(x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int,
-           classes: tuple[str, ...]) -> Split:
+def _split(
+    x: np.ndarray, y: np.ndarray, test_fraction: float, seed: int, classes: tuple[str, ...]
+) -> Split:
     if not 0 < test_fraction < 1:
         raise ValueError(f"test_fraction must lie in (0, 1), not {test_fraction}")
     order = np.random.default_rng(seed).permutation(len(x))
@@ -86,8 +89,10 @@ def load_mnist(path: str | os.PathLike) -> Split:
     Nothing is downloaded: a missing file is named in the error."""
     folder = Path(path).expanduser()
     if not folder.is_dir():
-        raise FileNotFoundError(f"load_mnist: {folder} is not a folder; point it at the folder "
-                                f"holding {', '.join(MNIST_FILES.values())} (or .gz)")
+        raise FileNotFoundError(
+            f"load_mnist: {folder} is not a folder; point it at the folder "
+            f"holding {', '.join(MNIST_FILES.values())} (or .gz)"
+        )
     arrays = {}
     for name, stem in MNIST_FILES.items():
         spellings = [stem, stem.replace("-idx", ".idx")]
@@ -100,14 +105,20 @@ def load_mnist(path: str | os.PathLike) -> Split:
                 + " (MNIST's IDX files; nothing is downloaded)"
             )
         arrays[name] = read_idx(found)
-    x_train, x_test = (arrays[k].reshape(len(arrays[k]), -1).astype(np.float32) / 255.0
-                       for k in ("x_train", "x_test"))
+    x_train, x_test = (
+        arrays[k].reshape(len(arrays[k]), -1).astype(np.float32) / 255.0
+        for k in ("x_train", "x_test")
+    )
     for x, y, part in ((x_train, arrays["y_train"], "train"), (x_test, arrays["y_test"], "test")):
         if len(x) != len(y):
             raise ValueError(f"load_mnist: {len(x)} {part} images but {len(y)} labels")
-    return Split(torch.from_numpy(x_train), torch.from_numpy(arrays["y_train"].astype(np.int64)),
-                 torch.from_numpy(x_test), torch.from_numpy(arrays["y_test"].astype(np.int64)),
-                 tuple(str(d) for d in range(10)))
+    return Split(
+        torch.from_numpy(x_train),
+        torch.from_numpy(arrays["y_train"].astype(np.int64)),
+        torch.from_numpy(x_test),
+        torch.from_numpy(arrays["y_test"].astype(np.int64)),
+        tuple(str(d) for d in range(10)),
+    )
 
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -122,11 +133,13 @@ def read_idx(path: str | os.PathLike) -> np.ndarray:
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_TYPES:
         raise ValueError(f"{path} is not an IDX file (bad magic number {raw[:4].hex()})")
     dims = raw[3]
-    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(dims))
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
     dtype = np.dtype(_IDX_TYPES[raw[2]])
     count = int(np.prod(shape))
-    body = raw[4 + 4 * dims:]
+    body = raw[4 + 4 * dims :]
     if len(body) != count * dtype.itemsize:
-        raise ValueError(f"{path}: expected {count * dtype.itemsize} bytes of data for shape "
-                         f"{shape}, found {len(body)} (truncated file?)")
+        raise ValueError(
+            f"{path}: expected {count * dtype.itemsize} bytes of data for shape "
+            f"{shape}, found {len(body)} (truncated file?)"
+        )
     return np.frombuffer(body, dtype=dtype).reshape(shape)

@@ -84,8 +84,9 @@ def _one_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def _cached(prefix: str, settings: dict, build, data: datasets.Split, train_args: dict,
-            progress: bool) -> tuple[nn.Sequential, dict]:
+def _cached(
+    prefix: str, settings: dict, build, data: datasets.Split, train_args: dict, progress: bool
+) -> tuple[nn.Sequential, dict]:
     """Load the net that ``settings`` describe from the cache, else build, train and save it."""
     key = json.dumps({"version": CACHE_VERSION, **settings}, sort_keys=True)
     path = cache_dir() / f"{prefix}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.pt"
@@ -96,23 +97,41 @@ def _cached(prefix: str, settings: dict, build, data: datasets.Split, train_args
             info = {k: v for k, v in saved.items() if k not in ("architecture", "state_dict")}
             return model, {**info, "cached": True, "path": str(path)}
         except Exception as error:  # a damaged or foreign file: train afresh
-            warnings.warn(f"cannot read the cached net {path} ({error}); training it again",
-                          RuntimeWarning, stacklevel=3)
+            warnings.warn(
+                f"cannot read the cached net {path} ({error}); training it again",
+                RuntimeWarning,
+                stacklevel=3,
+            )
     model = build()
     start = time.perf_counter()
-    info = {"settings": key, "epochs": 0, "accuracy_per_epoch": [], "train_loss": [],
-            "test_loss": []}
+    info = {
+        "settings": key,
+        "epochs": 0,
+        "accuracy_per_epoch": [],
+        "train_loss": [],
+        "test_loss": [],
+    }
     with _one_thread():
         for k, (epochs, lr) in enumerate(_phases(settings["epochs"], settings["lr"])):
-            result = train(model, data, epochs=epochs, lr=lr, seed=settings["seed"] + k,
-                           progress=progress, **train_args)
+            result = train(
+                model,
+                data,
+                epochs=epochs,
+                lr=lr,
+                seed=settings["seed"] + k,
+                progress=progress,
+                **train_args,
+            )
             skip = 0 if k == 0 else 1  # epoch 0 of a later phase repeats the last epoch
             info["accuracy_per_epoch"] += result.test_accuracy[skip:]
             info["train_loss"] += result.train_loss[skip:]
             info["test_loss"] += result.test_loss[skip:]
             info["epochs"] += epochs
-    info.update(test_accuracy=info["accuracy_per_epoch"][-1],
-                seconds=time.perf_counter() - start, torch=str(torch.__version__))
+    info.update(
+        test_accuracy=info["accuracy_per_epoch"][-1],
+        seconds=time.perf_counter() - start,
+        torch=str(torch.__version__),
+    )
     partial = path.with_suffix(f".{os.getpid()}.tmp")
     save_mlp(model, partial, **info)
     os.replace(partial, path)  # atomic: a concurrent reader never sees half a file
@@ -171,13 +190,28 @@ def trained_circle_mlp(
     time), ``cached`` (loaded from disk) and ``path``.
     """
     quick_mode, chosen = _settings(CIRCLE_FULL, CIRCLE_QUICK, quick, epochs)
-    settings = {"problem": "circle", "width": width, "depth": depth, "seed": seed,
-                "quick": quick_mode, **chosen}
+    settings = {
+        "problem": "circle",
+        "width": width,
+        "depth": depth,
+        "seed": seed,
+        "quick": quick_mode,
+        **chosen,
+    }
     data = circle_data(quick=quick_mode, seed=seed)
-    train_args = {"loss": "mse", "optimizer": chosen["optimizer"],
-                  "batch_size": chosen["batch_size"]}
-    return _cached(f"circle-N{width}-L{depth}", settings,
-                   lambda: mlp(2, width, depth, 1, seed=seed), data, train_args, progress)
+    train_args = {
+        "loss": "mse",
+        "optimizer": chosen["optimizer"],
+        "batch_size": chosen["batch_size"],
+    }
+    return _cached(
+        f"circle-N{width}-L{depth}",
+        settings,
+        lambda: mlp(2, width, depth, 1, seed=seed),
+        data,
+        train_args,
+        progress,
+    )
 
 
 def circle_data(*, quick: bool | None = None, seed: int = 0) -> datasets.Split:
@@ -220,13 +254,23 @@ def trained_digits_mlp(
         quick_mode, chosen = _settings(MNIST_FULL, MNIST_QUICK, quick, epochs)
         problem = f"mnist:{Path(mnist).expanduser().resolve()}:{len(data.x_train)}"
     n_in = data.x_train.shape[1]
-    settings = {"problem": problem, "width": width, "depth": depth, "seed": seed,
-                "quick": quick_mode, **chosen}
-    train_args = {"loss": "cross_entropy", "optimizer": chosen["optimizer"],
-                  "batch_size": chosen["batch_size"]}
+    settings = {
+        "problem": problem,
+        "width": width,
+        "depth": depth,
+        "seed": seed,
+        "quick": quick_mode,
+        **chosen,
+    }
+    train_args = {
+        "loss": "cross_entropy",
+        "optimizer": chosen["optimizer"],
+        "batch_size": chosen["batch_size"],
+    }
     prefix = f"{'digits' if mnist is None else 'mnist'}-N{width}-L{depth}"
-    return _cached(prefix, settings, lambda: mlp(n_in, width, depth, 10, seed=seed), data,
-                   train_args, progress)
+    return _cached(
+        prefix, settings, lambda: mlp(n_in, width, depth, 10, seed=seed), data, train_args, progress
+    )
 
 
 def digits_data(mnist: str | os.PathLike | None = None) -> datasets.Split:
@@ -252,8 +296,12 @@ def ensemble(
         members = ENSEMBLE_QUICK if quick_mode else ENSEMBLE_FULL
     if members < 1:
         raise ValueError(f"members must be ≥ 1, not {members}")
-    return [trained_digits_mlp(width, depth, epochs=epochs, seed=s, quick=quick_mode,
-                               mnist=mnist, progress=progress)[0] for s in range(members)]
+    return [
+        trained_digits_mlp(
+            width, depth, epochs=epochs, seed=s, quick=quick_mode, mnist=mnist, progress=progress
+        )[0]
+        for s in range(members)
+    ]
 
 
 # ---------------------------------------------------------------------------------- Fig. 3b
@@ -332,7 +380,10 @@ def centre_points(n: int = 500, radius: float = CENTRE_RADIUS) -> np.ndarray:
 
 
 def boundary_and_centre(
-    model: nn.Module, depth: float | None = None, *, n: int = 360,
+    model: nn.Module,
+    depth: float | None = None,
+    *,
+    n: int = 360,
     centre_radius: float = CENTRE_RADIUS,
 ) -> BoundaryStats:
     """The paper's Fig. 3b statistics of a circle net: mean log Λ₁ = L·λ₁ (last hidden layer)
@@ -355,8 +406,10 @@ def boundary_and_centre(
     inside = centre_points(n, centre_radius)
     engine = Engine(model, depth=depth)
     dtype = model_float_dtype(model)
-    values = [engine.maximal(torch.from_numpy(p).to(dtype))[0].double().numpy()
-              for p in (on_boundary, inside)]
+    values = [
+        engine.maximal(torch.from_numpy(p).to(dtype))[0].double().numpy()
+        for p in (on_boundary, inside)
+    ]
     depth = engine.depth
     b, c = (v * depth for v in values)
     return BoundaryStats(float(b.mean()), float(c.mean()), depth, on_boundary, inside, b, c)
@@ -404,8 +457,10 @@ class FTLEBins:
         head += f" {'entropy':>8}" if self.entropy is not None else ""
         rows = [head]
         for b in range(len(self.count)):
-            row = (f"[{self.edges[b]:+.3f}, {self.edges[b + 1]:+.3f}] {self.lam[b]:8.4f} "
-                   f"{self.count[b]:6d} {self.error[b]:7.2%}")
+            row = (
+                f"[{self.edges[b]:+.3f}, {self.edges[b + 1]:+.3f}] {self.lam[b]:8.4f} "
+                f"{self.count[b]:6d} {self.error[b]:7.2%}"
+            )
             if self.entropy is not None:
                 row += f" {self.entropy[b]:8.4f}"
             rows.append(row)
@@ -446,8 +501,7 @@ def ftle_bins(
         raise ValueError("λ₁ takes too few distinct values for this many bins")
     means = lambda v: np.bincount(bin_of, weights=v, minlength=bins) / count  # noqa: E731
     entropy = None if ensemble is None else means(predictive_entropy(ensemble, x))
-    return FTLEBins(edges, count, means(lam), means(wrong.astype(np.float64)), entropy, lam,
-                    bin_of)
+    return FTLEBins(edges, count, means(lam), means(wrong.astype(np.float64)), entropy, lam, bin_of)
 
 
 def ftle_mean_and_spread(model: nn.Module, x: torch.Tensor) -> tuple[float, float]:
@@ -482,27 +536,37 @@ def field_panels(
     widths = sorted({n for n, _ in models})
     depths = sorted({d for _, d in models})
     pad, left, top, bar = 6, 44, 18, 70
-    canvas = Image.new("RGB", (left + len(widths) * (size + pad) + bar,
-                               top + len(depths) * (size + pad)), "white")
+    canvas = Image.new(
+        "RGB", (left + len(widths) * (size + pad) + bar, top + len(depths) * (size + pad)), "white"
+    )
     draw, font = ImageDraw.Draw(canvas), ImageFont.load_default()
     for j, n in enumerate(widths):
-        draw.text((left + j * (size + pad) + size // 2 - 15, 3), f"N = {n}", fill="black",
-                  font=font)
+        draw.text(
+            (left + j * (size + pad) + size // 2 - 15, 3), f"N = {n}", fill="black", font=font
+        )
     for i, d in enumerate(depths):
-        draw.text((4, top + i * (size + pad) + size // 2 - 5), f"L = {d}", fill="black",
-                  font=font)
+        draw.text((4, top + i * (size + pad) + size // 2 - 5), f"L = {d}", fill="black", font=font)
         for j, n in enumerate(widths):
             if (n, d) not in models:
                 continue
-            field = ftle_field(models[(n, d)], Plane.standard(2), extent, (size, size),
-                               directions=True)
-            panel = field_image(field.log_stretch, cmap=cmap, vmin=vmin, vmax=vmax,
-                                colorbar=False, directions=field.direction, grid=grid)
+            field = ftle_field(
+                models[(n, d)], Plane.standard(2), extent, (size, size), directions=True
+            )
+            panel = field_image(
+                field.log_stretch,
+                cmap=cmap,
+                vmin=vmin,
+                vmax=vmax,
+                colorbar=False,
+                directions=field.direction,
+                grid=grid,
+            )
             canvas.paste(panel.convert("RGB"), (left + j * (size + pad), top + i * (size + pad)))
     x0, y0, y1 = canvas.width - bar + 8, top, canvas.height - pad
     ramp = np.linspace(vmax, vmin, y1 - y0)[:, None].repeat(14, axis=1)
-    canvas.paste(Image.fromarray(np.ascontiguousarray(colorize(ramp, cmap, vmin, vmax)[..., :3])),
-                 (x0, y0))
+    canvas.paste(
+        Image.fromarray(np.ascontiguousarray(colorize(ramp, cmap, vmin, vmax)[..., :3])), (x0, y0)
+    )
     draw.rectangle([x0 - 1, y0 - 1, x0 + 14, y1], outline="black")
     for tick in np.linspace(vmin, vmax, 5):
         y = y0 + (vmax - tick) / (vmax - vmin) * (y1 - y0 - 1)
@@ -531,10 +595,10 @@ def line_chart(
 
     xs = np.log(np.asarray(x, float)) if logx else np.asarray(x, float)
     spread = spread or {}
-    lows = [np.asarray(v, float) - np.asarray(spread.get(k, 0.0), float)
-            for k, v in series.items()]
-    highs = [np.asarray(v, float) + np.asarray(spread.get(k, 0.0), float)
-             for k, v in series.items()]
+    lows = [np.asarray(v, float) - np.asarray(spread.get(k, 0.0), float) for k, v in series.items()]
+    highs = [
+        np.asarray(v, float) + np.asarray(spread.get(k, 0.0), float) for k, v in series.items()
+    ]
     y_lo, y_hi = float(np.nanmin(np.concatenate(lows))), float(np.nanmax(np.concatenate(highs)))
     margin = 0.08 * (y_hi - y_lo or 1.0)
     y_lo, y_hi = y_lo - margin, y_hi + margin
@@ -548,22 +612,26 @@ def line_chart(
     left, right, top, bottom = 48, size[0] - 70, 10, size[1] - 34
 
     def px(u: float, v: float) -> tuple[float, float]:
-        return (left + (u - x_lo) / (x_hi - x_lo) * (right - left),
-                bottom - (v - y_lo) / (y_hi - y_lo) * (bottom - top))
+        return (
+            left + (u - x_lo) / (x_hi - x_lo) * (right - left),
+            bottom - (v - y_lo) / (y_hi - y_lo) * (bottom - top),
+        )
 
     draw.rectangle([left, top, right, bottom], outline="black")
     for tick in _nice_ticks(y_lo, y_hi, 5):
         _, y = px(x_lo, tick)
         draw.line([left - 4, y, left, y], fill="black")
         draw.text((4, y - 5), f"{tick:g}", fill="black", font=font)
-    x_ticks = (list(zip(xs, np.asarray(x, float))) if logx
-               else [(t, t) for t in _nice_ticks(x_lo, x_hi, 5)])
+    x_ticks = (
+        list(zip(xs, np.asarray(x, float)))
+        if logx
+        else [(t, t) for t in _nice_ticks(x_lo, x_hi, 5)]
+    )
     for u, label in x_ticks:
         xx, _ = px(u, y_lo)
         draw.line([xx, bottom, xx, bottom + 4], fill="black")
         draw.text((xx - 8, bottom + 6), f"{label:.3g}", fill="black", font=font)
-    draw.text(((left + right) // 2 - 3 * len(xlabel), bottom + 20), xlabel, fill="black",
-              font=font)
+    draw.text(((left + right) // 2 - 3 * len(xlabel), bottom + 20), xlabel, fill="black", font=font)
     draw.text((left + 4, top + 2), ylabel, fill="black", font=font)
     for k, (name, values) in enumerate(series.items()):
         colour = PALETTE[k % len(PALETTE)]

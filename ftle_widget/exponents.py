@@ -475,7 +475,10 @@ def _lanczos(jac: Jacobian, direction: bool, depth: float):
         state["active"] = active[keep]
 
     theta, _, _steps = top_eigenpairs(
-        operator, start, tol=tol, max_steps=LANCZOS_MAX_STEPS,
+        operator,
+        start,
+        tol=tol,
+        max_steps=LANCZOS_MAX_STEPS,
         on_done=on_done if direction else None,
     )
     finite = torch.isfinite(theta)

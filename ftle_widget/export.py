@@ -216,9 +216,16 @@ def save_png(
         arrows = field.direction if isinstance(field, Field) else None
         if arrows is None:
             raise ValueError("directions=True needs a Field computed with directions=True")
-    image = field_image(values, cmap=cmap, vmin=vmin, vmax=vmax,
-                        label=QUANTITY_LABELS[quantity], colorbar=colorbar, scale=scale,
-                        directions=arrows)
+    image = field_image(
+        values,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        label=QUANTITY_LABELS[quantity],
+        colorbar=colorbar,
+        scale=scale,
+        directions=arrows,
+    )
     path = Path(path)
     image.save(path, format="PNG")
     return path

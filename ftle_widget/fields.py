@@ -196,9 +196,7 @@ def ftle_field(
     if device is not None and torch.device(device) != model_device(model):
         model = copy.deepcopy(model).to(device)
     engine = Engine(model, layer=layer, depth=depth)
-    return compute_field(
-        engine, plane, extent, shape, directions=directions, progress=progress
-    )
+    return compute_field(engine, plane, extent, shape, directions=directions, progress=progress)
 
 
 def _check_shape(shape: tuple[int, int]) -> tuple[int, int]:

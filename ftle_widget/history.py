@@ -32,7 +32,8 @@ StateDict = dict[str, Any]
 def _snapshot(state: Mapping[str, Any]) -> StateDict:
     """A detached CPU copy of every entry (tensors bit for bit; other entries deep-copied)."""
     return {
-        key: value.detach().to("cpu", copy=True) if isinstance(value, torch.Tensor)
+        key: value.detach().to("cpu", copy=True)
+        if isinstance(value, torch.Tensor)
         else copy.deepcopy(value)
         for key, value in state.items()
     }
@@ -78,8 +79,10 @@ def _as_points(name: str, points) -> torch.Tensor:
     if not torch.is_floating_point(x):
         x = x.to(torch.get_default_dtype())
     if x.ndim < 2 or x.shape[0] == 0:
-        raise ValueError(f"probe {name!r} must be a batch of points (B, *input_shape), B ≥ 1; "
-                         f"got shape {tuple(x.shape)}")
+        raise ValueError(
+            f"probe {name!r} must be a batch of points (B, *input_shape), B ≥ 1; "
+            f"got shape {tuple(x.shape)}"
+        )
     return x.detach().clone()
 
 
@@ -142,7 +145,9 @@ class History:
 
     # ------------------------------------------------------------------ recording
     def record(
-        self, model_or_state_dict: nn.Module | Mapping[str, Any], epoch: int | None = None,
+        self,
+        model_or_state_dict: nn.Module | Mapping[str, Any],
+        epoch: int | None = None,
         **metrics: Any,
     ) -> int:
         """Record one epoch: the weights (as the keep policy says) and ``metrics``.
@@ -167,13 +172,17 @@ class History:
                 )
             model, state = None, model_or_state_dict
         else:
-            raise TypeError("record needs a torch.nn.Module or a state dict, not "
-                            f"{type(model_or_state_dict).__name__}")
+            raise TypeError(
+                "record needs a torch.nn.Module or a state dict, not "
+                f"{type(model_or_state_dict).__name__}"
+            )
         values = {name: _as_float(name, value) for name, value in metrics.items()}
         clash = sorted(f"ftle_{p}" for p in self.probes if f"ftle_{p}" in values)
         if clash:
-            raise ValueError(f"metric(s) {', '.join(clash)} are computed from the probes; "
-                             "pass them under another name")
+            raise ValueError(
+                f"metric(s) {', '.join(clash)} are computed from the probes; "
+                "pass them under another name"
+            )
         with self._recording:
             epoch = self._next_epoch(epoch)
             if model is not None:
@@ -186,8 +195,13 @@ class History:
                 path = self._path(epoch)
                 torch.save(snapshot, path)
             with self._lock:
-                self._store(epoch, keep, snapshot if path is None else None,
-                            _nbytes(snapshot) if path is None else 0, values)
+                self._store(
+                    epoch,
+                    keep,
+                    snapshot if path is None else None,
+                    _nbytes(snapshot) if path is None else 0,
+                    values,
+                )
                 observers = list(self._observers)
         for callback in observers:
             try:
@@ -213,8 +227,14 @@ class History:
         lam = maximal_ftle(model, x, layer=self.layer, depth=self.depth)
         return float(torch.nanmean(lam.double()))
 
-    def _store(self, epoch: int, keep: bool, snapshot: StateDict | None, nbytes: int,
-               values: dict[str, float]) -> None:
+    def _store(
+        self,
+        epoch: int,
+        keep: bool,
+        snapshot: StateDict | None,
+        nbytes: int,
+        values: dict[str, float],
+    ) -> None:
         """Add a record and apply the keep policy (called with the lock held)."""
         dropped = []
         if self._epochs and not self._regular[self._epochs[-1]]:
@@ -284,9 +304,11 @@ class History:
         if not isinstance(epoch, numbers.Real):
             return f"epochs are ints, not {type(epoch).__name__}"
         i = bisect.bisect_left(self._epochs, epoch)
-        near = self._epochs[max(i - 1, 0): i + 1]
-        return (f"no snapshot of epoch {epoch}; the nearest held: "
-                f"{', '.join(map(str, near))} (see History.epochs)")
+        near = self._epochs[max(i - 1, 0) : i + 1]
+        return (
+            f"no snapshot of epoch {epoch}; the nearest held: "
+            f"{', '.join(map(str, near))} (see History.epochs)"
+        )
 
     def nearest(self, epoch: float) -> int:
         """The epoch with a snapshot nearest to ``epoch`` (the earlier one on a tie)."""
@@ -297,7 +319,7 @@ class History:
             if not self._epochs:
                 raise LookupError("no snapshots are held yet")
             i = bisect.bisect_left(self._epochs, value)
-            near = self._epochs[max(i - 1, 0): i + 1]
+            near = self._epochs[max(i - 1, 0) : i + 1]
         return min(near, key=lambda e: abs(e - value))
 
     @property
@@ -358,11 +380,19 @@ class History:
             if not self._recorded:
                 return f"History(empty, every={self.every}, last={self.last})"
             held = self._epochs
-            shown = ", ".join(map(str, held)) if len(held) <= 6 else \
-                f"{', '.join(map(str, held[:3]))}, …, {', '.join(map(str, held[-2:]))}"
-            where = f"on disk at {self.directory}" if self.directory is not None \
+            shown = (
+                ", ".join(map(str, held))
+                if len(held) <= 6
+                else f"{', '.join(map(str, held[:3]))}, …, {', '.join(map(str, held[-2:]))}"
+            )
+            where = (
+                f"on disk at {self.directory}"
+                if self.directory is not None
                 else _size(sum(self._bytes.values()))
+            )
             names = ", ".join(self._metrics) or "none"
-            return (f"History({len(self._recorded)} records, epochs {self._recorded[0]}–"
-                    f"{self._recorded[-1]}; {len(held)} snapshots [{shown}], {where}; "
-                    f"metrics: {names})")
+            return (
+                f"History({len(self._recorded)} records, epochs {self._recorded[0]}–"
+                f"{self._recorded[-1]}; {len(held)} snapshots [{shown}], {where}; "
+                f"metrics: {names})"
+            )

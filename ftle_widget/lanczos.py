@@ -115,7 +115,11 @@ def top_eigenpairs(
                 )
                 compact[:, : j + 1] = basis[keep, : j + 1]  # only the used part moves
                 active, basis, alpha, beta, scale = (
-                    active[keep], compact, alpha[keep], beta[keep], scale[keep]
+                    active[keep],
+                    compact,
+                    alpha[keep],
+                    beta[keep],
+                    scale[keep],
                 )
                 w, b = w[keep], b[keep]
         basis[:, j + 1] = w / torch.where(b > 0, b, torch.ones_like(b))[:, None]

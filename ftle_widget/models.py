@@ -72,14 +72,23 @@ def save_mlp(model: nn.Sequential, path, **info) -> None:
     linears = [m for m in model if isinstance(m, nn.Linear)]
     if len(linears) < 2 or not all(isinstance(m, nn.Linear | nn.Tanh) for m in model):
         raise ValueError("save_mlp saves the tanh MLPs that mlp() builds; use torch.save")
-    architecture = {"n_in": linears[0].in_features, "width": linears[0].out_features,
-                    "depth": len(linears) - 1, "n_out": linears[-1].out_features}
+    architecture = {
+        "n_in": linears[0].in_features,
+        "width": linears[0].out_features,
+        "depth": len(linears) - 1,
+        "n_out": linears[-1].out_features,
+    }
     output_activation = isinstance(model[-1], nn.Tanh)
     if output_activation != (architecture["n_out"] == 1):
         architecture["output_activation"] = output_activation
-    torch.save({"architecture": architecture,
-                "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
-                **info}, path)
+    torch.save(
+        {
+            "architecture": architecture,
+            "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+            **info,
+        },
+        path,
+    )
 
 
 def load_mlp(path) -> nn.Sequential:

@@ -164,8 +164,8 @@ class Plane:
         if not isinstance(other, Plane):
             return NotImplemented
         return all(
-            torch.equal(s, o) for s, o in ((self.origin, other.origin), (self.u, other.u),
-                                            (self.v, other.v))
+            torch.equal(s, o)
+            for s, o in ((self.origin, other.origin), (self.u, other.u), (self.v, other.v))
         )
 
     def __hash__(self) -> int:

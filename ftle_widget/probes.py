@@ -32,12 +32,32 @@ SPECIAL_LAYERS = ("logits", "probabilities")
 
 # Activations that act elementwise: the Jacobian of such a module is diagonal.
 ELEMENTWISE_TYPES: tuple[type[nn.Module], ...] = (
-    nn.Tanh, nn.Sigmoid, nn.ReLU, nn.LeakyReLU, nn.ELU, nn.CELU, nn.SELU, nn.GELU, nn.SiLU,
-    nn.Mish, nn.Softplus, nn.Softsign, nn.Hardtanh, nn.ReLU6, nn.Hardsigmoid, nn.Hardswish,
-    nn.LogSigmoid, nn.Tanhshrink, nn.Identity,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.ELU,
+    nn.CELU,
+    nn.SELU,
+    nn.GELU,
+    nn.SiLU,
+    nn.Mish,
+    nn.Softplus,
+    nn.Softsign,
+    nn.Hardtanh,
+    nn.ReLU6,
+    nn.Hardsigmoid,
+    nn.Hardswish,
+    nn.LogSigmoid,
+    nn.Tanhshrink,
+    nn.Identity,
 )
 DROPOUT_TYPES: tuple[type[nn.Module], ...] = (
-    nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout,
+    nn.Dropout,
+    nn.Dropout1d,
+    nn.Dropout2d,
+    nn.Dropout3d,
+    nn.AlphaDropout,
 )
 
 _warned_models: weakref.WeakSet[nn.Module] = weakref.WeakSet()
@@ -261,7 +281,10 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
         endpoint = _logits(model, leaves)
         chain = endpoint.chain
         return Endpoint(
-            "probabilities", "probabilities (softmax of the output)", None, 0.0,
+            "probabilities",
+            "probabilities (softmax of the output)",
+            None,
+            0.0,
             chain=None if chain is None else [*chain, Stage("softmax")],
             chain_end=0 if chain is None else len(chain) + 1,
         )
@@ -288,8 +311,12 @@ def _leaf_position(leaves: list[tuple[str, nn.Module]], name: str) -> int | None
 def _logits(model: nn.Module, leaves: list[tuple[str, nn.Module]] | None) -> Endpoint:
     stages = None if leaves is None else _chain_stages(leaves)
     return Endpoint(
-        "logits", "logits (the model's output)", None, 0.0,
-        chain=stages, chain_end=0 if stages is None else len(stages),
+        "logits",
+        "logits (the model's output)",
+        None,
+        0.0,
+        chain=stages,
+        chain_end=0 if stages is None else len(stages),
     )
 
 
@@ -300,8 +327,12 @@ def _hidden(leaves: list[tuple[str, nn.Module]], index: int) -> Endpoint:
     stages = _chain_stages(leaves)
     chain_end = len(_chain_stages(leaves[: position + 1]) or []) if stages is not None else 0
     return Endpoint(
-        "hidden", f"hidden layer {index} (module {name!r})", name, float(index),
-        chain=stages if chain_end > 0 else None, chain_end=chain_end,
+        "hidden",
+        f"hidden layer {index} (module {name!r})",
+        name,
+        float(index),
+        chain=stages if chain_end > 0 else None,
+        chain_end=chain_end,
     )
 
 
@@ -435,8 +466,10 @@ def describe_input_error(model: nn.Module, x: torch.Tensor, error: Exception) ->
     if isinstance(first, nn.Linear):
         hint = f" The first affine layer is Linear({first.in_features}, {first.out_features})."
     elif isinstance(first, nn.modules.conv._ConvNd):
-        hint = f" The first affine layer is {type(first).__name__} with {first.in_channels} " \
-               "input channel(s)."
+        hint = (
+            f" The first affine layer is {type(first).__name__} with {first.in_channels} "
+            "input channel(s)."
+        )
     return ValueError(
         f"the model failed on x of shape {tuple(x.shape)}: {error}.{hint} Pass a batch shaped "
         "(B, *input_shape) of the model's inputs."

@@ -259,8 +259,11 @@ class TileScheduler:
             wanted = {(key, dtype) for _, key, dtype in plan}
             self._queue = []
             for job in self._running:
-                if ((job.key, job.dtype) in wanted and job.version == version
-                        and job.directions == self.directions):
+                if (
+                    (job.key, job.dtype) in wanted
+                    and job.version == version
+                    and job.directions == self.directions
+                ):
                     job.generation = generation
                 else:
                     job.cancel.set()
@@ -334,17 +337,14 @@ class TileScheduler:
         plan += [(2, k, dtype) for k in ring]
         return plan
 
-    def _stand_ins(
-        self, view: View, z: int, version: int, dtype: torch.dtype, held: bool
-    ) -> bool:
+    def _stand_ins(self, view: View, z: int, version: int, dtype: torch.dtype, held: bool) -> bool:
         """Whether cached tiles already cover the view at level z (delivered now) or, when the
         receiver ``held`` what was delivered before, at a neighbouring level: it draws those,
         stretched, while level z comes, so a coarse pass would only delay the first tile at
         the view's resolution."""
         for level in (z, z - 1, z + 1, z - self.coarse_levels) if held else (z,):
             keys = self.pyramid.covering(view.extent, level)
-            if all(self._cache_key(version, k, dtype, self.directions) in self.cache
-                   for k in keys):
+            if all(self._cache_key(version, k, dtype, self.directions) in self.cache for k in keys):
                 return True
         return False
 
@@ -354,18 +354,23 @@ class TileScheduler:
         if model_dtype == torch.float64:
             return torch.float64
         plane = self.plane
-        step = self.pyramid.side(z) / self.tile_px * max(
-            float(plane.u.norm()), float(plane.v.norm())
+        step = (
+            self.pyramid.side(z) / self.tile_px * max(float(plane.u.norm()), float(plane.v.norm()))
         )
         centre = plane.to_input(np.array([view.centre]))
         scale = max(1.0, float(centre.abs().max()))
         return torch.float64 if step < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
 
-    def _cache_key(
-        self, version: int, key: TileKey, dtype: torch.dtype, directions: bool
-    ) -> tuple:
-        return (self._token, self.versions.content(version), self.plane.key, self._what,
-                directions, dtype, key)
+    def _cache_key(self, version: int, key: TileKey, dtype: torch.dtype, directions: bool) -> tuple:
+        return (
+            self._token,
+            self.versions.content(version),
+            self.plane.key,
+            self._what,
+            directions,
+            dtype,
+            key,
+        )
 
     # ------------------------------------------------------------------ execution
     def _pump(self) -> None:
@@ -408,8 +413,15 @@ class TileScheduler:
             return self.executor.submit(self._compute_here, job)
         engine = self._engine(job.version)  # elsewhere: everything travels by pickle
         return self.executor.submit(
-            compute_tile, engine, self.plane, job.key, self.pyramid.extent(job.key),
-            self.tile_px, job.dtype, job.directions, job.version,
+            compute_tile,
+            engine,
+            self.plane,
+            job.key,
+            self.pyramid.extent(job.key),
+            self.tile_px,
+            job.dtype,
+            job.directions,
+            job.version,
             self._chunk(engine, job.dtype),
         )
 
@@ -419,8 +431,16 @@ class TileScheduler:
         engine = self._engine(job.version)
         start = time.perf_counter()
         tile = compute_tile(
-            engine, self.plane, job.key, self.pyramid.extent(job.key), self.tile_px, job.dtype,
-            job.directions, job.version, self._chunk(engine, job.dtype), job.cancel.is_set,
+            engine,
+            self.plane,
+            job.key,
+            self.pyramid.extent(job.key),
+            self.tile_px,
+            job.dtype,
+            job.directions,
+            job.version,
+            self._chunk(engine, job.dtype),
+            job.cancel.is_set,
         )
         if tile is not None:
             rate = self.tile_px**2 / max(time.perf_counter() - start, 1e-6)
@@ -452,8 +472,9 @@ class TileScheduler:
             return
         if error is not None:
             if self.on_error is not None:
-                self.on_error(job.key, f"tile {job.key}: {type(error).__name__}: {error}",
-                              generation)
+                self.on_error(
+                    job.key, f"tile {job.key}: {type(error).__name__}: {error}", generation
+                )
         else:
             self._emit_tile(tile, generation, job.version)
         self._emit_progress(done, total, generation)
@@ -517,8 +538,14 @@ def compute_tile(
     can run it."""
     try:
         result = compute_field(
-            engine, plane, extent, (tile_px, tile_px), directions=directions, dtype=dtype,
-            chunk=chunk, should_stop=should_stop,
+            engine,
+            plane,
+            extent,
+            (tile_px, tile_px),
+            directions=directions,
+            dtype=dtype,
+            chunk=chunk,
+            should_stop=should_stop,
         )
     except Cancelled:
         return None

@@ -35,8 +35,10 @@ class View:
         object.__setattr__(self, "extent", check_extent(self.extent))
         for name in ("width", "height"):
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or not (
-                1 <= value <= self.MAX_PIXELS
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | np.integer)
+                or not (1 <= value <= self.MAX_PIXELS)
             ):
                 raise ValueError(
                     f"view {name} must be an int in [1, {self.MAX_PIXELS}] pixels, not {value!r}"

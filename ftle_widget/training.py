@@ -39,15 +39,16 @@ def predicted_class(output: torch.Tensor) -> torch.Tensor:
 
 
 @torch.no_grad()
-def evaluate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str,
-             batch: int = 8192) -> tuple[float, float]:
+def evaluate(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: str, batch: int = 8192
+) -> tuple[float, float]:
     """(mean loss, accuracy) of ``model`` on (x, y)."""
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
     total_loss, correct = 0.0, 0
     for start in range(0, len(x), batch):
-        xb, yb = x[start:start + batch].to(device), y[start:start + batch].to(device)
+        xb, yb = x[start : start + batch].to(device), y[start : start + batch].to(device)
         out = model(xb)
         total_loss += float(_loss(out, yb, loss)) * len(xb)
         correct += int((predicted_class(out) == yb).sum())
@@ -131,7 +132,7 @@ def train(
             if should_stop is not None and should_stop():
                 result.stopped = True
                 break
-            index = order[start:start + batch_size]
+            index = order[start : start + batch_size]
             opt.zero_grad(set_to_none=True)
             value = _loss(model(x[index]), y[index], loss)
             value.backward()

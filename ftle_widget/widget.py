@@ -72,8 +72,11 @@ def default_plane(
     gen = torch.Generator().manual_seed(RANDOM_PLANE_SEED)
     size = math.prod(input_shape)
     basis, _ = torch.linalg.qr(torch.randn((size, 2), generator=gen, dtype=torch.float64))
-    return Plane(torch.zeros(input_shape, dtype=torch.float64),
-                 basis[:, 0].reshape(input_shape), basis[:, 1].reshape(input_shape))
+    return Plane(
+        torch.zeros(input_shape, dtype=torch.float64),
+        basis[:, 0].reshape(input_shape),
+        basis[:, 1].reshape(input_shape),
+    )
 
 
 def _input_shape(model: nn.Module, data) -> tuple[int, ...]:
@@ -157,8 +160,9 @@ class FTLEView(anywidget.AnyWidget):
             raise ValueError(f"quantity must be one of {QUANTITIES}, not {quantity!r}")
         export.lut(cmap)  # a clear error for an unknown colormap
         if data is not None:
-            data = np.asarray(data.detach().cpu() if isinstance(data, torch.Tensor) else data,
-                              dtype=np.float64)
+            data = np.asarray(
+                data.detach().cpu() if isinstance(data, torch.Tensor) else data, dtype=np.float64
+            )
         if labels is not None:
             labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
         if plane is None:
@@ -166,9 +170,18 @@ class FTLEView(anywidget.AnyWidget):
         if extent is None:
             extent = _default_extent(plane, data)
         extent = check_extent(extent)
-        super().__init__(cmap=cmap, vmin=vmin, vmax=vmax, quantity=quantity,
-                         extent=list(extent), home=list(extent), show_boundary=show_boundary,
-                         show_data=show_data, show_directions=show_directions, **kwargs)
+        super().__init__(
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            quantity=quantity,
+            extent=list(extent),
+            home=list(extent),
+            show_boundary=show_boundary,
+            show_data=show_data,
+            show_directions=show_directions,
+            **kwargs,
+        )
         self._model, self._layer, self._depth, self._device = model, layer, depth, device
         self._data, self._labels, self._data_near = data, labels, data_near
         self._image_shape = image_shape
@@ -198,8 +211,14 @@ class FTLEView(anywidget.AnyWidget):
         from .models import default_model
 
         data = circle()
-        settings = {"data": data.x_test, "labels": data.y_test, "quantity": "log_stretch",
-                    "vmin": -4.0, "vmax": 4.0, "extent": (-1.5, 1.5, -1.5, 1.5)}
+        settings = {
+            "data": data.x_test,
+            "labels": data.y_test,
+            "quantity": "log_stretch",
+            "vmin": -4.0,
+            "vmax": 4.0,
+            "extent": (-1.5, 1.5, -1.5, 1.5),
+        }
         settings.update(kwargs)
         return cls(default_model(), **settings)
 
@@ -280,13 +299,18 @@ class FTLEView(anywidget.AnyWidget):
             view = self._last_view[0] if self._last_view else None
             shape = (view.height, view.width) if view else (256, 256)
         engine = self._scheduler.engine()
-        return compute_field(engine, self.plane, self.visible_extent, shape,
-                             directions=directions)
+        return compute_field(engine, self.plane, self.visible_extent, shape, directions=directions)
 
     def to_png(self, path, shape: tuple[int, int] | None = None):
         """Write the current view as a PNG with a colorbar, without a browser."""
-        return export.save_png(self.field(shape), path, quantity=self.quantity, cmap=self.cmap,
-                               vmin=self.vmin, vmax=self.vmax)
+        return export.save_png(
+            self.field(shape),
+            path,
+            quantity=self.quantity,
+            cmap=self.cmap,
+            vmin=self.vmin,
+            vmax=self.vmax,
+        )
 
     def close(self) -> None:
         """Stop all work and close the widget (also when construction failed half way)."""
@@ -301,9 +325,15 @@ class FTLEView(anywidget.AnyWidget):
     def _set_scheduler(self, plane: Plane) -> None:
         old = self._scheduler
         self._scheduler = TileScheduler(
-            self._model if old is None else old.versions.model, plane, layer=self._layer,
-            depth=self._depth, device=self._device, directions=self.show_directions,
-            on_tile=self._send_tile, on_progress=self._on_progress, on_error=self._on_error,
+            self._model if old is None else old.versions.model,
+            plane,
+            layer=self._layer,
+            depth=self._depth,
+            device=self._device,
+            directions=self.show_directions,
+            on_tile=self._send_tile,
+            on_progress=self._on_progress,
+            on_error=self._on_error,
         )
         if old is not None:
             old.close()
@@ -311,9 +341,11 @@ class FTLEView(anywidget.AnyWidget):
         self.depth = engine.depth
         self.layer = engine.endpoint.description
         self.tile_px = self._scheduler.tile_px
-        self.plane_info = {"input_shape": list(plane.input_shape),
-                           "orthonormal": plane.orthonormal,
-                           "image_shape": self._picture_shape(plane)}
+        self.plane_info = {
+            "input_shape": list(plane.input_shape),
+            "orthonormal": plane.orthonormal,
+            "image_shape": self._picture_shape(plane),
+        }
         self._last_view = None
 
     def _picture_shape(self, plane: Plane) -> list[int] | None:
@@ -325,8 +357,9 @@ class FTLEView(anywidget.AnyWidget):
             return None if shape is None else list(shape)
         shape = [int(s) for s in chosen]
         if math.prod(shape) != math.prod(plane.input_shape):
-            raise ValueError(f"image_shape {tuple(shape)} does not hold an input of shape "
-                             f"{plane.input_shape}")
+            raise ValueError(
+                f"image_shape {tuple(shape)} does not hold an input of shape {plane.input_shape}"
+            )
         return shape
 
     def _on_message(self, _widget, content, _buffers) -> None:
@@ -398,8 +431,10 @@ class FTLEView(anywidget.AnyWidget):
             self.send({"kind": "data", "count": 0, "labels": []}, [b"", b""])
             return
         points = data_overlay(self.plane, self._data, self._labels, self._data_near)
-        self.send({"kind": "data", "count": points.count, "labels": points.names},
-                  [points.uv.tobytes(), points.classes.tobytes()])
+        self.send(
+            {"kind": "data", "count": points.count, "labels": points.names},
+            [points.uv.tobytes(), points.classes.tobytes()],
+        )
 
     def _send_input(self, ident: int, u: float, v: float) -> None:
         """The input at plane point (u, v), for the hover picture of image models."""
@@ -408,8 +443,18 @@ class FTLEView(anywidget.AnyWidget):
             raise ValueError("this view's inputs are not images: no pictures to send")
         values = self.plane.to_input(np.array([[u, v]])).reshape(-1).numpy()
         lo, hi = self._data_range or (float(values.min()), float(values.max()))
-        self.send({"kind": "input", "id": ident, "u": u, "v": v, "shape": list(shape),
-                   "vmin": lo, "vmax": hi}, [values.astype(np.float32).tobytes()])
+        self.send(
+            {
+                "kind": "input",
+                "id": ident,
+                "u": u,
+                "v": v,
+                "shape": list(shape),
+                "vmin": lo,
+                "vmax": hi,
+            },
+            [values.astype(np.float32).tobytes()],
+        )
 
     def _request(self, view: View, generation: int) -> None:
         with self._lock:
@@ -443,13 +488,23 @@ class FTLEView(anywidget.AnyWidget):
         buffers = [tile.ftle.tobytes(), tile.prediction.tobytes()]
         if tile.direction is not None:
             buffers.append(tile.direction.tobytes())
-        self.send({
-            "kind": "tile", "z": z, "i": i, "j": j, "generation": generation,
-            "model_version": tile.model_version, "tile_px": int(tile.ftle.shape[0]),
-            "extent": list(tile.extent), "vmin": _json_float(tile.vmin),
-            "vmax": _json_float(tile.vmax), "has_direction": tile.direction is not None,
-            "dtype": tile.dtype,
-        }, buffers)
+        self.send(
+            {
+                "kind": "tile",
+                "z": z,
+                "i": i,
+                "j": j,
+                "generation": generation,
+                "model_version": tile.model_version,
+                "tile_px": int(tile.ftle.shape[0]),
+                "extent": list(tile.extent),
+                "vmin": _json_float(tile.vmin),
+                "vmax": _json_float(tile.vmax),
+                "has_direction": tile.direction is not None,
+                "dtype": tile.dtype,
+            },
+            buffers,
+        )
 
     def _on_progress(self, done: int, total: int, internal: int) -> None:
         generation = self._browser_generation(internal)
@@ -463,8 +518,7 @@ class FTLEView(anywidget.AnyWidget):
         if generation is None:
             return
         self.error = message
-        self.send({"kind": "error", "message": message, "generation": generation,
-                   "key": list(key)})
+        self.send({"kind": "error", "message": message, "generation": generation, "key": list(key)})
 
 
 def _json_float(x: float) -> float | None:
@@ -478,11 +532,14 @@ def _parse_view(content: dict) -> tuple[View, int]:
         raise ValueError(f"generation must be an int ≥ 0, not {generation!r}")
     width, height = content.get("width"), content.get("height")
     for name, value in (("width", width), ("height", height)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not (
-            math.isfinite(value) and 1 <= value <= MAX_VIEW_PIXELS
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not (math.isfinite(value) and 1 <= value <= MAX_VIEW_PIXELS)
         ):
-            raise ValueError(f"{name} must be a number of pixels in [1, {MAX_VIEW_PIXELS}], "
-                             f"not {value!r}")
+            raise ValueError(
+                f"{name} must be a number of pixels in [1, {MAX_VIEW_PIXELS}], not {value!r}"
+            )
     extent = content.get("extent")
     if not isinstance(extent, list | tuple) or not all(
         isinstance(e, int | float) and not isinstance(e, bool) for e in extent
@@ -499,8 +556,10 @@ def _parse_input_request(content: dict) -> tuple[int, float, float]:
     coords = []
     for name in ("u", "v"):
         value = content.get(name)
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(
-            value
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
         ):
             raise ValueError(f"{name} must be a finite number, not {value!r}")
         coords.append(float(value))
@@ -513,5 +572,9 @@ def _default_extent(plane: Plane, data) -> tuple[float, float, float, float]:
     coords = plane.coordinates(np.asarray(data, dtype=np.float64))
     lo, hi = coords.min(axis=0), coords.max(axis=0)
     pad = 0.1 * np.maximum(hi - lo, 1e-9)
-    return (float(lo[0] - pad[0]), float(hi[0] + pad[0]), float(lo[1] - pad[1]),
-            float(hi[1] + pad[1]))
+    return (
+        float(lo[0] - pad[0]),
+        float(hi[0] + pad[0]),
+        float(lo[1] - pad[1]),
+        float(hi[1] + pad[1]),
+    )

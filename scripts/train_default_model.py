@@ -28,21 +28,25 @@ def main() -> None:
     torch.manual_seed(0)
     data = datasets.circle()
     model = mlp(**DEFAULT_ARCHITECTURE, seed=0)
-    result = train(model, data, epochs=args.epochs, optimizer="sgd", lr=0.05, batch_size=32,
-                   seed=0)
+    result = train(model, data, epochs=args.epochs, optimizer="sgd", lr=0.05, batch_size=32, seed=0)
     accuracy = result.final_accuracy
     if accuracy < 0.98:
         raise SystemExit(f"test accuracy {accuracy:.4f} < 0.98: not written")
-    torch.save({
-        "architecture": DEFAULT_ARCHITECTURE,
-        "state_dict": {k: v.clone() for k, v in model.state_dict().items()},
-        "test_accuracy": accuracy,
-        "epochs": args.epochs,
-        "trainer": "SGD lr 0.05, batch 32, MSE, seed 0; data: datasets.circle()",
-        "torch": str(torch.__version__),
-    }, args.out)
-    print(f"wrote {args.out} ({args.out.stat().st_size} bytes): test accuracy {accuracy:.4f} "
-          f"after {args.epochs} epochs")
+    torch.save(
+        {
+            "architecture": DEFAULT_ARCHITECTURE,
+            "state_dict": {k: v.clone() for k, v in model.state_dict().items()},
+            "test_accuracy": accuracy,
+            "epochs": args.epochs,
+            "trainer": "SGD lr 0.05, batch 32, MSE, seed 0; data: datasets.circle()",
+            "torch": str(torch.__version__),
+        },
+        args.out,
+    )
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size} bytes): test accuracy {accuracy:.4f} "
+        f"after {args.epochs} epochs"
+    )
 
 
 if __name__ == "__main__":

@@ -68,18 +68,31 @@ def run_notebook(name: str, tmp_path, timeout: int = 600) -> dict:
     work = tmp_path / "nb"
     work.mkdir(exist_ok=True)
     shutil.copy2(NOTEBOOKS / name, work / name)
-    env = dict(os.environ, FTLE_WIDGET_QUICK="1", XDG_CACHE_HOME=str(tmp_path / "cache"),
-               MPLBACKEND="Agg", PYTHONWARNINGS="ignore")
+    env = dict(
+        os.environ,
+        FTLE_WIDGET_QUICK="1",
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        MPLBACKEND="Agg",
+        PYTHONWARNINGS="ignore",
+    )
     out = work / ("executed_" + name)
     result = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, nbformat; from nbclient import NotebookClient;"
-         "nb = nbformat.read(sys.argv[1], as_version=4);"
-         f"NotebookClient(nb, timeout={timeout}, kernel_name='python3',"
-         " resources={'metadata': {'path': sys.argv[3]}}).execute();"
-         "nbformat.write(nb, sys.argv[2])",
-         str(work / name), str(out), str(work)],
-        env=env, capture_output=True, text=True, timeout=timeout + 120,
+        [
+            sys.executable,
+            "-c",
+            "import sys, nbformat; from nbclient import NotebookClient;"
+            "nb = nbformat.read(sys.argv[1], as_version=4);"
+            f"NotebookClient(nb, timeout={timeout}, kernel_name='python3',"
+            " resources={'metadata': {'path': sys.argv[3]}}).execute();"
+            "nbformat.write(nb, sys.argv[2])",
+            str(work / name),
+            str(out),
+            str(work),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout + 120,
     )
     if result.returncode != 0:
         raise AssertionError(f"{name} failed:\n{result.stderr[-4000:]}")

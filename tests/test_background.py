@@ -43,8 +43,10 @@ def test_the_thread_is_a_named_daemon():
         seen.update(name=thread.name, daemon=thread.daemon)
 
     run_in_background(train).join(5)
-    assert seen == {"name": "ftle_widget training: test_the_thread_is_a_named_daemon.<locals>"
-                            ".train", "daemon": True}
+    assert seen == {
+        "name": "ftle_widget training: test_the_thread_is_a_named_daemon.<locals>.train",
+        "daemon": True,
+    }
 
 
 def test_an_error_is_kept_and_logged_once_and_never_propagates(caplog, monkeypatch):

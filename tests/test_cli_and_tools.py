@@ -22,8 +22,24 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_cli_field_writes_the_field(tmp_path, capsys):
     out = tmp_path / "field.npy"
-    assert main(["field", "--size", "12", "--width", "6", "--depth", "3", "--seed", "4",
-                 "--out", str(out)]) == 0
+    assert (
+        main(
+            [
+                "field",
+                "--size",
+                "12",
+                "--width",
+                "6",
+                "--depth",
+                "3",
+                "--seed",
+                "4",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "log_stretch of hidden layer 3" in printed and "\x1b[48;2;" in printed
     saved = np.load(out)
@@ -39,8 +55,7 @@ def test_cli_reports_bad_layer(capsys):
 
 def test_cli_render_writes_png_with_colorbar_and_npy(tmp_path, capsys):
     out = tmp_path / "ring.png"
-    assert main(["render", "--size", "40", "--vmin", "-4", "--vmax", "4", "--out",
-                 str(out)]) == 0
+    assert main(["render", "--size", "40", "--vmin", "-4", "--vmax", "4", "--out", str(out)]) == 0
     assert "wrote" in capsys.readouterr().out
     values = np.load(tmp_path / "ring.npy")
     field = ftle_field(default_model(), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (40, 40))
@@ -48,12 +63,13 @@ def test_cli_render_writes_png_with_colorbar_and_npy(tmp_path, capsys):
     image = np.asarray(Image.open(out).convert("RGBA"))
     assert image.shape[1] > 40 + 60 and image.shape[0] >= 120  # field + colorbar with labels
     top = (image.shape[0] - 40) // 2
-    np.testing.assert_array_equal(image[top:top + 40, :40],
-                                  colorize(field.log_stretch, "RdBu_r", -4, 4)[::-1])
-    bar = image[16:image.shape[0] - 8, 40 + 10 + 8, :3].astype(int)  # the colorbar's middle
+    np.testing.assert_array_equal(
+        image[top : top + 40, :40], colorize(field.log_stretch, "RdBu_r", -4, 4)[::-1]
+    )
+    bar = image[16 : image.shape[0] - 8, 40 + 10 + 8, :3].astype(int)  # the colorbar's middle
     assert bar[2, 0] > bar[2, 2] + 60 and bar[-3, 2] > bar[-3, 0] + 60  # red on top, blue below
     r = np.hypot(*np.meshgrid(np.linspace(-1.5, 1.5, 40), np.linspace(-1.5, 1.5, 40)))
-    redness = image[top:top + 40, :40, 0].astype(int) - image[top:top + 40, :40, 2]
+    redness = image[top : top + 40, :40, 0].astype(int) - image[top : top + 40, :40, 2]
     assert redness[::-1][np.abs(r - 1) < 0.08].mean() > redness[::-1][r < 0.3].mean() + 50
 
 
@@ -61,19 +77,62 @@ def test_cli_render_a_saved_model_with_directions_and_errors(tmp_path, capsys):
     model = mlp(2, 6, 3, 1, seed=2)
     save_mlp(model, tmp_path / "net.pt")
     out = tmp_path / "net.png"
-    assert main(["render", "--model", str(tmp_path / "net.pt"), "--size", "22", "--quantity",
-                 "lambda", "--cmap", "viridis", "--directions", "--out", str(out), "--npy",
-                 str(tmp_path / "a.npy")]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "--model",
+                str(tmp_path / "net.pt"),
+                "--size",
+                "22",
+                "--quantity",
+                "lambda",
+                "--cmap",
+                "viridis",
+                "--directions",
+                "--out",
+                str(out),
+                "--npy",
+                str(tmp_path / "a.npy"),
+            ]
+        )
+        == 0
+    )
     field = ftle_field(model, Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (22, 22))
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), field.ftle)
     black = (np.asarray(Image.open(out).convert("RGB"))[:, :22] == 0).all(axis=2)
     assert black.sum() > 20  # the direction segments
     torch.save(model, tmp_path / "pickled.pt")
-    assert main(["render", "--model", str(tmp_path / "pickled.pt"), "--out",
-                 str(tmp_path / "p.png"), "--size", "8"]) == 2
+    assert (
+        main(
+            [
+                "render",
+                "--model",
+                str(tmp_path / "pickled.pt"),
+                "--out",
+                str(tmp_path / "p.png"),
+                "--size",
+                "8",
+            ]
+        )
+        == 2
+    )
     assert "--allow-pickle" in capsys.readouterr().err
-    assert main(["render", "--model", str(tmp_path / "pickled.pt"), "--allow-pickle", "--out",
-                 str(tmp_path / "p.png"), "--size", "8"]) == 0
+    assert (
+        main(
+            [
+                "render",
+                "--model",
+                str(tmp_path / "pickled.pt"),
+                "--allow-pickle",
+                "--out",
+                str(tmp_path / "p.png"),
+                "--size",
+                "8",
+            ]
+        )
+        == 0
+    )
     assert main(["render", "--model", str(tmp_path / "missing.pt")]) == 2
     assert "no model file" in capsys.readouterr().err
 
@@ -100,12 +159,28 @@ def test_cli_demo_serves_the_quickstart(tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = dict(os.environ, JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
-               JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"), JUPYTER_DATA_DIR=str(tmp_path / "data"))
+    env = dict(
+        os.environ,
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "rt"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "cfg"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+    )
     proc = subprocess.Popen(
-        ["ftle-widget", "demo", "--dir", str(tmp_path / "demo"), "--no-browser",
-         f"--port={port}", "--ip=127.0.0.1", "--IdentityProvider.token="],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        [
+            "ftle-widget",
+            "demo",
+            "--dir",
+            str(tmp_path / "demo"),
+            "--no-browser",
+            f"--port={port}",
+            "--ip=127.0.0.1",
+            "--IdentityProvider.token=",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.time() + 60
         while True:
@@ -142,11 +217,20 @@ def test_mlp_matches_the_paper_initialisation():
 def test_benchmark_script_runs_and_reports(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_ftle.py"), "--quick"],
-        capture_output=True, text=True, timeout=600, check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     )
     figures = dict(re.findall(r"^(\w+): ([-+0-9.e]+)$", done.stdout, flags=re.M))
-    for key in ("ratio_toy", "ratio_mnist", "ratio_wide", "ratio_cnn", "wide_max_abs_err",
-                "peak_rss_mb"):
+    for key in (
+        "ratio_toy",
+        "ratio_mnist",
+        "ratio_wide",
+        "ratio_cnn",
+        "wide_max_abs_err",
+        "peak_rss_mb",
+    ):
         assert key in figures, done.stdout
         assert float(figures[key]) > 0 or key == "wide_max_abs_err"
     assert float(figures["wide_max_abs_err"]) <= 1e-4  # accuracy, not timing
@@ -156,17 +240,26 @@ def test_benchmark_script_runs_and_reports(tmp_path):
     "target", ["ftle_widget", "tests", "benchmarks", "scripts", "demo_notebooks"]
 )
 def test_ruff_clean(target):
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", str(ROOT / target)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", str(ROOT / target)], capture_output=True, text=True
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_tile_benchmark_script_runs_and_reports():
     done = subprocess.run(
         [sys.executable, str(ROOT / "benchmarks" / "bench_tiles.py"), "--quick"],
-        capture_output=True, text=True, timeout=600, check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
     )
     figures = dict(re.findall(r"^(\w+): ([-+0-9.e]+)$", done.stdout, flags=re.M))
-    for key in ("first_coarse_ms_toy", "first_coarse_ms_mnist", "full_view_s_toy",
-                "storm_ratio", "cache_hit_ms"):
+    for key in (
+        "first_coarse_ms_toy",
+        "first_coarse_ms_mnist",
+        "full_view_s_toy",
+        "storm_ratio",
+        "cache_hit_ms",
+    ):
         assert key in figures and float(figures[key]) > 0, done.stdout

@@ -28,8 +28,13 @@ def sample_history(epochs: int = 12, every: int = 3) -> History:
     history = History(every=every)
     for epoch in range(epochs):
         extra = {"test_loss": 1.5 - 0.1 * epoch} if epoch % 5 == 0 else {}
-        history.record(layer(epoch), loss=1.0 / (epoch + 1), train_acc=0.05 * epoch,
-                       ftle_boundary=0.3 + 0.01 * epoch, **extra)
+        history.record(
+            layer(epoch),
+            loss=1.0 / (epoch + 1),
+            train_acc=0.05 * epoch,
+            ftle_boundary=0.3 + 0.01 * epoch,
+            **extra,
+        )
     return history
 
 
@@ -44,8 +49,14 @@ def assert_lines_match(curves: TrainingCurves, history: History) -> None:
 def click(scatter: bq.Scatter, index: int, *, with_x: bool = True) -> None:
     """What bqplot's front end sends on a click on a scatter point: ``{event, data}``, data being
     the point's mark data (x, y, color, size, opacity, rotation, index)."""
-    data = {"y": 0.04, "color": None, "size": None, "opacity": None, "rotation": None,
-            "index": index}
+    data = {
+        "y": 0.04,
+        "color": None,
+        "size": None,
+        "opacity": None,
+        "rotation": None,
+        "index": index,
+    }
     if with_x:
         data["x"] = float(scatter.x[index])
     scatter._handle_custom_msgs(scatter, {"event": "element_click", "data": data}, [])
@@ -59,10 +70,14 @@ def test_lines_equal_the_metric_arrays_in_grouped_figures():
     np.testing.assert_array_equal(curves.lines["test_loss"].x, [0, 5, 10])
     assert list(curves.figures) == ["loss", "accuracy", "other"]
     assert list(curves.children) == [
-        *(curves.figures[g] for g in ("loss", "accuracy", "other")), curves.strip]
+        *(curves.figures[g] for g in ("loss", "accuracy", "other")),
+        curves.strip,
+    ]
     loss_figure = curves.figures["loss"]
     assert [m.labels[0] for m in loss_figure.marks if isinstance(m, bq.Lines)] == [
-        "loss", "test_loss"]
+        "loss",
+        "test_loss",
+    ]
     assert loss_figure.marks[-1] is curves.scatters["loss"]  # the markers on top
     assert isinstance(loss_figure.interaction, bq.interacts.IndexSelector)
     assert loss_figure.interaction is curves.selectors["loss"]
@@ -126,8 +141,11 @@ def test_a_new_group_appears_when_its_first_metric_does():
     history.record(layer(), acc=0.5)
     assert list(curves.figures) == ["accuracy"]
     history.record(layer(), acc=0.6, loss=0.3)
-    assert list(curves.children) == [curves.figures["loss"], curves.figures["accuracy"],
-                                     curves.strip]
+    assert list(curves.children) == [
+        curves.figures["loss"],
+        curves.figures["accuracy"],
+        curves.strip,
+    ]
     np.testing.assert_array_equal(curves.lines["loss"].x, [1])
     np.testing.assert_array_equal(curves.scatters["loss"].x, [0, 1])
 
@@ -178,8 +196,9 @@ def test_clicking_a_snapshot_marker_sets_the_epoch():
     np.testing.assert_array_equal(curves.selectors["other"].selected, [6])
     click(curves.scatters["other"], 4, with_x=False)  # index only: read from the mark
     assert curves.epoch == 11
-    curves.scatters["loss"]._element_click_handlers(curves.scatters["loss"],
-                                                    {"data": {"index": 0, "x": 0.0}})
+    curves.scatters["loss"]._element_click_handlers(
+        curves.scatters["loss"], {"data": {"index": 0, "x": 0.0}}
+    )
     assert curves.epoch == 0
 
 
@@ -262,8 +281,9 @@ def test_the_snapshot_strip_picks_an_epoch_with_one_click():
     assert curves.strip.interaction is None  # nothing above the points: clicks reach them
     np.testing.assert_array_equal(strip.x, history.epochs)
     index = history.epochs.index(2)
-    strip._handle_custom_msgs(None, {"event": "element_click",
-                                     "data": {"x": 2.0, "y": 0.04, "index": index}})
+    strip._handle_custom_msgs(
+        None, {"event": "element_click", "data": {"x": 2.0, "y": 0.04, "index": index}}
+    )
     assert curves.epoch == 2 and list(strip.selected) == [index]
     history.record(model, epoch=7, loss=0.1)  # grows with the history
     np.testing.assert_array_equal(strip.x, history.epochs)

@@ -110,8 +110,11 @@ def test_boundary_points_lie_on_the_known_boundary():
     angles = np.deg2rad(np.arange(360) + 0.5)
     hits = (np.cos(angles) > 0) & (c / np.cos(angles) < 1.5)
     assert len(points) == hits.sum()
-    np.testing.assert_allclose(np.sort(np.arctan2(points[:, 1], points[:, 0]) % (2 * np.pi)),
-                               np.sort(angles[hits]), atol=1e-12)
+    np.testing.assert_allclose(
+        np.sort(np.arctan2(points[:, 1], points[:, 0]) % (2 * np.pi)),
+        np.sort(angles[hits]),
+        atol=1e-12,
+    )
 
 
 def test_boundary_points_sit_on_a_sign_change_of_a_trained_net(cache):
@@ -139,8 +142,7 @@ def test_boundary_and_centre_match_the_closed_form():
 
     assert stats.depth == 1
     np.testing.assert_allclose(stats.boundary_points[:, 0], c, atol=1e-8)
-    np.testing.assert_allclose(stats.boundary_values, log_stretch(stats.boundary_points),
-                               atol=1e-5)
+    np.testing.assert_allclose(stats.boundary_values, log_stretch(stats.boundary_points), atol=1e-5)
     np.testing.assert_allclose(stats.centre_values, log_stretch(stats.centre_points), atol=1e-5)
     assert stats.boundary == pytest.approx(log_stretch(stats.boundary_points).mean(), abs=1e-5)
     assert stats.centre == pytest.approx(log_stretch(stats.centre_points).mean(), abs=1e-5)
@@ -202,7 +204,8 @@ def test_predictive_entropy_limits():
     with torch.no_grad():
         silent[2].weight.zero_()
     assert experiments.predictive_entropy([silent], torch.rand(5, 4)) == pytest.approx(
-        np.full(5, math.log(10)))
+        np.full(5, math.log(10))
+    )
     sure = mlp(4, 3, 1, 10, seed=0)
     with torch.no_grad():
         sure[2].weight.zero_()
@@ -214,7 +217,8 @@ def test_predictive_entropy_limits():
         other[2].weight.zero_()
         other[2].bias.copy_(torch.tensor([0.0, 60.0] + [0.0] * 8))
     assert experiments.predictive_entropy([sure, other], torch.rand(5, 4)) == pytest.approx(
-        np.full(5, math.log(2)))
+        np.full(5, math.log(2))
+    )
 
 
 def test_digits_net_and_ensemble(cache, monkeypatch):
@@ -235,7 +239,8 @@ def test_digits_net_and_ensemble(cache, monkeypatch):
 def _write_idx(path, array: np.ndarray) -> None:
     kind = 0x08
     header = bytes([0, 0, kind, array.ndim]) + b"".join(
-        int(s).to_bytes(4, "big") for s in array.shape)
+        int(s).to_bytes(4, "big") for s in array.shape
+    )
     path.write_bytes(header + array.astype(np.uint8).tobytes())
 
 
@@ -261,8 +266,11 @@ def test_mnist_nets_train_on_local_idx_files(tmp_path, cache):
 
 
 def test_field_panels_show_each_field_through_the_colormap():
-    models = {(3, 1): mlp(2, 3, 1, 1, seed=0), (5, 1): mlp(2, 5, 1, 1, seed=1),
-              (3, 2): mlp(2, 3, 2, 1, seed=2)}
+    models = {
+        (3, 1): mlp(2, 3, 1, 1, seed=0),
+        (5, 1): mlp(2, 5, 1, 1, seed=1),
+        (3, 2): mlp(2, 3, 2, 1, seed=2),
+    }
     size = 40
     image = experiments.field_panels(models, size=size, grid=3)
     assert image.size == (44 + 2 * (size + 6) + 70, 18 + 2 * (size + 6))
@@ -280,8 +288,13 @@ def test_field_panels_show_each_field_through_the_colormap():
 
 
 def test_line_chart_and_side_by_side():
-    chart = experiments.line_chart([10, 50, 250], {"a": [1, 2, 3], "b": [3, 2, 1]},
-                                   spread={"a": [0.1, 0.1, 0.1]}, logx=True, size=(300, 200))
+    chart = experiments.line_chart(
+        [10, 50, 250],
+        {"a": [1, 2, 3], "b": [3, 2, 1]},
+        spread={"a": [0.1, 0.1, 0.1]},
+        logx=True,
+        size=(300, 200),
+    )
     assert chart.size == (300, 200)
     colours = {tuple(c) for c in np.asarray(chart).reshape(-1, 3)}
     assert (0x1F, 0x77, 0xB4) in colours and (0xFF, 0x7F, 0x0E) in colours

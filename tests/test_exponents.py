@@ -213,8 +213,9 @@ def test_other_elementwise_activations(act):
 # ----------------------------------------------------------------------------- directions
 
 
-@pytest.mark.parametrize("sizes", [[2, 30, 30, 1], [12, 20, 20, 5], [5, 40, 40, 3],
-                                   [70, 80, 80, 5]])
+@pytest.mark.parametrize(
+    "sizes", [[2, 30, 30, 1], [12, 20, 20, 5], [5, 40, 40, 3], [70, 80, 80, 5]]
+)
 @pytest.mark.parametrize("method", METHODS)
 def test_direction_is_top_right_singular_vector(sizes, method):
     model = tanh_mlp(sizes, seed=12)
@@ -262,8 +263,9 @@ def test_spectrum_float32_and_cnn():
 
 def test_model_state_is_untouched():
     torch.manual_seed(14)
-    model = nn.Sequential(nn.Linear(3, 8), nn.Tanh(), nn.Dropout(0.3), nn.Linear(8, 8), nn.Tanh(),
-                          nn.Linear(8, 2))
+    model = nn.Sequential(
+        nn.Linear(3, 8), nn.Tanh(), nn.Dropout(0.3), nn.Linear(8, 8), nn.Tanh(), nn.Linear(8, 2)
+    )
     model.train()
     model[3].eval()  # mixed modes must come back as they were
     before = {k: v.clone() for k, v in model.state_dict().items()}

@@ -18,15 +18,41 @@ FIXTURE = Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "co
 
 def reference_cases() -> list[dict]:
     """Values, limits and the RGBA bytes Python gives: the JS tests assert applyLut agrees."""
-    values = [-2.0, -1.0, -0.99, -0.5, 0.0, 0.001, 0.4999, 0.5, 0.99, 1.0, 1.5,
-              float("nan"), float("inf"), float("-inf"), 1e-7, -1e-7]
+    values = [
+        -2.0,
+        -1.0,
+        -0.99,
+        -0.5,
+        0.0,
+        0.001,
+        0.4999,
+        0.5,
+        0.99,
+        1.0,
+        1.5,
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+        1e-7,
+        -1e-7,
+    ]
     cases = []
-    for cmap, vmin, vmax in (("RdBu_r", -1.0, 1.0), ("viridis", -0.3, 1.7), ("magma", 0.0, 0.0),
-                             ("RdBu_r", -4.0, 4.0)):
+    for cmap, vmin, vmax in (
+        ("RdBu_r", -1.0, 1.0),
+        ("viridis", -0.3, 1.7),
+        ("magma", 0.0, 0.0),
+        ("RdBu_r", -4.0, 4.0),
+    ):
         rgba = colorize(np.array(values, dtype=np.float32), cmap, vmin, vmax)
-        cases.append({"cmap": cmap, "vmin": vmin, "vmax": vmax,
-                      "values": [v if np.isfinite(v) else str(v) for v in values],
-                      "rgba": rgba.reshape(-1).tolist()})
+        cases.append(
+            {
+                "cmap": cmap,
+                "vmin": vmin,
+                "vmax": vmax,
+                "values": [v if np.isfinite(v) else str(v) for v in values],
+                "rgba": rgba.reshape(-1).tolist(),
+            }
+        )
     return cases
 
 
@@ -67,7 +93,7 @@ def test_save_png_has_the_field_pixels_and_a_colorbar(tmp_path):
     assert image.shape[1] > 50 and image.shape[0] >= 40  # field plus colorbar
     top = (image.shape[0] - 40) // 2
     expected = colorize(field.log_stretch, "RdBu_r", -4, 4)[::-1]  # top row is v1
-    np.testing.assert_array_equal(image[top: top + 40, :50], expected)
+    np.testing.assert_array_equal(image[top : top + 40, :50], expected)
     bar = image[:, 50 + 10 + 8]  # a column through the colorbar
     reds = np.where((bar[:, 0] > 150) & (bar[:, 2] < 100))[0]
     blues = np.where((bar[:, 2] > 150) & (bar[:, 0] < 100))[0]

@@ -307,8 +307,9 @@ def test_chunked_field_equals_one_chunk():
     model = tanh_mlp(seed=5)
     plane = Plane.standard(2)
     whole = compute_field(Engine(model), plane, (-1, 1, -0.5, 1.5), (9, 7), directions=True)
-    parts = compute_field(Engine(model), plane, (-1, 1, -0.5, 1.5), (9, 7), directions=True,
-                          chunk=5)
+    parts = compute_field(
+        Engine(model), plane, (-1, 1, -0.5, 1.5), (9, 7), directions=True, chunk=5
+    )
     np.testing.assert_array_equal(whole.ftle, parts.ftle)
     np.testing.assert_array_equal(whole.prediction, parts.prediction)
     np.testing.assert_allclose(whole.direction, parts.direction, atol=1e-7)

@@ -14,15 +14,16 @@ BUNDLE = JS.parent / "ftle_widget" / "static" / "widget.js"
 
 
 def npm(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(["npm", *args], cwd=JS, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(["npm", *args], cwd=JS, capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")
 def installed():
     if shutil.which("npm") is None:
-        pytest.fail("npm is not installed: the front end cannot be built or tested "
-                    "(.ci/run installs Debian's nodejs and npm where they are missing)")
+        pytest.fail(
+            "npm is not installed: the front end cannot be built or tested "
+            "(.ci/run installs Debian's nodejs and npm where they are missing)"
+        )
     lock = JS / "package-lock.json"
     marker = JS / "node_modules" / ".package-lock.json"
     if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:

@@ -20,7 +20,8 @@ def test_quickstart_notebook(tmp_path):
 def test_training_notebook(tmp_path):
     text = notebook_text(run_notebook("04_training.ipynb", tmp_path))
     assert re.search(r"test accuracy after 4 epochs: 0\.9\d+", text)
-    rows = re.findall(r"epoch +(\d+): mean λ₁ on the circle ([-+0-9.]+), in the centre ([-+0-9.]+)",
-                      text)
+    rows = re.findall(
+        r"epoch +(\d+): mean λ₁ on the circle ([-+0-9.]+), in the centre ([-+0-9.]+)", text
+    )
     assert [int(e) for e, _, _ in rows] == list(range(5))
     assert float(rows[-1][1]) > float(rows[-1][2])

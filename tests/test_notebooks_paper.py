@@ -10,20 +10,29 @@ NUMBER = r"(-?\d+\.\d+)"
 
 
 def _images(executed: dict) -> int:
-    return sum("image/png" in output.get("data", {})
-               for cell in executed["cells"] for output in cell.get("outputs", []))
+    return sum(
+        "image/png" in output.get("data", {})
+        for cell in executed["cells"]
+        for output in cell.get("outputs", [])
+    )
 
 
 def test_depth_and_width_notebook_reproduces_fig_3b(tmp_path):
     executed = run_notebook("02_depth_and_width.ipynb", tmp_path)
     text = notebook_text(executed)
     assert "quick mode: 9000 training points" in text
-    accuracy = {(int(n), int(d)): float(a) for n, d, a in
-                re.findall(rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+7\s", text, re.MULTILINE)}
+    accuracy = {
+        (int(n), int(d)): float(a)
+        for n, d, a in re.findall(rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+7\s", text, re.MULTILINE)
+    }
     assert set(accuracy) == {(n, d) for n in (10, 50, 250) for d in (2, 4, 8)}
     assert min(accuracy.values()) >= 0.98
-    table = {(int(n), int(d)): (float(b), float(c), float(k)) for d, n, b, c, k in re.findall(
-        rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+360$", text, re.MULTILINE)}
+    table = {
+        (int(n), int(d)): (float(b), float(c), float(k))
+        for d, n, b, c, k in re.findall(
+            rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+360$", text, re.MULTILINE
+        )
+    }
     assert set(table) == set(accuracy)
     for boundary, centre, contrast in table.values():
         assert abs(boundary - centre - contrast) <= 0.011
@@ -34,8 +43,12 @@ def test_depth_and_width_notebook_reproduces_fig_3b(tmp_path):
     assert table[10, 8][1] < table[50, 8][1] < table[250, 8][1]
     assert "N = 10,  L = 8: boundary" in text
     assert _images(executed) == 2  # the Fig. 2 panels and the Fig. 3b charts
-    widget = [o for c in executed["cells"] for o in c.get("outputs", [])
-              if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    widget = [
+        o
+        for c in executed["cells"]
+        for o in c.get("outputs", [])
+        if "application/vnd.jupyter.widget-view+json" in o.get("data", {})
+    ]
     assert len(widget) == 1
 
 
@@ -44,8 +57,11 @@ def test_digits_notebook_reproduces_fig_4b(tmp_path):
     text = notebook_text(executed)
     accuracy = float(re.search(rf"test accuracy {NUMBER} after 30 epochs", text).group(1))
     assert accuracy > 0.9
-    rows = re.findall(rf"^\[{NUMBER}, \+?{NUMBER}\]\s+{NUMBER}\s+(\d+)\s+{NUMBER}%\s+{NUMBER}$",
-                      text.replace("[+", "["), re.MULTILINE)
+    rows = re.findall(
+        rf"^\[{NUMBER}, \+?{NUMBER}\]\s+{NUMBER}\s+(\d+)\s+{NUMBER}%\s+{NUMBER}$",
+        text.replace("[+", "["),
+        re.MULTILINE,
+    )
     assert len(rows) == 5
     lam = [float(r[2]) for r in rows]
     error = [float(r[4]) for r in rows]

@@ -41,8 +41,14 @@ class Recorder:
     def scheduler(self, model, **kw):
         if isinstance(model, SlowModel):
             kw.setdefault("layer", "logits")
-        return TileScheduler(model, kw.pop("plane", PLANE), on_tile=self.tile,
-                             on_error=self.error, on_progress=self.prog, **kw)
+        return TileScheduler(
+            model,
+            kw.pop("plane", PLANE),
+            on_tile=self.tile,
+            on_error=self.error,
+            on_progress=self.prog,
+            **kw,
+        )
 
 
 class CallLog(list):
@@ -91,8 +97,8 @@ def test_coarse_first_then_view_centre_first_then_margin():
     ring = [k for k in pyr.covering(view.extent, z, 1) if k not in fine]
     assert levels[: len(coarse)] == [z - 2] * len(coarse)
     keys = [t.key for _, t in rec.tiles]
-    assert keys[len(coarse): len(coarse) + len(fine)] == fine  # centre first
-    assert set(keys[len(coarse) + len(fine):]) == set(ring)
+    assert keys[len(coarse) : len(coarse) + len(fine)] == fine  # centre first
+    assert set(keys[len(coarse) + len(fine) :]) == set(ring)
     assert pyr.side(z - 2) / pyr.side(z) == 4  # ≤ ¼ resolution
     assert rec.progress[-1] == (len(keys), len(keys), 0)
 
@@ -201,8 +207,9 @@ def test_no_tile_mixes_two_model_versions():
     base = mlp(2, 16, 3, 1, seed=3)
     original = {k: v.clone() for k, v in base.state_dict().items()}
     rec = Recorder()
-    sched = rec.scheduler(base, tile_px=16, margin=0, coarse_levels=0, chunk_px=64,
-                          keep_versions=10_000)
+    sched = rec.scheduler(
+        base, tile_px=16, margin=0, coarse_levels=0, chunk_px=64, keep_versions=10_000
+    )
     stop = threading.Event()
 
     def train():  # rescale every weight by one factor per step, in place
@@ -231,8 +238,11 @@ def test_no_tile_mixes_two_model_versions():
     assert len(versions) > 3  # the weights really changed under the scheduler
     for _, tile in rec.tiles:
         snap = sched.versions.snapshot(tile.model_version)
-        ratios = {round(float((p / original[n]).mean()), 6) for n, p in snap.named_parameters()
-                  if original[n].abs().min() > 1e-3}
+        ratios = {
+            round(float((p / original[n]).mean()), 6)
+            for n, p in snap.named_parameters()
+            if original[n].abs().min() > 1e-3
+        }
         assert len(ratios) == 1  # one factor for every weight: a consistent snapshot
         field = ftle_field(snap, PLANE, tile.extent, (16, 16))
         np.testing.assert_array_equal(tile.ftle, field.ftle)
@@ -256,8 +266,9 @@ def test_update_model_makes_a_new_version_and_keeps_the_users_model():
         assert torch.equal(v, before[k])
     new = [t for _, t in rec.tiles if t.generation == 1]
     assert {t.model_version for t in new} == {1}
-    np.testing.assert_array_equal(new[0].ftle, ftle_field(other, PLANE, new[0].extent,
-                                                          (16, 16)).ftle)
+    np.testing.assert_array_equal(
+        new[0].ftle, ftle_field(other, PLANE, new[0].extent, (16, 16)).ftle
+    )
 
 
 def test_deep_zoom_switches_to_float64_and_stays_smooth():
@@ -296,8 +307,9 @@ def test_a_failing_tile_is_reported_and_the_worker_lives_on():
     sched = rec.scheduler(model, layer="lin", tile_px=16, margin=0, coarse_levels=0)
     sched.request(View((0, 4, 0, 1), 64, 16), 0)  # tiles at u ≥ 2 fail
     assert sched.wait(30)
-    assert rec.errors and all(key[2] * sched.pyramid.side(key[0]) >= 2 - 1e-9
-                              for key, _, _ in rec.errors)
+    assert rec.errors and all(
+        key[2] * sched.pyramid.side(key[0]) >= 2 - 1e-9 for key, _, _ in rec.errors
+    )
     key, message, generation = rec.errors[0]
     assert str(key) in message and "u > 2" in message and generation == 0
     good = [t for _, t in rec.tiles]
@@ -346,8 +358,9 @@ def test_a_pluggable_executor_serves_tiles_and_is_left_open():
     model, rec = tiles_through(pool, 7, View((0, 1, 0, 1), 64, 64), 30)
     assert len(rec.tiles) == 16
     for _, tile in rec.tiles:
-        np.testing.assert_array_equal(tile.ftle, ftle_field(model, PLANE, tile.extent,
-                                                             (16, 16)).ftle)
+        np.testing.assert_array_equal(
+            tile.ftle, ftle_field(model, PLANE, tile.extent, (16, 16)).ftle
+        )
     assert pool.submit(lambda: 42).result() == 42  # the caller's executor is not shut down
     pool.shutdown()
 
@@ -375,5 +388,6 @@ def test_a_process_pool_computes_tiles_through_pickled_arguments():
     pool.shutdown()
     assert len(rec.tiles) == 4 and not rec.errors
     for _, tile in rec.tiles:
-        np.testing.assert_array_equal(tile.ftle, ftle_field(model, PLANE, tile.extent,
-                                                             (16, 16)).ftle)
+        np.testing.assert_array_equal(
+            tile.ftle, ftle_field(model, PLANE, tile.extent, (16, 16)).ftle
+        )

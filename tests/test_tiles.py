@@ -40,8 +40,10 @@ def test_covering_tiles_cover_the_view_centre_first():
     assert rows == list(range(math.floor(0.1 / 0.125), math.ceil(0.42 / 0.125)))
     assert len(keys) == len(cols) * len(rows)
     centre = (0.125, 0.26)
-    dist = [((k[2] + 0.5) * 0.125 - centre[0]) ** 2 + ((k[1] + 0.5) * 0.125 - centre[1]) ** 2
-            for k in keys]
+    dist = [
+        ((k[2] + 0.5) * 0.125 - centre[0]) ** 2 + ((k[1] + 0.5) * 0.125 - centre[1]) ** 2
+        for k in keys
+    ]
     assert dist == sorted(dist)
     ring = set(pyr.covering(extent, 3, margin=1)) - set(keys)
     assert len(ring) == (len(cols) + 2) * (len(rows) + 2) - len(keys)
@@ -49,11 +51,11 @@ def test_covering_tiles_cover_the_view_centre_first():
 
 def test_tiles_equal_ftle_field_value_for_value():
     model = mlp(2, 12, 4, 1, seed=1)
-    plane = Plane.through(torch.tensor([0.2, -0.1]), torch.tensor([1.0, 0.3]),
-                          torch.tensor([-0.4, 0.9]))
+    plane = Plane.through(
+        torch.tensor([0.2, -0.1]), torch.tensor([1.0, 0.3]), torch.tensor([-0.4, 0.9])
+    )
     tiles = []
-    sched = TileScheduler(model, plane, tile_px=32, directions=True, margin=0,
-                          on_tile=tiles.append)
+    sched = TileScheduler(model, plane, tile_px=32, directions=True, margin=0, on_tile=tiles.append)
     sched.request(View((-0.7, 0.4, -0.5, 0.6), 128, 128), 0)
     assert sched.wait(30)
     sched.close()
@@ -70,8 +72,15 @@ def test_tiles_equal_ftle_field_value_for_value():
 
 def _tile(key, side=64, direction=False):
     arr = np.zeros((side, side), np.float32)
-    return Tile(key, (0, 1, 0, 1), arr, arr.copy(),
-                np.zeros((side, side, 2), np.float32) if direction else None, 0, "float32")
+    return Tile(
+        key,
+        (0, 1, 0, 1),
+        arr,
+        arr.copy(),
+        np.zeros((side, side, 2), np.float32) if direction else None,
+        0,
+        "float32",
+    )
 
 
 def test_cache_is_bounded_in_bytes_and_least_recently_used_goes_first():
@@ -93,14 +102,17 @@ def test_cache_is_bounded_in_bytes_and_least_recently_used_goes_first():
     assert len(cache) == 0 and cache.nbytes == 0
 
 
-@pytest.mark.parametrize("extent,width,height,match", [
-    ((0, 1, 0, float("nan")), 10, 10, "finite"),
-    ((1, 0, 0, 1), 10, 10, "u0 < u1"),
-    ((0, 1, 0, 1), 0, 10, "width"),
-    ((0, 1, 0, 1), 10, 10**6, "height"),
-    ((0, 1, 0, 1), 10.5, 10, "width"),
-    ((0, 1), 10, 10, "four"),
-])
+@pytest.mark.parametrize(
+    "extent,width,height,match",
+    [
+        ((0, 1, 0, float("nan")), 10, 10, "finite"),
+        ((1, 0, 0, 1), 10, 10, "u0 < u1"),
+        ((0, 1, 0, 1), 0, 10, "width"),
+        ((0, 1, 0, 1), 10, 10**6, "height"),
+        ((0, 1, 0, 1), 10.5, 10, "width"),
+        ((0, 1), 10, 10, "four"),
+    ],
+)
 def test_bad_views_are_refused_with_the_reason(extent, width, height, match):
     with pytest.raises(ValueError, match=match):
         View(extent, width, height)

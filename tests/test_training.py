@@ -14,8 +14,13 @@ def test_training_lowers_the_loss_and_reports_metrics_per_epoch():
     data = datasets.circle(2000, seed=3)
     model = mlp(2, 10, 2, 1, seed=0)
     seen = []
-    result = train(model, data, epochs=4, progress=False,
-                   on_epoch=lambda e, m: seen.append((e, m["test_accuracy"])))
+    result = train(
+        model,
+        data,
+        epochs=4,
+        progress=False,
+        on_epoch=lambda e, m: seen.append((e, m["test_accuracy"])),
+    )
     assert result.epochs == [0, 1, 2, 3, 4] and [e for e, _ in seen] == result.epochs
     assert result.test_loss[-1] < result.test_loss[0]
     loss, accuracy = evaluate(model, data.x_test, data.y_test, "mse")
@@ -31,8 +36,13 @@ def test_cross_entropy_adam_and_stopping():
     assert result.final_accuracy > 0.5  # ten classes: chance is 0.1
     assert predicted_class(torch.tensor([[0.1, 2.0, -1.0]])).tolist() == [1]
     calls = []
-    stopped = train(mlp(64, 20, 2, 10, seed=0), data, epochs=5, progress=False,
-                    should_stop=lambda: len(calls) > 3 or calls.append(1) is not None)
+    stopped = train(
+        mlp(64, 20, 2, 10, seed=0),
+        data,
+        epochs=5,
+        progress=False,
+        should_stop=lambda: len(calls) > 3 or calls.append(1) is not None,
+    )
     assert stopped.stopped and stopped.epochs == [0]
     with pytest.raises(ValueError, match="loss"):
         train(model, data, loss="hinge")

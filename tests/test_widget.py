@@ -22,26 +22,56 @@ def make(model=None, **kw):
 
 
 def ask(view, generation=1, extent=(-1.5, 1.5, -1.5, 1.5), width=128, height=128):
-    view._on_message(view, {"kind": "view", "generation": generation, "extent": list(extent),
-                            "width": width, "height": height}, [])
+    view._on_message(
+        view,
+        {
+            "kind": "view",
+            "generation": generation,
+            "extent": list(extent),
+            "width": width,
+            "height": height,
+        },
+        [],
+    )
     assert view.scheduler.wait(60)
 
 
-@pytest.mark.parametrize("message,reason", [
-    ({"kind": "view", "generation": 1, "extent": [0, float("nan"), 0, 1], "width": 64,
-      "height": 64}, "finite"),
-    ({"kind": "view", "generation": 1, "extent": [1, 0, 0, 1], "width": 64, "height": 64},
-     "u0 < u1"),
-    ({"kind": "view", "generation": 1, "extent": [0, 1, 0, 1], "width": 0, "height": 64},
-     "width"),
-    ({"kind": "view", "generation": 1, "extent": [0, 1, 0, 1], "width": 64, "height": 10**7},
-     "height"),
-    ({"kind": "view", "generation": -2, "extent": [0, 1, 0, 1], "width": 64, "height": 64},
-     "generation"),
-    ({"kind": "view", "generation": 1, "extent": "everything", "width": 64, "height": 64},
-     "four numbers"),
-    ({"kind": "hack"}, "unknown message"),
-])
+@pytest.mark.parametrize(
+    "message,reason",
+    [
+        (
+            {
+                "kind": "view",
+                "generation": 1,
+                "extent": [0, float("nan"), 0, 1],
+                "width": 64,
+                "height": 64,
+            },
+            "finite",
+        ),
+        (
+            {"kind": "view", "generation": 1, "extent": [1, 0, 0, 1], "width": 64, "height": 64},
+            "u0 < u1",
+        ),
+        (
+            {"kind": "view", "generation": 1, "extent": [0, 1, 0, 1], "width": 0, "height": 64},
+            "width",
+        ),
+        (
+            {"kind": "view", "generation": 1, "extent": [0, 1, 0, 1], "width": 64, "height": 10**7},
+            "height",
+        ),
+        (
+            {"kind": "view", "generation": -2, "extent": [0, 1, 0, 1], "width": 64, "height": 64},
+            "generation",
+        ),
+        (
+            {"kind": "view", "generation": 1, "extent": "everything", "width": 64, "height": 64},
+            "four numbers",
+        ),
+        ({"kind": "hack"}, "unknown message"),
+    ],
+)
 def test_malformed_requests_are_refused_and_never_computed(message, reason):
     view, sent = make()
     view._on_message(view, message, [])
@@ -141,8 +171,9 @@ def test_to_png_without_a_browser(tmp_path):
     image = np.asarray(Image.open(path).convert("RGBA"))
     field = ftle_field(mlp(2, 10, 3, 1, seed=0), Plane.standard(2), view.extent, (32, 48))
     top = (image.shape[0] - 32) // 2
-    np.testing.assert_array_equal(image[top: top + 32, :48],
-                                  colorize(field.ftle, "RdBu_r", -1, 1)[::-1])
+    np.testing.assert_array_equal(
+        image[top : top + 32, :48], colorize(field.ftle, "RdBu_r", -1, 1)[::-1]
+    )
     view.close()
 
 
@@ -155,8 +186,10 @@ def test_two_widgets_on_one_model_and_closing_stops_work():
     assert sent_a and sent_b
     a.close()
     with pytest.raises(RuntimeError, match="closed"):
-        a.scheduler.request(a.scheduler.pyramid and __import__("ftle_widget.tiles").tiles.View(
-            (0, 1, 0, 1), 8, 8), 9)
+        a.scheduler.request(
+            a.scheduler.pyramid and __import__("ftle_widget.tiles").tiles.View((0, 1, 0, 1), 8, 8),
+            9,
+        )
     b.close()
 
 
@@ -166,7 +199,7 @@ def test_data_overlay_message_holds_points_near_the_plane_with_class_indices():
     labels = np.where(data.norm(dim=1).numpy() < 0.7, -1, 1)
     view, sent = make(data=data, labels=labels)
     view._on_message(view, {"kind": "data_request"}, [])
-    (msg, buffers), = [(m, b) for m, b in sent if m["kind"] == "data"]
+    ((msg, buffers),) = [(m, b) for m, b in sent if m["kind"] == "data"]
     assert msg["count"] == 40 and msg["labels"] == ["-1", "1"]
     uv = np.frombuffer(buffers[0], dtype=np.float32).reshape(-1, 2)
     classes = np.frombuffer(buffers[1], dtype=np.float32)
@@ -192,8 +225,9 @@ def test_data_overlay_message_holds_points_near_the_plane_with_class_indices():
     view.close()
     view, sent = make()  # no data: an empty overlay
     view._on_message(view, {"kind": "data_request"}, [])
-    assert [m for m, _ in sent if m["kind"] == "data"] == [{"kind": "data", "count": 0,
-                                                            "labels": []}]
+    assert [m for m, _ in sent if m["kind"] == "data"] == [
+        {"kind": "data", "count": 0, "labels": []}
+    ]
     view.close()
 
 
@@ -204,7 +238,7 @@ def test_hover_pictures_of_image_inputs():
     view, sent = make(model, data=images, labels=np.arange(12) % 4)
     assert view.plane_info["image_shape"] == [8, 8]  # a flat 64 is an 8×8 picture
     view._on_message(view, {"kind": "input_request", "id": 5, "u": 0.25, "v": -0.5}, [])
-    (msg, buffers), = [(m, b) for m, b in sent if m["kind"] == "input"]
+    ((msg, buffers),) = [(m, b) for m, b in sent if m["kind"] == "input"]
     assert msg["id"] == 5 and msg["shape"] == [8, 8]
     assert (msg["vmin"], msg["vmax"]) == (float(images.min()), float(images.max()))
     pixels = np.frombuffer(buffers[0], dtype=np.float32)
@@ -214,8 +248,11 @@ def test_hover_pictures_of_image_inputs():
     view._on_message(view, {"kind": "input_request", "id": 6, "u": 0.0, "v": 0.0}, [])
     origin = np.frombuffer([b for m, b in sent if m["kind"] == "input"][-1][0], np.float32)
     np.testing.assert_allclose(origin, images[0].numpy(), rtol=1e-6)
-    for bad in ({"id": -1, "u": 0, "v": 0}, {"id": 1, "u": float("inf"), "v": 0},
-                {"id": 1, "u": "x", "v": 0}):
+    for bad in (
+        {"id": -1, "u": 0, "v": 0},
+        {"id": 1, "u": float("inf"), "v": 0},
+        {"id": 1, "u": "x", "v": 0},
+    ):
         view._on_message(view, {"kind": "input_request", **bad}, [])
         assert view.error.startswith("refused")
     view.close()
@@ -224,8 +261,10 @@ def test_hover_pictures_of_image_inputs():
     flat._on_message(flat, {"kind": "input_request", "id": 1, "u": 0, "v": 0}, [])
     assert "not images" in flat.error and not [m for m, _ in sent if m["kind"] == "input"]
     flat.close()
-    cnn = make(nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh(), nn.Flatten(), nn.Linear(72, 3)),
-               plane=Plane.standard((1, 8, 8)))[0]
+    cnn = make(
+        nn.Sequential(nn.Conv2d(1, 2, 3), nn.Tanh(), nn.Flatten(), nn.Linear(72, 3)),
+        plane=Plane.standard((1, 8, 8)),
+    )[0]
     assert cnn.plane_info["image_shape"] == [1, 8, 8]
     cnn.close()
     with pytest.raises(ValueError, match="does not hold"):
@@ -244,8 +283,9 @@ def test_directions_are_switched_on_and_off_and_cached_apart():
     msg, buffers = tiles[-1]
     t = msg["tile_px"]
     direction = np.frombuffer(buffers[2], dtype=np.float32).reshape(t, t, 2)
-    field = ftle_field(mlp(2, 10, 3, 1, seed=0), Plane.standard(2), msg["extent"], (t, t),
-                       directions=True)
+    field = ftle_field(
+        mlp(2, 10, 3, 1, seed=0), Plane.standard(2), msg["extent"], (t, t), directions=True
+    )
     np.testing.assert_array_equal(direction, field.direction)
     sent.clear()
     view.show_directions = False  # back: served from the cache, without directions

@@ -22,8 +22,17 @@ def make(model, history, **kw):
 
 
 def ask(view, generation=1, extent=(-1.5, 1.5, -1.5, 1.5)):
-    view._on_message(view, {"kind": "view", "generation": generation, "extent": list(extent),
-                            "width": 64, "height": 64}, [])
+    view._on_message(
+        view,
+        {
+            "kind": "view",
+            "generation": generation,
+            "extent": list(extent),
+            "width": 64,
+            "height": 64,
+        },
+        [],
+    )
     assert view.scheduler.wait(60)
 
 
@@ -40,8 +49,11 @@ def trained_history(model, epochs=4):
 
 
 def tiles_of(sent):
-    return {(m["z"], m["i"], m["j"]): np.frombuffer(b[0], np.float32)
-            for m, b in sent if m["kind"] == "tile"}
+    return {
+        (m["z"], m["i"], m["j"]): np.frombuffer(b[0], np.float32)
+        for m, b in sent
+        if m["kind"] == "tile"
+    }
 
 
 def test_epochs_show_their_weights_on_a_copy_and_come_back_from_the_cache():

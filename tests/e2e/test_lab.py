@@ -43,11 +43,22 @@ LINK_CELLS = [
 
 def _notebook(cells: list[str]) -> dict:
     return {
-        "cells": [{"cell_type": "code", "execution_count": None, "id": f"c{k}", "metadata": {},
-                   "outputs": [], "source": src} for k, src in enumerate(cells)],
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python",
-                                    "name": "python3"}},
-        "nbformat": 4, "nbformat_minor": 5,
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"c{k}",
+                "metadata": {},
+                "outputs": [],
+                "source": src,
+            }
+            for k, src in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
     }
 
 
@@ -61,9 +72,16 @@ def _serve(tmp_path_factory, app: str):
     """Start JupyterLab or Notebook 7 (``app``) on a free port with the test notebooks."""
     root = tmp_path_factory.mktemp(app)
     env = dict(os.environ)
-    for name in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR",
-                 "JUPYTER_RUNTIME_DIR", "IPYTHONDIR", "JUPYTERLAB_SETTINGS_DIR",
-                 "JUPYTERLAB_WORKSPACES_DIR"):
+    for name in (
+        "XDG_CONFIG_HOME",
+        "XDG_CACHE_HOME",
+        "JUPYTER_CONFIG_DIR",
+        "JUPYTER_DATA_DIR",
+        "JUPYTER_RUNTIME_DIR",
+        "IPYTHONDIR",
+        "JUPYTERLAB_SETTINGS_DIR",
+        "JUPYTERLAB_WORKSPACES_DIR",
+    ):
         env[name] = str(tmp_path_factory.mktemp(name.lower()))
     settings = os.path.join(env["JUPYTERLAB_SETTINGS_DIR"], "@jupyterlab", "apputils-extension")
     os.makedirs(settings)
@@ -72,13 +90,28 @@ def _serve(tmp_path_factory, app: str):
     (root / "view.ipynb").write_text(json.dumps(_notebook(NOTEBOOK_CELLS)))
     (root / "link.ipynb").write_text(json.dumps(_notebook(LINK_CELLS)))
     port = _free_port()
-    expose = ("--LabApp.expose_app_in_browser=True" if app == "jupyterlab"
-              else "--JupyterNotebookApp.expose_app_in_browser=True")
+    expose = (
+        "--LabApp.expose_app_in_browser=True"
+        if app == "jupyterlab"
+        else "--JupyterNotebookApp.expose_app_in_browser=True"
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", app, "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         "--IdentityProvider.token=", "--ServerApp.allow_root=True",
-         f"--ServerApp.root_dir={root}", expose],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            app,
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--IdentityProvider.token=",
+            "--ServerApp.allow_root=True",
+            f"--ServerApp.root_dir={root}",
+            expose,
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -168,9 +201,11 @@ def _open_and_run(browser, url: str):
 
 def _settled(page):
     """Wait until the kernel has sent every tile of the current view."""
+
     def refined():
         done, total = json.loads(
-            page.evaluate(KERNEL, "import json; print(json.dumps(view.progress))"))
+            page.evaluate(KERNEL, "import json; print(json.dumps(view.progress))")
+        )
         return True if done == total > 0 else None
 
     _wait(refined, timeout=60)
@@ -180,7 +215,8 @@ def _settled(page):
 def _ring_and_centre(page, image):
     """Mean redness (R − B) of the field's pixels on the unit circle and near the centre."""
     u0, u1, v0, v1 = json.loads(
-        page.evaluate(KERNEL, "import json; print(json.dumps(view.visible_extent))"))
+        page.evaluate(KERNEL, "import json; print(json.dumps(view.visible_extent))")
+    )
     h, w = image.shape[:2]
     u = u0 + (np.arange(w) + 0.5) / w * (u1 - u0)
     v = v1 - (np.arange(h) + 0.5) / h * (v1 - v0)
@@ -228,19 +264,29 @@ def test_view_renders_zooms_and_pans_in_jupyterlab(lab, browser):
 
     _wait(panned, timeout=30)
     # a model that raises: its error shows in the widget, the kernel lives on
-    page.evaluate(KERNEL, (
-        "import torch\n"
-        "class Broken(torch.nn.Module):\n"
-        "    def __init__(s):\n"
-        "        super().__init__()\n"
-        "        s.lin, s.out = torch.nn.Linear(2, 10), torch.nn.Linear(10, 1)\n"
-        "    def forward(s, x):\n"
-        "        if x.shape[0] > 1: raise RuntimeError('broken on purpose')\n"
-        "        return s.out(torch.tanh(s.lin(x)))\n"
-        "view.update_model(Broken())\n"
-    ))
-    _wait(lambda: True if "broken on purpose" in page.evaluate(
-        "document.querySelector('.ftle-status').textContent") else None, timeout=30)
+    page.evaluate(
+        KERNEL,
+        (
+            "import torch\n"
+            "class Broken(torch.nn.Module):\n"
+            "    def __init__(s):\n"
+            "        super().__init__()\n"
+            "        s.lin, s.out = torch.nn.Linear(2, 10), torch.nn.Linear(10, 1)\n"
+            "    def forward(s, x):\n"
+            "        if x.shape[0] > 1: raise RuntimeError('broken on purpose')\n"
+            "        return s.out(torch.tanh(s.lin(x)))\n"
+            "view.update_model(Broken())\n"
+        ),
+    )
+    _wait(
+        lambda: (
+            True
+            if "broken on purpose"
+            in page.evaluate("document.querySelector('.ftle-status').textContent")
+            else None
+        ),
+        timeout=30,
+    )
     assert page.evaluate(KERNEL, "print(1 + 1)").strip() == "2"
     page.close()
 
@@ -256,15 +302,19 @@ def _report_latency(page, box):
         t = page.wait_for_function(
             "(t) => { const s = document.querySelector('.ftle-widget').timings;"
             " return s.requestAt > t && s.firstFineTileAt !== null ? {...s} : null; }",
-            arg=wheel_at, timeout=30_000).json_value()
+            arg=wheel_at,
+            timeout=30_000,
+        ).json_value()
         redraws.append(t["wheelRedrawMs"])
         refined.append(t["firstFineTileAt"] - t["requestAt"])
         from_wheel.append(t["firstFineTileAt"] - wheel_at)
         _settled(page)
     assert all(r is not None and r > 0 for r in redraws)
-    print(f"\nbrowser_latency wheel_redraw_ms={max(redraws):.1f} (max of {len(redraws)}) "
-          f"first_refined_tile_ms={np.median(refined):.0f} (median; from the request) "
-          f"first_refined_tile_from_wheel_ms={np.median(from_wheel):.0f}")
+    print(
+        f"\nbrowser_latency wheel_redraw_ms={max(redraws):.1f} (max of {len(redraws)}) "
+        f"first_refined_tile_ms={np.median(refined):.0f} (median; from the request) "
+        f"first_refined_tile_from_wheel_ms={np.median(from_wheel):.0f}"
+    )
 
 
 def test_the_view_works_in_notebook_7(notebook7, browser):
@@ -318,6 +368,13 @@ def test_a_click_on_the_training_curves_changes_the_field(lab, browser):
     page.mouse.click(x - 2, y)
     page.mouse.move(x, y, steps=2)
     page.mouse.click(x, y)
-    _wait(lambda: True if page.evaluate(KERNEL, "print(view.epoch, curves.epoch)").split()
-          in (["4", "4"], ["5", "5"]) else None, timeout=30)
+    _wait(
+        lambda: (
+            True
+            if page.evaluate(KERNEL, "print(view.epoch, curves.epoch)").split()
+            in (["4", "4"], ["5", "5"])
+            else None
+        ),
+        timeout=30,
+    )
     page.close()

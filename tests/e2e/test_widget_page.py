@@ -79,12 +79,16 @@ def python_tiles(extent, width, height):
     sent = []
     view = FTLEView(mlp(2, 10, 4, 1, seed=0))
     view.send = lambda content, buffers=None: sent.append((content, buffers or []))
-    view._on_message(view, {"kind": "view", "generation": 1, "extent": list(extent),
-                            "width": width, "height": height}, [])
+    view._on_message(
+        view,
+        {"kind": "view", "generation": 1, "extent": list(extent), "width": width, "height": height},
+        [],
+    )
     assert view.scheduler.wait(60)
     view.close()
-    return [(m, [base64.b64encode(b).decode() for b in bufs]) for m, bufs in sent
-            if m["kind"] == "tile"]
+    return [
+        (m, [base64.b64encode(b).decode() for b in bufs]) for m, bufs in sent if m["kind"] == "tile"
+    ]
 
 
 def canvas_rgba(page):
@@ -92,10 +96,21 @@ def canvas_rgba(page):
     return _rgba_of(page, "document.querySelector('canvas')")
 
 
-STATE = {"extent": [-1.5, 1.5, -1.5, 1.5], "home": [-1.5, 1.5, -1.5, 1.5], "cmap": "RdBu_r",
-         "vmin": -1.0, "vmax": 1.0, "quantity": "lambda", "depth": 4.0, "status": "",
-         "error": "", "show_boundary": True, "show_data": True, "show_directions": False,
-         "plane_info": {"input_shape": [2], "image_shape": None}}
+STATE = {
+    "extent": [-1.5, 1.5, -1.5, 1.5],
+    "home": [-1.5, 1.5, -1.5, 1.5],
+    "cmap": "RdBu_r",
+    "vmin": -1.0,
+    "vmax": 1.0,
+    "quantity": "lambda",
+    "depth": 4.0,
+    "status": "",
+    "error": "",
+    "show_boundary": True,
+    "show_data": True,
+    "show_directions": False,
+    "plane_info": {"input_shape": [2], "image_shape": None},
+}
 
 
 def test_tiles_are_drawn_through_the_lut_and_gestures_request_views(browser):
@@ -110,8 +125,7 @@ def test_tiles_are_drawn_through_the_lut_and_gestures_request_views(browser):
     image = canvas_rgba(page)
     # the field at the canvas centre, coloured by Python's LUT, equals the drawn pixel
     h, w = image.shape[:2]
-    field = ftle_field(mlp(2, 10, 4, 1, seed=0), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5),
-                       (h, w))
+    field = ftle_field(mlp(2, 10, 4, 1, seed=0), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (h, w))
     expected = colorize(field.ftle, "RdBu_r", -1.0, 1.0)[::-1]
     close = np.abs(image[:, :, :3].astype(int) - expected[:, :, :3].astype(int)).max(axis=2)
     assert (close <= 40).mean() > 0.9  # tile pixels are stretched onto screen pixels
@@ -195,8 +209,14 @@ def test_hover_reads_value_and_class_from_the_tiles(browser):
     text = page.evaluate("document.querySelector('.ftle-hover').textContent")
     u = -1.5 + 3.0 * x / box["width"]
     v = 1.5 - 3.0 * y / box["height"]
-    finest = max((m for m, _ in tiles if m["extent"][0] <= u < m["extent"][1]
-                  and m["extent"][2] <= v < m["extent"][3]), key=lambda m: m["z"])
+    finest = max(
+        (
+            m
+            for m, _ in tiles
+            if m["extent"][0] <= u < m["extent"][1] and m["extent"][2] <= v < m["extent"][3]
+        ),
+        key=lambda m: m["z"],
+    )
     bufs = dict((id(m), b) for m, b in tiles)[id(finest)]
     t = finest["tile_px"]
     values = np.frombuffer(base64.b64decode(bufs[0]), dtype=np.float32).reshape(t, t)
@@ -218,8 +238,7 @@ def test_decision_boundary_overlay_follows_the_predictions(browser):
     image = canvas_rgba(page)
     dark = (image[:, :, :3] < 40).all(axis=2)
     h, w = dark.shape
-    field = ftle_field(mlp(2, 10, 4, 1, seed=0), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5),
-                       (h, w))
+    field = ftle_field(mlp(2, 10, 4, 1, seed=0), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (h, w))
     pred = field.prediction[::-1]  # screen rows: top is v1
     edge = np.zeros_like(dark)
     edge[:, :-1] |= pred[:, :-1] != pred[:, 1:]
@@ -281,9 +300,10 @@ def test_data_points_are_drawn_in_class_colours_and_toggle_off(browser):
         x, y = _screen(u, v, width, height)
         r, g, b, a = image[int(y), int(x)].astype(int)
         expected = TABLEAU.get(c, (0x8C, 0x8C, 0x8C))
-        assert a == 255 and max(abs(r - expected[0]), abs(g - expected[1]),
-                                abs(b - expected[2])) <= 3, (u, v, (r, g, b, a))
-        patch = image[int(y) - 4:int(y) + 5, int(x) - 4:int(x) + 5].astype(int)
+        assert (
+            a == 255 and max(abs(r - expected[0]), abs(g - expected[1]), abs(b - expected[2])) <= 3
+        ), (u, v, (r, g, b, a))
+        patch = image[int(y) - 4 : int(y) + 5, int(x) - 4 : int(x) + 5].astype(int)
         same = (np.abs(patch[:, :, :3] - expected).max(axis=2) <= 3) & (patch[:, :, 3] == 255)
         assert 3 <= same.sum() <= 16  # the inside of a disc of radius 2.5 px …
         assert 16 <= (patch[:, :, 3] > 0).sum() <= 45  # … and its rim
@@ -294,34 +314,48 @@ def test_data_points_are_drawn_in_class_colours_and_toggle_off(browser):
     legend = page.evaluate("document.querySelector('.ftle-legend').textContent")
     assert "zero" in legend and "one" in legend and "unlabelled" in legend
     # a new data message replaces the points
-    _deliver(page, {"kind": "data", "count": 1, "labels": ["zero", "one"]},
-             [np.array([[0.0, 0.0]]), np.array([1.0])])
+    _deliver(
+        page,
+        {"kind": "data", "count": 1, "labels": ["zero", "one"]},
+        [np.array([[0.0, 0.0]]), np.array([1.0])],
+    )
     page.wait_for_timeout(100)
     image = _canvas(page, ".ftle-overlay")
     x, y = _screen(-0.8, 0.6, width, height)
-    assert image[int(y) - 4:int(y) + 5, int(x) - 4:int(x) + 5, 3].max() == 0
+    assert image[int(y) - 4 : int(y) + 5, int(x) - 4 : int(x) + 5, 3].max() == 0
     x, y = _screen(0.0, 0.0, width, height)
     assert tuple(image[int(y), int(x)]) == (*TABLEAU[1], 255)
     # show_data off (from Python): the points go, the axes stay
     page.evaluate("window.setTrait('show_data', false)")
     page.wait_for_timeout(100)
     image = _canvas(page, ".ftle-overlay")
-    assert image[int(y) - 4:int(y) + 5, int(x) - 4:int(x) + 5, 3].max() == 0
+    assert image[int(y) - 4 : int(y) + 5, int(x) - 4 : int(x) + 5, 3].max() == 0
     assert (image[:, :, 3] > 0).sum() > 200
     # an empty data message with no buffers is fine
     page.evaluate("window.setTrait('show_data', true)")
     _deliver(page, {"kind": "data", "count": 0, "labels": []}, [])
     page.wait_for_timeout(100)
     image = _canvas(page, ".ftle-overlay")
-    assert image[int(y) - 4:int(y) + 5, int(x) - 4:int(x) + 5, 3].max() == 0
+    assert image[int(y) - 4 : int(y) + 5, int(x) - 4 : int(x) + 5, 3].max() == 0
     assert page.evaluate("document.querySelector('.ftle-status').textContent") == ""
     page.close()
 
 
 def _direction_tile(generation, j, extent, direction, tile_px=8):
-    msg = {"kind": "tile", "z": 0, "i": 0, "j": j, "generation": generation, "model_version": 0,
-           "tile_px": tile_px, "extent": list(extent), "vmin": 0.0, "vmax": 0.0,
-           "has_direction": True, "dtype": "float32"}
+    msg = {
+        "kind": "tile",
+        "z": 0,
+        "i": 0,
+        "j": j,
+        "generation": generation,
+        "model_version": 0,
+        "tile_px": tile_px,
+        "extent": list(extent),
+        "vmin": 0.0,
+        "vmax": 0.0,
+        "has_direction": True,
+        "dtype": "float32",
+    }
     zeros = np.zeros((tile_px, tile_px))
     return msg, [zeros, zeros, np.broadcast_to(np.asarray(direction), (tile_px, tile_px, 2))]
 
@@ -335,8 +369,12 @@ def _principal_angle(patch):
     values, vectors = np.linalg.eigh(cov)
     ax = vectors[:, 1]
     along = (xs - cx) * ax[0] + (ys - cy) * ax[1]
-    return (np.degrees(np.arctan2(ax[1], ax[0])) % 180, along.max() - along.min(),
-            np.sqrt(values[0]), (cx, cy))
+    return (
+        np.degrees(np.arctan2(ax[1], ax[0])) % 180,
+        along.max() - along.min(),
+        np.sqrt(values[0]),
+        (cx, cy),
+    )
 
 
 def test_direction_segments_follow_the_tiles_directions(browser):
@@ -344,8 +382,10 @@ def test_direction_segments_follow_the_tiles_directions(browser):
     generation = page.evaluate("window.sent")[0]["generation"]
     page.evaluate("window.setTrait('show_directions', true)")
     # top-left quadrant: (1, 1)/√2; top-right quadrant: (2, 0) (not unit length); bottom: none
-    for msg, arrays in (_direction_tile(generation, -1, (-1.5, 0, 0, 1.5), (0.5**0.5, 0.5**0.5)),
-                        _direction_tile(generation, 0, (0, 1.5, 0, 1.5), (2.0, 0.0))):
+    for msg, arrays in (
+        _direction_tile(generation, -1, (-1.5, 0, 0, 1.5), (0.5**0.5, 0.5**0.5)),
+        _direction_tile(generation, 0, (0, 1.5, 0, 1.5), (2.0, 0.0)),
+    ):
         _deliver(page, msg, arrays)
     page.wait_for_timeout(100)
     image = _canvas(page, ".ftle-overlay")
@@ -363,7 +403,7 @@ def test_direction_segments_follow_the_tiles_directions(browser):
             if abs(v) < 0.5 * s * 3 / height:
                 continue  # a segment across the tiles' edge at v = 0
             h = int(0.45 * s)
-            patch = image[int(y) - h:int(y) + h + 1, int(x) - h:int(x) + h + 1]
+            patch = image[int(y) - h : int(y) + h + 1, int(x) - h : int(x) + h + 1]
             if v < 0:
                 assert patch[:, :, 3].max() == 0, (k, m)
                 checked["empty"] += 1
@@ -383,14 +423,15 @@ def test_direction_segments_follow_the_tiles_directions(browser):
     page.wait_for_timeout(100)
     image = _canvas(page, ".ftle-overlay")
     x, y = 2.5 * s, 1.5 * s
-    assert image[int(y) - 10:int(y) + 11, int(x) - 10:int(x) + 11, 3].max() == 0
+    assert image[int(y) - 10 : int(y) + 11, int(x) - 10 : int(x) + 11, 3].max() == 0
     page.close()
 
 
 def _pressed(page, action):
     return page.evaluate(
         f"document.querySelector('.ftle-toolbar [data-action=\"{action}\"]')"
-        ".getAttribute('aria-pressed')")
+        ".getAttribute('aria-pressed')"
+    )
 
 
 def _views(page):
@@ -400,14 +441,21 @@ def _views(page):
 def test_toolbar_toggles_reset_box_mode_and_colormap(browser):
     page = open_page(browser, STATE)
     actions = page.evaluate(
-        "[...document.querySelectorAll('.ftle-toolbar [data-action]')].map(e => e.dataset.action)")
+        "[...document.querySelectorAll('.ftle-toolbar [data-action]')].map(e => e.dataset.action)"
+    )
     assert set(actions) >= {"reset", "box", "boundary", "data", "directions", "png", "cmap"}
-    assert [_pressed(page, a) for a in ("box", "boundary", "data", "directions")] == \
-        ["false", "true", "true", "false"]
+    assert [_pressed(page, a) for a in ("box", "boundary", "data", "directions")] == [
+        "false",
+        "true",
+        "true",
+        "false",
+    ]
     # the toggles set the traits and show them
-    for action, trait, before in (("data", "show_data", True),
-                                  ("directions", "show_directions", False),
-                                  ("boundary", "show_boundary", True)):
+    for action, trait, before in (
+        ("data", "show_data", True),
+        ("directions", "show_directions", False),
+        ("boundary", "show_boundary", True),
+    ):
         page.click(f'.ftle-toolbar [data-action="{action}"]')
         assert page.evaluate("window.changes")[-1] == [trait, not before]
         assert _pressed(page, action) == str(not before).lower()
@@ -421,7 +469,8 @@ def test_toolbar_toggles_reset_box_mode_and_colormap(browser):
     # the colormap select lists the colormaps and sets the trait
     names = list(json.loads((BUNDLE.parents[1] / "colormaps.json").read_text()))
     options = page.evaluate(
-        "[...document.querySelectorAll('select[data-action=cmap] option')].map(o => o.value)")
+        "[...document.querySelectorAll('select[data-action=cmap] option')].map(o => o.value)"
+    )
     assert options == names
     assert page.evaluate("document.querySelector('select[data-action=cmap]').value") == "RdBu_r"
     other = next(n for n in names if n != "RdBu_r")
@@ -470,7 +519,8 @@ def test_toolbar_toggles_reset_box_mode_and_colormap(browser):
 
 def _rgba_of(page, expression):
     """RGBA pixels of the canvas a JavaScript expression gives."""
-    w, h, packed = page.evaluate("""(expr) => {
+    w, h, packed = page.evaluate(
+        """(expr) => {
         const c = eval(expr);
         const bytes = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let s = '';
@@ -478,7 +528,9 @@ def _rgba_of(page, expression):
             s += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
         }
         return [c.width, c.height, btoa(s)];
-    }""", expression)
+    }""",
+        expression,
+    )
     return np.frombuffer(base64.b64decode(packed), dtype=np.uint8).reshape(h, w, 4)
 
 
@@ -500,8 +552,11 @@ def test_png_composes_field_overlay_and_colorbar(browser):
     msg, arrays = _direction_tile(generation, -1, (-1.5, 0, 0, 1.5), (1.0, 0.0))
     arrays[0] = np.full((8, 8), 0.75)  # a red field quarter under RdBu_r, vmax 1
     _deliver(page, msg, arrays)
-    _deliver(page, {"kind": "data", "count": 1, "labels": ["a"]},
-             [np.array([[-0.7, 0.8]]), np.array([0.0])])
+    _deliver(
+        page,
+        {"kind": "data", "count": 1, "labels": ["a"]},
+        [np.array([[-0.7, 0.8]]), np.array([0.0])],
+    )
     page.wait_for_timeout(100)
     field = _canvas(page, ".ftle-field")
     overlay = _canvas(page, ".ftle-overlay")
@@ -540,8 +595,9 @@ def _input_requests(page):
 def test_hover_pictures_of_image_inputs(browser):
     state = dict(STATE, plane_info={"input_shape": [1, 8, 8], "image_shape": [8, 8]})
     page = open_page(browser, state)
-    assert page.evaluate("getComputedStyle(document.querySelector('.ftle-input')).display") \
-        != "none"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.ftle-input')).display") != "none"
+    )
     box, width, height = _field_size(page)
     x, y = 137.0, 211.0
     page.mouse.move(box["x"] + x, box["y"] + y)
@@ -554,7 +610,8 @@ def test_hover_pictures_of_image_inputs(browser):
     # in one go (well within the 500 ms timeout): a second move sends nothing while request 1 is
     # out; its reply draws the picture and sends the newest position
     x2, y2 = 300.0, 100.0
-    counts = page.evaluate("""([x, y, reply, b64]) => {
+    counts = page.evaluate(
+        """([x, y, reply, b64]) => {
         const c = document.querySelector('.ftle-field');
         const r = c.getBoundingClientRect();
         const n = () => window.sent.filter((m) => m.kind === 'input_request').length;
@@ -565,8 +622,22 @@ def test_hover_pictures_of_image_inputs(browser):
         const during = n();
         window.deliver(reply, [b64]);
         return [during, n()];
-    }""", [x2, y2, {"kind": "input", "id": 1, "u": requests[0]["u"], "v": requests[0]["v"],
-                    "shape": [8, 8], "vmin": 0.0, "vmax": 63.0}, _b64(gradient)])
+    }""",
+        [
+            x2,
+            y2,
+            {
+                "kind": "input",
+                "id": 1,
+                "u": requests[0]["u"],
+                "v": requests[0]["v"],
+                "shape": [8, 8],
+                "vmin": 0.0,
+                "vmax": 63.0,
+            },
+            _b64(gradient),
+        ],
+    )
     assert counts == [1, 2]
     second = _input_requests(page)[-1]
     assert second["id"] == 2
@@ -583,14 +654,28 @@ def test_hover_pictures_of_image_inputs(browser):
     assert style == ["64px", "64px", "pixelated"]
     # the reply to request 2, an RGB picture, clipped to [vmin, vmax]
     rgb = np.stack([gradient, 63 - gradient, np.full((8, 8), 100.0)])
-    _deliver(page, {"kind": "input", "id": 2, "u": second["u"], "v": second["v"],
-                    "shape": [3, 8, 8], "vmin": 0.0, "vmax": 63.0}, [rgb])
+    _deliver(
+        page,
+        {
+            "kind": "input",
+            "id": 2,
+            "u": second["u"],
+            "v": second["v"],
+            "shape": [3, 8, 8],
+            "vmin": 0.0,
+            "vmax": 63.0,
+        },
+        [rgb],
+    )
     picture = _canvas(page, ".ftle-input")
     assert (picture[:, :, 0] == expected).all() and (picture[:, :, 1] == 255 - expected).all()
     assert (picture[:, :, 2] == 255).all()
     # a stale reply (id 1 again) is ignored
-    _deliver(page, {"kind": "input", "id": 1, "u": 0.0, "v": 0.0, "shape": [8, 8],
-                    "vmin": 0.0, "vmax": 1.0}, [np.zeros((8, 8))])
+    _deliver(
+        page,
+        {"kind": "input", "id": 1, "u": 0.0, "v": 0.0, "shape": [8, 8], "vmin": 0.0, "vmax": 1.0},
+        [np.zeros((8, 8))],
+    )
     assert (_canvas(page, ".ftle-input")[:, :, 0] == expected).all()
     # no reply within 500 ms: the held position goes out anyway
     page.mouse.move(box["x"] + 50, box["y"] + 60)
@@ -605,8 +690,9 @@ def test_hover_pictures_of_image_inputs(browser):
     assert fourth["id"] == 4 and abs(fourth["u"] - (-1.5 + 3 * 70 / width)) < 1e-9
     # not an image: no picture, no requests
     page.evaluate("window.setTrait('plane_info', {input_shape: [2], image_shape: null})")
-    assert page.evaluate("getComputedStyle(document.querySelector('.ftle-input')).display") \
-        == "none"
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.ftle-input')).display") == "none"
+    )
     count = len(_input_requests(page))
     page.wait_for_timeout(600)
     page.mouse.move(box["x"] + 120, box["y"] + 120)
@@ -625,8 +711,10 @@ def test_ink_follows_the_jupyterlab_theme(browser):
         return solid.mean(axis=0)
 
     assert ink().max() < 80  # the light theme's dark ink (no theme variable: #222)
-    page.evaluate("document.getElementById('host').style.setProperty("
-                  "'--jp-ui-font-color1', 'rgb(240, 240, 240)')")  # JupyterLab Dark
+    page.evaluate(
+        "document.getElementById('host').style.setProperty("
+        "'--jp-ui-font-color1', 'rgb(240, 240, 240)')"
+    )  # JupyterLab Dark
     page.evaluate("window.setTrait('cmap', 'viridis')")  # any redraw picks the theme up
     page.wait_for_timeout(100)
     assert ink().min() > 200
