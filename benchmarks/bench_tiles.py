@@ -20,11 +20,12 @@ import threading
 import time
 
 import torch
+from ftle_widget.models import mlp
 
 from ftle_widget import Plane
-from ftle_widget.models import mlp
-from ftle_widget.scheduler import TileScheduler
-from ftle_widget.tiles import TileCache, View
+from ftle_widget.lazy.pyramid import View
+from ftle_widget.lazy.scheduler import TileScheduler
+from ftle_widget.lazy.tiles import TileCache
 
 
 class Timer:

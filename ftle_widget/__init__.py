@@ -1,14 +1,27 @@
-"""ftle_widget: finite-time Lyapunov exponents of PyTorch models over planes of input space."""
+"""ftle_widget: finite-time Lyapunov exponents of PyTorch models over planes of input space.
 
-from .background import TrainingRun, run_in_background
-from .curves import TrainingCurves, link
-from .exponents import ftle_spectrum, maximal_ftle
-from .fields import Field, ftle_field
-from .history import History
-from .planes import Plane
-from .widget import FTLEView
+The package's rooms, lower layers first (a layer imports only those before it):
+``maths`` (headless mathematics) ← ``lazy`` (tiles on demand) ← ``widget`` (the Jupyter view),
+``training`` (history, curves) ← ``paper`` (datasets, the paper's nets and experiments).
+"""
 
-demo_view = FTLEView.demo
+import sys
+
+from .maths.exponents import ftle_spectrum, maximal_ftle
+from .maths.fields import Field, ftle_field
+from .maths.planes import Plane
+from .paper import datasets, models
+from .paper.demo import demo_view
+from .training.background import TrainingRun, run_in_background
+from .training.curves import TrainingCurves, link
+from .training.history import History
+from .widget import export
+from .widget.view import FTLEView
+
+# The documented module paths ftle_widget.datasets, .models and .export name these rooms' modules.
+for _module in (datasets, models, export):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
+del _module
 
 __version__ = "0.1.0"
 

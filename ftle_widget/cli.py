@@ -18,11 +18,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import export
-from .fields import ftle_field
-from .models import default_model, mlp, mlp_from_saved
-from .planes import Plane
-from .probes import known_input_shape
+from .maths.fields import ftle_field
+from .maths.modules import known_input_shape
+from .maths.planes import Plane, default_plane
+from .paper.models import default_model, mlp, mlp_from_saved
+from .widget import export
 
 
 def preview(values: np.ndarray, vmin: float, vmax: float) -> str:
@@ -96,7 +96,6 @@ def load_model(spec: str, allow_pickle: bool = False) -> torch.nn.Module:
 
 
 def _render(args: argparse.Namespace) -> int:
-    from .widget import default_plane
 
     model = load_model(args.model, args.allow_pickle)
     plane = default_plane(

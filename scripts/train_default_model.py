@@ -12,10 +12,10 @@ import argparse
 from pathlib import Path
 
 import torch
+from ftle_widget.models import DEFAULT_ARCHITECTURE, mlp
 
 from ftle_widget import datasets
-from ftle_widget.models import DEFAULT_ARCHITECTURE, mlp
-from ftle_widget.training import train
+from ftle_widget.training.trainer import train
 
 OUT = Path(__file__).resolve().parents[1] / "ftle_widget" / "default_model.pt"
 

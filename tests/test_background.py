@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from ftle_widget.background import TrainingRun, run_in_background
-from ftle_widget.curves import TrainingCurves
-from ftle_widget.history import History
-from ftle_widget.models import mlp
+from ftle_widget.paper.models import mlp
+from ftle_widget.training.background import TrainingRun, run_in_background
+from ftle_widget.training.curves import TrainingCurves
+from ftle_widget.training.history import History
 
 
 def test_result_and_state():
@@ -56,12 +56,12 @@ def test_an_error_is_kept_and_logged_once_and_never_propagates(caplog, monkeypat
     def train():
         raise ValueError("diverged at epoch 3")
 
-    with caplog.at_level(logging.ERROR, logger="ftle_widget.background"):
+    with caplog.at_level(logging.ERROR, logger="ftle_widget.training.background"):
         run = run_in_background(train)
         assert run.join(5)
     assert isinstance(run.error, ValueError) and str(run.error) == "diverged at epoch 3"
     assert run.result is None and run.done and not run.running
-    records = [r for r in caplog.records if r.name == "ftle_widget.background"]
+    records = [r for r in caplog.records if r.name == "ftle_widget.training.background"]
     assert len(records) == 1
     assert records[0].exc_info[1] is run.error  # with its traceback
     assert "diverged at epoch 3" in caplog.text and "Traceback" in caplog.text

@@ -14,8 +14,8 @@ from PIL import Image
 
 from ftle_widget import Plane, ftle_field
 from ftle_widget.cli import main
-from ftle_widget.export import colorize
-from ftle_widget.models import default_model, mlp, save_mlp
+from ftle_widget.paper.models import default_model, mlp, save_mlp
+from ftle_widget.widget.export import colorize
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,8 @@ import torch
 import traitlets
 from torch import nn
 
-from ftle_widget.curves import TrainingCurves, group_of, link
-from ftle_widget.history import History
+from ftle_widget.training.curves import TrainingCurves, group_of, link
+from ftle_widget.training.history import History
 
 
 def layer(value: float = 0.0) -> nn.Linear:

@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from ftle_widget import experiments, maximal_ftle
-from ftle_widget.export import colorize
-from ftle_widget.fields import ftle_field
-from ftle_widget.models import mlp
-from ftle_widget.planes import Plane
+from ftle_widget import maximal_ftle
+from ftle_widget.maths.fields import ftle_field
+from ftle_widget.maths.planes import Plane
+from ftle_widget.paper import charts, nets, statistics
+from ftle_widget.paper.models import mlp
+from ftle_widget.widget.export import colorize
 
 
 @pytest.fixture
@@ -28,34 +29,34 @@ def _no_training(*args, **kwargs):
 
 def test_quick_reads_the_environment(monkeypatch):
     monkeypatch.delenv("FTLE_WIDGET_QUICK", raising=False)
-    assert experiments.quick() is False
+    assert nets.quick() is False
     for value, expected in (("", False), ("0", False), ("1", True), ("yes", True)):
         monkeypatch.setenv("FTLE_WIDGET_QUICK", value)
-        assert experiments.quick() is expected
+        assert nets.quick() is expected
 
 
 def test_cache_dir_follows_xdg_and_falls_back_to_home(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert experiments.cache_dir() == tmp_path / "xdg" / "ftle_widget"
+    assert nets.cache_dir() == tmp_path / "xdg" / "ftle_widget"
     assert (tmp_path / "xdg" / "ftle_widget").is_dir()
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert experiments.cache_dir() == tmp_path / "home" / ".cache" / "ftle_widget"
-    assert experiments.cache_dir().is_dir()
+    assert nets.cache_dir() == tmp_path / "home" / ".cache" / "ftle_widget"
+    assert nets.cache_dir().is_dir()
 
 
 def test_phases_split_the_epochs_4_2_1():
-    assert experiments._phases(7, (0.05, 0.01, 0.002)) == [(4, 0.05), (2, 0.01), (1, 0.002)]
-    assert experiments._phases(21, (0.05, 0.01, 0.002)) == [(12, 0.05), (6, 0.01), (3, 0.002)]
-    assert experiments._phases(1, (0.05, 0.01, 0.002)) == [(1, 0.05)]
-    assert experiments._phases(5, 0.1) == [(5, 0.1)]
+    assert nets._phases(7, (0.05, 0.01, 0.002)) == [(4, 0.05), (2, 0.01), (1, 0.002)]
+    assert nets._phases(21, (0.05, 0.01, 0.002)) == [(12, 0.05), (6, 0.01), (3, 0.002)]
+    assert nets._phases(1, (0.05, 0.01, 0.002)) == [(1, 0.05)]
+    assert nets._phases(5, 0.1) == [(5, 0.1)]
     for epochs in range(30):
-        assert sum(n for n, _ in experiments._phases(epochs, (1, 2, 3))) == epochs
+        assert sum(n for n, _ in nets._phases(epochs, (1, 2, 3))) == epochs
 
 
 def test_circle_net_is_cached_and_loads_without_training(cache, monkeypatch):
     threads = torch.get_num_threads()
-    model, info = experiments.trained_circle_mlp(4, 2, epochs=3, quick=True)
+    model, info = nets.trained_circle_mlp(4, 2, epochs=3, quick=True)
     assert torch.get_num_threads() == threads
     assert not info["cached"] and info["epochs"] == 3
     assert len(info["accuracy_per_epoch"]) == 4  # before training, then per epoch
@@ -63,8 +64,8 @@ def test_circle_net_is_cached_and_loads_without_training(cache, monkeypatch):
     assert info["accuracy_per_epoch"][-1] > info["accuracy_per_epoch"][0]
     assert [p.name for p in cache.iterdir()] == [info["path"].rsplit("/", 1)[1]]
 
-    monkeypatch.setattr(experiments, "train", _no_training)
-    again, info2 = experiments.trained_circle_mlp(4, 2, epochs=3, quick=True)
+    monkeypatch.setattr(nets, "train", _no_training)
+    again, info2 = nets.trained_circle_mlp(4, 2, epochs=3, quick=True)
     assert info2["cached"] and info2["test_accuracy"] == info["test_accuracy"]
     assert info2["accuracy_per_epoch"] == info["accuracy_per_epoch"]
     for (name, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
@@ -73,21 +74,21 @@ def test_circle_net_is_cached_and_loads_without_training(cache, monkeypatch):
     assert torch.equal(model(x), again(x))
     # every setting is part of the key: another seed or width is another net
     with pytest.raises(AssertionError, match="cached"):
-        experiments.trained_circle_mlp(4, 2, epochs=3, quick=True, seed=1)
+        nets.trained_circle_mlp(4, 2, epochs=3, quick=True, seed=1)
     with pytest.raises(AssertionError, match="cached"):
-        experiments.trained_circle_mlp(5, 2, epochs=3, quick=True)
+        nets.trained_circle_mlp(5, 2, epochs=3, quick=True)
 
 
 def test_a_damaged_cache_file_is_trained_again_with_a_warning(cache):
-    _, info = experiments.trained_circle_mlp(3, 1, epochs=1, quick=True)
+    _, info = nets.trained_circle_mlp(3, 1, epochs=1, quick=True)
     with open(info["path"], "wb") as f:
         f.write(b"not a torch file")
     with pytest.warns(RuntimeWarning, match="cannot read the cached net"):
-        _, again = experiments.trained_circle_mlp(3, 1, epochs=1, quick=True)
+        _, again = nets.trained_circle_mlp(3, 1, epochs=1, quick=True)
     assert not again["cached"] and again["test_accuracy"] == info["test_accuracy"]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        assert experiments.trained_circle_mlp(3, 1, epochs=1, quick=True)[1]["cached"]
+        assert nets.trained_circle_mlp(3, 1, epochs=1, quick=True)[1]["cached"]
 
 
 def _line_net(threshold: float = 0.3) -> torch.nn.Sequential:
@@ -104,7 +105,7 @@ def _line_net(threshold: float = 0.3) -> torch.nn.Sequential:
 
 def test_boundary_points_lie_on_the_known_boundary():
     c = math.atanh(0.3)
-    points = experiments.boundary_points(_line_net(), n=360)
+    points = statistics.boundary_points(_line_net(), n=360)
     np.testing.assert_allclose(points[:, 0], c, atol=1e-8)
     # exactly the rays (angles (k + ½)°) that meet the line x₁ = c within radius 1.5
     angles = np.deg2rad(np.arange(360) + 0.5)
@@ -118,8 +119,8 @@ def test_boundary_points_lie_on_the_known_boundary():
 
 
 def test_boundary_points_sit_on_a_sign_change_of_a_trained_net(cache):
-    model, _ = experiments.trained_circle_mlp(6, 3, epochs=2, quick=True)
-    points = experiments.boundary_points(model, n=90)
+    model, _ = nets.trained_circle_mlp(6, 3, epochs=2, quick=True)
+    points = statistics.boundary_points(model, n=90)
     assert len(points) >= 90  # every ray leaves the learned disc
     radius = np.hypot(points[:, 0], points[:, 1])
     assert np.all(np.abs(radius - 1) < 0.25)  # the learned boundary is near the unit circle
@@ -134,7 +135,7 @@ def test_boundary_points_sit_on_a_sign_change_of_a_trained_net(cache):
 
 def test_boundary_and_centre_match_the_closed_form():
     net = _line_net()
-    stats = experiments.boundary_and_centre(net, n=120)
+    stats = statistics.boundary_and_centre(net, n=120)
     c = math.atanh(0.3)
 
     def log_stretch(p: np.ndarray) -> np.ndarray:  # log of the larger of sech²x₁, sech²x₂
@@ -149,18 +150,18 @@ def test_boundary_and_centre_match_the_closed_form():
     assert stats.contrast == pytest.approx(stats.boundary - stats.centre)
     assert np.all(np.hypot(*stats.centre_points.T) <= 0.25) and len(stats.centre_points) == 120
     # depth divides λ₁ only: log Λ₁ stays the same
-    deeper = experiments.boundary_and_centre(net, depth=4, n=120)
+    deeper = statistics.boundary_and_centre(net, depth=4, n=120)
     assert deeper.boundary == pytest.approx(stats.boundary, abs=1e-6)
     assert deeper.boundary_lambda == pytest.approx(stats.boundary / 4, abs=1e-6)
 
 
 def test_boundary_and_centre_without_a_boundary_is_an_error():
     with pytest.raises(ValueError, match="no sign change"):
-        experiments.boundary_and_centre(_line_net(threshold=0.99))  # x₁ = 2.6: off the disc
+        statistics.boundary_and_centre(_line_net(threshold=0.99))  # x₁ = 2.6: off the disc
 
 
 def test_centre_points_cover_the_disc_evenly():
-    points = experiments.centre_points(1000, radius=0.25)
+    points = statistics.centre_points(1000, radius=0.25)
     r = np.hypot(points[:, 0], points[:, 1])
     assert points.shape == (1000, 2) and r.max() <= 0.25
     assert np.mean(r < 0.25 / math.sqrt(2)) == pytest.approx(0.5, abs=0.01)  # half the area
@@ -172,7 +173,7 @@ def test_ftle_bins_match_a_direct_computation():
     model = mlp(64, 12, 3, 10, seed=1)
     members = [model, mlp(64, 12, 3, 10, seed=2), mlp(64, 12, 3, 10, seed=3)]
     x, y = torch.rand(203, 64), torch.randint(0, 10, (203,))
-    bins = experiments.ftle_bins(model, x, y, bins=4, ensemble=members)
+    bins = statistics.ftle_bins(model, x, y, bins=4, ensemble=members)
 
     lam = maximal_ftle(model, x).double().numpy()
     with torch.no_grad():
@@ -192,48 +193,48 @@ def test_ftle_bins_match_a_direct_computation():
     assert set(bins.bin_of[order[:50]]) == {0} and set(bins.bin_of[order[-50:]]) == {3}
     assert bins.edges[0] == lam.min() and bins.edges[-1] == lam.max()
     assert "entropy" in bins.table() and len(bins.table().splitlines()) == 5
-    plain = experiments.ftle_bins(model, x, y, bins=4)
+    plain = statistics.ftle_bins(model, x, y, bins=4)
     assert plain.entropy is None and "entropy" not in plain.table()
     np.testing.assert_array_equal(plain.error, bins.error)
     with pytest.raises(ValueError, match="point per bin"):
-        experiments.ftle_bins(model, x[:3], y[:3], bins=4)
+        statistics.ftle_bins(model, x[:3], y[:3], bins=4)
 
 
 def test_predictive_entropy_limits():
     silent = mlp(4, 3, 1, 10, seed=0)
     with torch.no_grad():
         silent[2].weight.zero_()
-    assert experiments.predictive_entropy([silent], torch.rand(5, 4)) == pytest.approx(
+    assert statistics.predictive_entropy([silent], torch.rand(5, 4)) == pytest.approx(
         np.full(5, math.log(10))
     )
     sure = mlp(4, 3, 1, 10, seed=0)
     with torch.no_grad():
         sure[2].weight.zero_()
         sure[2].bias.copy_(torch.tensor([60.0] + [0.0] * 9))
-    assert experiments.predictive_entropy([sure], torch.rand(5, 4)).max() < 1e-20
+    assert statistics.predictive_entropy([sure], torch.rand(5, 4)).max() < 1e-20
     # two sure members that disagree: half and half, entropy log 2
     other = mlp(4, 3, 1, 10, seed=0)
     with torch.no_grad():
         other[2].weight.zero_()
         other[2].bias.copy_(torch.tensor([0.0, 60.0] + [0.0] * 8))
-    assert experiments.predictive_entropy([sure, other], torch.rand(5, 4)) == pytest.approx(
+    assert statistics.predictive_entropy([sure, other], torch.rand(5, 4)) == pytest.approx(
         np.full(5, math.log(2))
     )
 
 
 def test_digits_net_and_ensemble(cache, monkeypatch):
-    model, info = experiments.trained_digits_mlp(6, 2, epochs=2, quick=True)
+    model, info = nets.trained_digits_mlp(6, 2, epochs=2, quick=True)
     assert model[0].in_features == 64 and model[-1].out_features == 10
     assert info["epochs"] == 2 and info["test_accuracy"] > 0.3  # chance: 0.1
-    members = experiments.ensemble(6, 2, members=3, epochs=2, quick=True)
+    members = nets.ensemble(6, 2, members=3, epochs=2, quick=True)
     assert len(members) == 3
     for (name, a), (_, b) in zip(model.state_dict().items(), members[0].state_dict().items()):
         assert torch.equal(a, b), name  # member 0 is the net itself (from the cache)
     assert not torch.equal(members[1][0].weight, members[2][0].weight)
-    monkeypatch.setattr(experiments, "train", _no_training)
-    assert len(experiments.ensemble(6, 2, members=3, epochs=2, quick=True)) == 3
+    monkeypatch.setattr(nets, "train", _no_training)
+    assert len(nets.ensemble(6, 2, members=3, epochs=2, quick=True)) == 3
     with pytest.raises(ValueError, match="members"):
-        experiments.ensemble(6, 2, members=0)
+        nets.ensemble(6, 2, members=0)
 
 
 def _write_idx(path, array: np.ndarray) -> None:
@@ -254,14 +255,14 @@ def test_mnist_nets_train_on_local_idx_files(tmp_path, cache):
         images[np.arange(len(y)), 2 * y + 4, 4:24] = 255  # a bar whose row tells the class
         _write_idx(folder / f"{part}-images-idx3-ubyte", images)
         _write_idx(folder / f"{part}-labels-idx1-ubyte", y)
-    model, info = experiments.trained_digits_mlp(8, 2, epochs=2, quick=True, mnist=folder)
+    model, info = nets.trained_digits_mlp(8, 2, epochs=2, quick=True, mnist=folder)
     assert model[0].in_features == 784 and model[-1].out_features == 10
     assert not info["cached"] and len(info["accuracy_per_epoch"]) == 3
-    again, info2 = experiments.trained_digits_mlp(8, 2, epochs=2, quick=True, mnist=folder)
+    again, info2 = nets.trained_digits_mlp(8, 2, epochs=2, quick=True, mnist=folder)
     assert info2["cached"] and torch.equal(again[0].weight, model[0].weight)
     assert any(p.name.startswith("mnist-N8-L2-") for p in cache.iterdir())
-    data = experiments.digits_data(folder)
-    bins = experiments.ftle_bins(model, data.x_test, data.y_test, bins=2)
+    data = nets.digits_data(folder)
+    bins = statistics.ftle_bins(model, data.x_test, data.y_test, bins=2)
     assert bins.count.tolist() == [8, 8]
 
 
@@ -272,7 +273,7 @@ def test_field_panels_show_each_field_through_the_colormap():
         (3, 2): mlp(2, 3, 2, 1, seed=2),
     }
     size = 40
-    image = experiments.field_panels(models, size=size, grid=3)
+    image = charts.field_panels(models, size=size, grid=3)
     assert image.size == (44 + 2 * (size + 6) + 70, 18 + 2 * (size + 6))
     pixels = np.asarray(image)
     for (n, depth), model in models.items():
@@ -288,7 +289,7 @@ def test_field_panels_show_each_field_through_the_colormap():
 
 
 def test_line_chart_and_side_by_side():
-    chart = experiments.line_chart(
+    chart = charts.line_chart(
         [10, 50, 250],
         {"a": [1, 2, 3], "b": [3, 2, 1]},
         spread={"a": [0.1, 0.1, 0.1]},
@@ -298,5 +299,5 @@ def test_line_chart_and_side_by_side():
     assert chart.size == (300, 200)
     colours = {tuple(c) for c in np.asarray(chart).reshape(-1, 3)}
     assert (0x1F, 0x77, 0xB4) in colours and (0xFF, 0x7F, 0x0E) in colours
-    both = experiments.side_by_side(chart, chart, gap=10)
+    both = charts.side_by_side(chart, chart, gap=10)
     assert both.size == (610, 200)

@@ -335,7 +335,7 @@ def test_half_precision_inputs_are_computed_in_float32():
 
 
 def test_engine_follows_weight_changes_between_calls():
-    from ftle_widget.exponents import Engine
+    from ftle_widget.maths.exponents import Engine
 
     mlp_model = tanh_mlp([30, 12, 12, 3], seed=19, dtype=torch.float32)  # reverse: P Pᵀ cached
     cnn = small_cnn(dtype=torch.float32)  # convolutions written out as matrices

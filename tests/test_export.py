@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 from ftle_widget import Plane, ftle_field
-from ftle_widget.export import colorize, colormap_names, lut, save_png, symmetric_range
-from ftle_widget.models import mlp
+from ftle_widget.paper.models import mlp
+from ftle_widget.widget.export import colorize, colormap_names, lut, save_png, symmetric_range
 
 FIXTURE = Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "colorize.json"
 

@@ -301,8 +301,8 @@ def test_model_in_train_mode_stays_there_and_dropout_is_off():
 
 
 def test_chunked_field_equals_one_chunk():
-    from ftle_widget.exponents import Engine
-    from ftle_widget.fields import compute_field
+    from ftle_widget.maths.exponents import Engine
+    from ftle_widget.maths.fields import compute_field
 
     model = tanh_mlp(seed=5)
     plane = Plane.standard(2)

@@ -11,8 +11,8 @@ import torch
 from torch import nn
 
 from ftle_widget import maximal_ftle
-from ftle_widget.history import History
-from ftle_widget.models import mlp
+from ftle_widget.paper.models import mlp
+from ftle_widget.training.history import History
 
 
 def bn_model(seed: int = 0) -> nn.Sequential:
@@ -293,7 +293,7 @@ def test_observers_are_called_and_can_unsubscribe(caplog):
         raise RuntimeError("view gone")
 
     history.observe(broken)
-    with caplog.at_level(logging.ERROR, logger="ftle_widget.history"):
+    with caplog.at_level(logging.ERROR, logger="ftle_widget.training.history"):
         assert history.record(filled(0)) == 6  # the training goes on
     assert other == [0, 4, 5, 6]
     assert "observer" in caplog.text and "view gone" in caplog.text

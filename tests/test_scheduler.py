@@ -12,9 +12,9 @@ from helpers import FailsBeyond
 from torch import nn
 
 from ftle_widget import Plane, ftle_field, maximal_ftle
-from ftle_widget.models import mlp
-from ftle_widget.scheduler import TileScheduler
-from ftle_widget.tiles import View
+from ftle_widget.lazy.pyramid import View
+from ftle_widget.lazy.scheduler import TileScheduler
+from ftle_widget.paper.models import mlp
 
 PLANE = Plane.standard(2)
 

@@ -9,9 +9,10 @@ import pytest
 import torch
 
 from ftle_widget import Plane, ftle_field
-from ftle_widget.models import mlp
-from ftle_widget.scheduler import TileScheduler
-from ftle_widget.tiles import Pyramid, Tile, TileCache, View
+from ftle_widget.lazy.pyramid import Pyramid, View
+from ftle_widget.lazy.scheduler import TileScheduler
+from ftle_widget.lazy.tiles import Tile, TileCache
+from ftle_widget.paper.models import mlp
 
 
 def test_pyramid_geometry_with_negative_indices():

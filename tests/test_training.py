@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from ftle_widget import FTLEView, datasets, demo_view
-from ftle_widget.models import default_model, default_model_info, mlp
-from ftle_widget.training import evaluate, predicted_class, train
+from ftle_widget.paper.models import default_model, default_model_info, mlp
+from ftle_widget.training.trainer import evaluate, predicted_label, train
 
 
 def test_training_lowers_the_loss_and_reports_metrics_per_epoch():
@@ -34,7 +34,7 @@ def test_cross_entropy_adam_and_stopping():
     model = mlp(64, 20, 2, 10, seed=0)
     result = train(model, data, epochs=3, optimizer="adam", lr=3e-3, progress=False)
     assert result.final_accuracy > 0.5  # ten classes: chance is 0.1
-    assert predicted_class(torch.tensor([[0.1, 2.0, -1.0]])).tolist() == [1]
+    assert predicted_label(torch.tensor([[0.1, 2.0, -1.0]])).tolist() == [1]
     calls = []
     stopped = train(
         mlp(64, 20, 2, 10, seed=0),

@@ -10,8 +10,9 @@ from PIL import Image
 from torch import nn
 
 from ftle_widget import FTLEView, Plane, ftle_field
-from ftle_widget.export import colorize
-from ftle_widget.models import mlp
+from ftle_widget.lazy.pyramid import View
+from ftle_widget.paper.models import mlp
+from ftle_widget.widget.export import colorize
 
 
 def make(model=None, **kw):
@@ -187,7 +188,7 @@ def test_two_widgets_on_one_model_and_closing_stops_work():
     a.close()
     with pytest.raises(RuntimeError, match="closed"):
         a.scheduler.request(
-            a.scheduler.pyramid and __import__("ftle_widget.tiles").tiles.View((0, 1, 0, 1), 8, 8),
+            a.scheduler.pyramid and View((0, 1, 0, 1), 8, 8),
             9,
         )
     b.close()

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from ftle_widget import FTLEView, History, Plane, TrainingCurves, ftle_field, link
-from ftle_widget.models import mlp
+from ftle_widget.paper.models import mlp
 
 
 def make(model, history, **kw):

@@ -3,7 +3,7 @@
  *
  * Screen coordinates are CSS pixels with x to the right and y downwards, (0, 0) at the top-left
  * corner; plane coordinates have u to the right and v upwards. The tile geometry mirrors
- * `ftle_widget.tiles.Pyramid` exactly (same floating-point operations, same rounding, same order).
+ * `ftle_widget.lazy.pyramid.Pyramid` exactly (same floating-point operations, same rounding, same order).
  */
 
 import type { Extent, TileKey } from "./protocol";

@@ -26,7 +26,7 @@ NOTEBOOK_CELLS = [
 LINK_CELLS = [
     "import torch\n"
     "from ftle_widget import FTLEView, History, TrainingCurves, link\n"
-    "from ftle_widget.models import mlp\n"
+    "from ftle_widget.paper.models import mlp\n"
     "model = mlp(2, 10, 4, 1, seed=0)\n"
     "history = History()\n"
     "for epoch in range(6):\n"

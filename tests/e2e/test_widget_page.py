@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from ftle_widget import Plane, ftle_field
-from ftle_widget.export import colorize
-from ftle_widget.models import mlp
-from ftle_widget.widget import FTLEView
+from ftle_widget.paper.models import mlp
+from ftle_widget.widget.export import colorize
+from ftle_widget.widget.view import FTLEView
 
 BUNDLE = Path(__file__).resolve().parents[2] / "ftle_widget" / "static" / "widget.js"
 

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .exponents import Engine, model_device, model_float_dtype
+from .exponents import Engine
+from .modules import expected_input_shape, model_device, model_float_dtype
 from .planes import Plane
-from .probes import expected_input_shape
 
 Extent = tuple[float, float, float, float]
 
@@ -96,8 +96,9 @@ def _pixel_range(extent: Extent, shape: tuple[int, int], start: int, stop: int) 
     return np.stack([us, vs], axis=1)
 
 
-def predicted_class(output: torch.Tensor) -> torch.Tensor:
-    """Argmax over outputs (B, C); for one output, 1 where it is positive."""
+def class_index(output: torch.Tensor) -> torch.Tensor:
+    """The class index per row: argmax over outputs (B, C); for one output, 1 where it is
+    positive, else 0 (see :func:`ftle_widget.training.trainer.predicted_label` for ±1)."""
     if output.shape[1] == 1:
         return (output[:, 0] > 0).long()
     return output.argmax(dim=1)
@@ -142,7 +143,7 @@ def compute_field(
             x = plane.to_input(_pixel_range(extent, (h, w), start, stop)).to(dtype)
             lam, vec, out = engine.maximal(x, direction=directions, output=True)
             ftle[start:stop] = lam.float().cpu().numpy()
-            pred[start:stop] = predicted_class(out).cpu().numpy()
+            pred[start:stop] = class_index(out).cpu().numpy()
             if dirs is not None:
                 flat = vec.reshape(len(vec), -1).cpu()
                 dirs[start:stop] = plane.components(flat).float().numpy()

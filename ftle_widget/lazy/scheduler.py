@@ -1,6 +1,7 @@
-"""Lazy fields: jobs, priorities, generations (cancellation), model versions and workers.
+"""The scheduler: a queue of tile jobs, generations (cancellation) and executors.
 
-A :class:`TileScheduler` turns view requests into tiles of a :class:`~ftle_widget.tiles.Pyramid`:
+A :class:`TileScheduler` turns view requests into tiles of a
+:class:`~ftle_widget.lazy.pyramid.Pyramid` (the order is planned by :mod:`.planning`):
 
 * it picks the level whose pixels match the view's, delivers cached tiles at once, then computes
   a coarse level (``coarse_levels`` below, ≤ ¼ resolution) first (unless cached tiles of the
@@ -38,95 +39,16 @@ import numpy as np
 import torch
 from torch import nn
 
-from . import probes
-from .exponents import Engine, model_device, model_float_dtype, weights_fingerprint
-from .fields import Cancelled, check_plane, compute_field
-from .planes import Plane
-from .tiles import Pyramid, Tile, TileCache, TileKey, View
-
-CHUNK_SECONDS = 0.08  # work between two cancellation checks (a stop is ≤ ~100 ms away)
-TILE_SECONDS = 0.03  # "auto" tile size: about this long per tile (a fast first tile)
-DEEP_ZOOM_ULPS = 256  # float64 once a pixel step spans fewer float32 ulps of the input
-_EPS32 = float(np.finfo(np.float32).eps)
-
-
-class ModelVersions:
-    """The live model, a version number that grows with each change, and weight snapshots."""
-
-    def __init__(self, model: nn.Module, device: torch.device | str | None = None, keep: int = 3):
-        if not isinstance(model, nn.Module):
-            raise TypeError(f"model must be a torch.nn.Module, not {type(model).__name__}")
-        self.lock = threading.RLock()
-        self.device = None if device is None else torch.device(device)
-        self._model = model
-        self._keep = keep
-        self._version = 0
-        self._snapshots: OrderedDict[int, nn.Module] = OrderedDict()
-        self._tags: dict[int, object] = {}  # version → what its weights are (e.g. an epoch)
-        self._fingerprint = None
-        self._take_snapshot()
-
-    @property
-    def model(self) -> nn.Module:
-        return self._model
-
-    def current(self) -> int:
-        """The current version, after noticing any in-place change of the weights."""
-        with self.lock:
-            if weights_fingerprint(self._model) != self._fingerprint:
-                self._version += 1
-                self._take_snapshot()
-            return self._version
-
-    def update(
-        self, model_or_state: nn.Module | Mapping[str, torch.Tensor], tag: object = None
-    ) -> int:
-        """A new model, or new weights (a state dict, loaded into a copy): a new version.
-
-        ``tag`` (hashable) names the weights, e.g. ``("epoch", 3)``: versions with equal tags
-        share cached tiles, so going back to weights seen before is served from the cache.
-        """
-        with self.lock:
-            if isinstance(model_or_state, nn.Module):
-                self._model = model_or_state
-            elif isinstance(model_or_state, Mapping):
-                fresh = copy.deepcopy(self._model)
-                fresh.load_state_dict(model_or_state)
-                self._model = fresh
-            else:
-                raise TypeError("update_model takes an nn.Module or a state dict")
-            self._version += 1
-            if tag is not None:
-                self._tags[self._version] = tag
-            self._take_snapshot()
-            return self._version
-
-    def content(self, version: int) -> object:
-        """What identifies the weights of ``version`` in cache keys: its tag, or itself."""
-        tag = self._tags.get(version)
-        return ("version", version) if tag is None else ("tag", tag)
-
-    def snapshot(self, version: int) -> nn.Module:
-        """The frozen copy of the weights of ``version`` (kept for the last few versions)."""
-        with self.lock:
-            try:
-                return self._snapshots[version]
-            except KeyError:
-                raise LookupError(f"model version {version} is no longer held") from None
-
-    def _take_snapshot(self) -> None:
-        for _ in range(10):  # retry if a writer that ignores the lock changed weights meanwhile
-            before = weights_fingerprint(self._model)
-            clone = copy.deepcopy(self._model)
-            if weights_fingerprint(self._model) == before:
-                break
-        clone.requires_grad_(False).eval()
-        if self.device is not None and model_device(clone) != self.device:
-            clone = clone.to(self.device)
-        self._fingerprint = before
-        self._snapshots[self._version] = clone
-        while len(self._snapshots) > self._keep:
-            self._snapshots.popitem(last=False)
+from ..maths.endpoints import mark_warned, resolve
+from ..maths.exponents import Engine
+from ..maths.fields import check_plane
+from ..maths.modules import model_float_dtype
+from ..maths.planes import Plane
+from .compute import chunk_pixels, compute_tile, measure_tile_px
+from .planning import PlannedTile, deep_zoom_dtype, plan_view
+from .pyramid import Pyramid, TileKey, View
+from .tiles import Tile, TileCache
+from .versions import ModelVersions
 
 
 @dataclass(order=True)
@@ -189,7 +111,7 @@ class TileScheduler:
         if not isinstance(plane, Plane):
             raise TypeError(f"plane must be a Plane, not {type(plane).__name__}")
         check_plane(model, plane)
-        probes.resolve(model, layer)  # errors and the once-per-model warning, on the user's model
+        resolve(model, layer)  # errors and the once-per-model warning, on the user's model
         self.versions = ModelVersions(model, device, keep=keep_versions)
         self.plane = plane
         self.layer, self.depth, self.directions = layer, depth, directions
@@ -217,7 +139,8 @@ class TileScheduler:
         if isinstance(tile_px, str):
             if tile_px != "auto":
                 raise ValueError(f"tile_px must be an int or 'auto', not {tile_px!r}")
-            tile_px = self._measure_tile_px(engine)
+            dtype = model_float_dtype(self.versions.model) or torch.float32
+            tile_px, self._rate[dtype] = measure_tile_px(engine, plane, dtype)
         if not isinstance(tile_px, int) or not 8 <= tile_px <= 1024:
             raise ValueError(f"tile_px must be an int in [8, 1024], not {tile_px!r}")
         self.tile_px = tile_px
@@ -321,45 +244,27 @@ class TileScheduler:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ planning
-    def _plan(self, view: View, held: bool = True) -> list[tuple[int, TileKey, torch.dtype]]:
+    def _plan(self, view: View, held: bool = True) -> list[PlannedTile]:
         pyramid = self.pyramid
-        z = pyramid.level_for(view)
-        dtype = self._dtype_for(z, view)
-        fine = pyramid.covering(view.extent, z)
-        inside = set(fine)
-        ring = [k for k in pyramid.covering(view.extent, z, self.margin) if k not in inside]
         version = self.versions.current()
-        plan = []
-        if self.coarse_levels > 0 and not self._stand_ins(view, z, version, dtype, held):
-            zc = z - self.coarse_levels
-            plan += [(0, k, self._dtype_for(zc, view)) for k in pyramid.covering(view.extent, zc)]
-        plan += [(1, k, dtype) for k in fine]
-        plan += [(2, k, dtype) for k in ring]
-        return plan
-
-    def _stand_ins(self, view: View, z: int, version: int, dtype: torch.dtype, held: bool) -> bool:
-        """Whether cached tiles already cover the view at level z (delivered now) or, when the
-        receiver ``held`` what was delivered before, at a neighbouring level: it draws those,
-        stretched, while level z comes, so a coarse pass would only delay the first tile at
-        the view's resolution."""
-        for level in (z, z - 1, z + 1, z - self.coarse_levels) if held else (z,):
-            keys = self.pyramid.covering(view.extent, level)
-            if all(self._cache_key(version, k, dtype, self.directions) in self.cache for k in keys):
-                return True
-        return False
-
-    def _dtype_for(self, z: int, view: View) -> torch.dtype:
-        """float64 where a pixel step is below what float32 inputs resolve (deep zoom)."""
         model_dtype = model_float_dtype(self.versions.model)
-        if model_dtype == torch.float64:
-            return torch.float64
-        plane = self.plane
-        step = (
-            self.pyramid.side(z) / self.tile_px * max(float(plane.u.norm()), float(plane.v.norm()))
+
+        def dtype_for(z: int) -> torch.dtype:
+            pixel = pyramid.side(z) / self.tile_px
+            return deep_zoom_dtype(self.plane, pixel, view.centre, model_dtype)
+
+        def is_cached(key: TileKey, dtype: torch.dtype) -> bool:
+            return self._cache_key(version, key, dtype, self.directions) in self.cache
+
+        return plan_view(
+            pyramid,
+            view,
+            dtype_for=dtype_for,
+            is_cached=is_cached,
+            coarse_levels=self.coarse_levels,
+            margin=self.margin,
+            held=held,
         )
-        centre = plane.to_input(np.array([view.centre]))
-        scale = max(1.0, float(centre.abs().max()))
-        return torch.float64 if step < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
 
     def _cache_key(self, version: int, key: TileKey, dtype: torch.dtype, directions: bool) -> tuple:
         return (
@@ -388,7 +293,7 @@ class TileScheduler:
         if engine is not None:
             return engine
         snapshot = self.versions.snapshot(version)
-        probes.mark_warned(snapshot)  # the user's model was warned about, if at all
+        mark_warned(snapshot)  # the user's model was warned about, if at all
         engine = Engine(snapshot, layer=self.layer, depth=self.depth)
         origin = self.plane.to_input(np.zeros((1, 2)))
         engine.maximal(origin.to(model_float_dtype(snapshot) or torch.float32))
@@ -399,14 +304,11 @@ class TileScheduler:
         return engine
 
     def _chunk(self, engine: Engine, dtype: torch.dtype) -> int:
-        """Pixels between cancellation checks: ~CHUNK_SECONDS of work, a whole number of the
-        engine's batches (so that a tile equals the field of its rectangle value for value)."""
+        """Pixels between cancellation checks (:func:`chunk_pixels` at the measured speed)."""
         if self._chunk_px is not None:
             return self._chunk_px
-        batch = engine.batch_points(dtype)
         rate = self._rate.get(dtype) or self._rate.get(torch.float32, 20000.0) / 3
-        batches = max(1, round(rate * CHUNK_SECONDS / batch))
-        return int(min(batches * batch, self.tile_px**2))
+        return chunk_pixels(engine.batch_points(dtype), rate, self.tile_px)
 
     def _submit(self, job: _Job) -> Future:
         if self._local:  # a thread of this process: shared engines, cancellation, speed
@@ -491,70 +393,3 @@ class TileScheduler:
     def _emit_progress(self, done: int, total: int, generation: int) -> None:
         if self.on_progress is not None:
             self.on_progress(done, total, generation)
-
-    def _measure_tile_px(self, engine: Engine) -> int:
-        """Time small fields at the plane's origin and pick the largest tile size in
-        {64, 128, 256} whose predicted time (overhead + pixels / speed) is ≤ TILE_SECONDS."""
-        dtype = model_float_dtype(self.versions.model) or torch.float32
-
-        def seconds(side: int) -> float:
-            start = time.perf_counter()
-            compute_field(engine, self.plane, (-1, 1, -1, 1), (side, side), dtype=dtype)
-            return max(time.perf_counter() - start, 1e-6)
-
-        seconds(4)  # warm up
-        if seconds(16) > TILE_SECONDS / 4:  # a slow model: the smallest tiles
-            self._rate[dtype] = 256 / seconds(16)
-            return 64
-        t64 = min(seconds(64), seconds(64))
-        self._rate[dtype] = 4096 / t64
-        if t64 > TILE_SECONDS:
-            return 64
-        t128 = seconds(128)
-        self._rate[dtype] = max(self._rate[dtype], 16384 / t128)
-        per_px = max((t128 - t64) / (16384 - 4096), 1e-12)
-        overhead = max(t64 - 4096 * per_px, 0.0)
-        best = 64
-        for side in (128, 256):
-            if overhead + side * side * per_px <= TILE_SECONDS:
-                best = side
-        return best
-
-
-def compute_tile(
-    engine: Engine,
-    plane: Plane,
-    key: TileKey,
-    extent: tuple[float, float, float, float],
-    tile_px: int,
-    dtype: torch.dtype,
-    directions: bool,
-    version: int,
-    chunk: int,
-    should_stop: Callable[[], bool] | None = None,
-) -> Tile | None:
-    """One tile: the field of its square (``None`` if ``should_stop`` stopped it). A plain
-    function of picklable arguments, so that any executor (threads, processes, a cluster)
-    can run it."""
-    try:
-        result = compute_field(
-            engine,
-            plane,
-            extent,
-            (tile_px, tile_px),
-            directions=directions,
-            dtype=dtype,
-            chunk=chunk,
-            should_stop=should_stop,
-        )
-    except Cancelled:
-        return None
-    return Tile(
-        key=key,
-        extent=extent,
-        ftle=result.ftle,
-        prediction=result.prediction.astype(np.float32),
-        direction=result.direction,
-        model_version=version,
-        dtype=str(dtype).replace("torch.", ""),
-    )

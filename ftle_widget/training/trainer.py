@@ -1,5 +1,5 @@
 """A small trainer for the paper's networks: MSE or cross-entropy, SGD or Adam, tqdm progress,
-metrics per epoch, an optional :class:`~ftle_widget.history.History` and a stop switch."""
+metrics per epoch, an optional :class:`~ftle_widget.training.history.History` and a stop switch."""
 
 from __future__ import annotations
 
@@ -10,7 +10,28 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .datasets import Split
+
+@dataclass(frozen=True)
+class Split:
+    """A train/test split. ``x_*``: float32 inputs; ``y_*``: targets (float32 ±1 for the
+    circle, int64 classes otherwise); ``classes``: the class names."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+    classes: tuple[str, ...]
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(self.x_train.shape[1:])
+
+    def __repr__(self) -> str:
+        return (
+            f"Split(train={len(self.x_train)}, test={len(self.x_test)}, "
+            f"input_shape={self.input_shape}, classes={len(self.classes)})"
+        )
+
 
 LOSSES = ("mse", "cross_entropy")
 OPTIMIZERS = ("sgd", "adam")
@@ -31,8 +52,9 @@ class TrainResult:
         return self.test_accuracy[-1]
 
 
-def predicted_class(output: torch.Tensor) -> torch.Tensor:
-    """Class per row: the sign (−1/+1) of a single output, else the argmax."""
+def predicted_label(output: torch.Tensor) -> torch.Tensor:
+    """The predicted target per row: the sign (−1/+1, the MSE targets) of a single output, else
+    the argmax (see :func:`ftle_widget.maths.fields.class_index` for 0/1)."""
     if output.ndim == 2 and output.shape[1] == 1:
         return torch.where(output[:, 0] >= 0, 1.0, -1.0)
     return output.argmax(dim=1)
@@ -51,7 +73,7 @@ def evaluate(
         xb, yb = x[start : start + batch].to(device), y[start : start + batch].to(device)
         out = model(xb)
         total_loss += float(_loss(out, yb, loss)) * len(xb)
-        correct += int((predicted_class(out) == yb).sum())
+        correct += int((predicted_label(out) == yb).sum())
     model.train(was_training)
     return total_loss / len(x), correct / len(x)
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .fields import Field
+from ..maths.fields import Field
 
-_TABLE = Path(__file__).with_name("colormaps.json")
+_TABLE = Path(__file__).parents[1] / "colormaps.json"  # shared with the front end (js/)
 # ASCII: Pillow's built-in font has no Greek letters
 QUANTITY_LABELS = {"lambda": "lambda_1", "log_stretch": "L*lambda_1"}
 
@@ -79,7 +79,7 @@ def colorize(
     return out
 
 
-def _nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
+def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     """Round tick values in [lo, hi]: 1, 2 or 5 × 10ⁿ steps, chosen as d3.ticks (and the front
     end's ``niceTicks``) does."""
     if not (hi > lo):
@@ -144,7 +144,7 @@ def field_image(
     canvas.paste(Image.fromarray(np.ascontiguousarray(bar), "RGBA"), (x0, top))
     draw = ImageDraw.Draw(canvas)
     draw.rectangle([x0 - 1, top - 1, x0 + bar_w, bottom], outline="black")
-    for tick in _nice_ticks(float(vmin), float(vmax)):
+    for tick in nice_ticks(float(vmin), float(vmax)):
         y = top + (float(vmax) - tick) / (float(vmax) - float(vmin)) * (bottom - top - 1)
         draw.line([x0 + bar_w, y, x0 + bar_w + 4, y], fill="black")
         draw.text((x0 + bar_w + 6, y - 5), f"{tick:g}", fill="black", font=font)

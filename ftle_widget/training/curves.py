@@ -41,7 +41,7 @@ def group_of(name: str) -> str:
 
 
 class TrainingCurves(ipywidgets.VBox):
-    """Metrics of a :class:`~ftle_widget.history.History` against epoch; grows while it records.
+    """Metrics of a :class:`~ftle_widget.History` against epoch; grows while it records.
 
     Parameters
     ----------

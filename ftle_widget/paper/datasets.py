@@ -5,33 +5,12 @@ from __future__ import annotations
 
 import gzip
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
-
-@dataclass(frozen=True)
-class Split:
-    """A train/test split. ``x_*``: float32 inputs; ``y_*``: targets (float32 ±1 for the
-    circle, int64 classes otherwise); ``classes``: the class names."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor
-    y_test: torch.Tensor
-    classes: tuple[str, ...]
-
-    @property
-    def input_shape(self) -> tuple[int, ...]:
-        return tuple(self.x_train.shape[1:])
-
-    def __repr__(self) -> str:
-        return (
-            f"Split(train={len(self.x_train)}, test={len(self.x_test)}, "
-            f"input_shape={self.input_shape}, classes={len(self.classes)})"
-        )
+from ..training.trainer import Split
 
 
 def _split(

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .training import train  # noqa: F401  (the trainer lives beside the models it trains)
+from ..training.trainer import train  # noqa: F401  (re-exported: models.train, as documented)
 
 DEFAULT_ARCHITECTURE = {"n_in": 2, "width": 10, "depth": 8, "n_out": 1}
 DEFAULT_WEIGHTS = Path(__file__).with_name("default_model.pt")

@@ -27,7 +27,7 @@ class TrainingRun:
     """A function running in a daemon thread; made by :func:`run_in_background`.
 
     An exception raised by the function is kept in :attr:`error` and logged with its traceback
-    once (logger ``ftle_widget.background``); it never propagates into the kernel.
+    once (logger ``ftle_widget.training.background``); it never propagates into the kernel.
     """
 
     def __init__(self, fn: Callable[..., Any], args: tuple, kwargs: dict[str, Any]):

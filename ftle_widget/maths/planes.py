@@ -6,6 +6,7 @@ A point with plane coordinates (a, b) is the input ``origin + a·u + b·v``.
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -173,3 +174,62 @@ class Plane:
 
     def __repr__(self) -> str:
         return f"Plane(input_shape={self.input_shape}, orthonormal={self.orthonormal})"
+
+
+RANDOM_PLANE_SEED = 0
+
+
+def default_plane(
+    input_shape: tuple[int, ...], data: torch.Tensor | None = None, labels=None
+) -> Plane:
+    """The plane a view starts on.
+
+    2-D inputs: the input plane. With ``data``: the plane through three data points of different
+    classes (the first ones found; any three points without labels). Otherwise a random plane
+    through the origin (orthonormal directions from ``torch.Generator().manual_seed(0)``).
+    """
+    if math.prod(input_shape) == 2:
+        return Plane.standard(input_shape)
+    if data is not None and len(data) >= 3:
+        points = torch.as_tensor(np.asarray(data), dtype=torch.float64)
+        picks: list[int] = []
+        if labels is not None:
+            seen: set = set()
+            for k, label in enumerate(np.asarray(labels).tolist()):
+                if label not in seen:
+                    seen.add(label)
+                    picks.append(k)
+                if len(picks) == 3:
+                    break
+        for k in range(len(points)):  # fill up with any other points
+            if len(picks) == 3:
+                break
+            if k not in picks:
+                picks.append(k)
+        try:
+            return Plane.through(*(points[k] for k in picks))
+        except ValueError:
+            pass  # collinear picks: fall back to a random plane
+    gen = torch.Generator().manual_seed(RANDOM_PLANE_SEED)
+    size = math.prod(input_shape)
+    basis, _ = torch.linalg.qr(torch.randn((size, 2), generator=gen, dtype=torch.float64))
+    return Plane(
+        torch.zeros(input_shape, dtype=torch.float64),
+        basis[:, 0].reshape(input_shape),
+        basis[:, 1].reshape(input_shape),
+    )
+
+
+def default_extent(plane: Plane, data) -> tuple[float, float, float, float]:
+    """The data's extent on ``plane`` with a 10 % margin; [−1.5, 1.5]² without data."""
+    if data is None or len(data) == 0:
+        return (-1.5, 1.5, -1.5, 1.5)
+    coords = plane.coordinates(np.asarray(data, dtype=np.float64))
+    lo, hi = coords.min(axis=0), coords.max(axis=0)
+    pad = 0.1 * np.maximum(hi - lo, 1e-9)
+    return (
+        float(lo[0] - pad[0]),
+        float(hi[0] + pad[0]),
+        float(lo[1] - pad[1]),
+        float(hi[1] + pad[1]),
+    )

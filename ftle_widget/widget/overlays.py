@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .planes import Plane
+from ..maths.planes import Plane
 
 MAX_DATA_POINTS = 5000  # sent to the browser at most (a seeded random subset beyond)
 NEAREST_POINTS = 500  # off-plane data: how many of the nearest points are shown by default
@@ -101,3 +101,19 @@ def image_shape(input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
         side = math.isqrt(shape[0])
         return (side, side)
     return None
+
+
+def picture_shape(chosen, input_shape: tuple[int, ...]) -> list[int] | None:
+    """How hover pictures show an input: ``chosen`` (a shape, ``False`` for no pictures, or
+    ``None``/``True`` for :func:`image_shape`'s guess), checked against ``input_shape``."""
+    if chosen is False:
+        return None
+    if chosen is None or chosen is True:
+        shape = image_shape(input_shape)
+        return None if shape is None else list(shape)
+    shape = [int(s) for s in chosen]
+    if math.prod(shape) != math.prod(input_shape):
+        raise ValueError(
+            f"image_shape {tuple(shape)} does not hold an input of shape {input_shape}"
+        )
+    return shape

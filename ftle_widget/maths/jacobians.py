@@ -19,7 +19,7 @@ import math
 import torch
 from torch import nn
 
-from .probes import Stage
+from .endpoints import Stage
 
 
 class Jacobian:

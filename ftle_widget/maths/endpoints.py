@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-AFFINE_TYPES: tuple[type[nn.Module], ...] = (nn.Linear, nn.modules.conv._ConvNd)
+from .modules import is_affine, sequential_leaves
+
 SPECIAL_LAYERS = ("logits", "probabilities")
 
 # Activations that act elementwise: the Jacobian of such a module is diagonal.
@@ -87,14 +88,14 @@ class Stage:
 
 @dataclass
 class Endpoint:
-    """A resolved endpoint: what is read, how deep it is, and how to compute it.
+    """A resolved endpoint: what is read and how to compute it (its depth is counted on a
+    first sample by :func:`inspect_endpoint`).
 
     Attributes
     ----------
     kind : "hidden", "module", "logits" or "probabilities".
     description : human-readable name, e.g. ``"hidden layer 8 (module '15')"``.
     module_name : the submodule whose output is read (``None`` for logits and probabilities).
-    depth : the divisor of log Λ₁ (explicit or counted).
     chain : for plain ``nn.Sequential`` MLPs, the stages of the whole model with
         ``chain_end`` the number of stages up to the endpoint; else ``None``.
     """
@@ -102,7 +103,6 @@ class Endpoint:
     kind: str
     description: str
     module_name: str | None
-    depth: float
     chain: list[Stage] | None = None
     chain_end: int = 0
 
@@ -157,32 +157,11 @@ def read_module(model: nn.Module, module: nn.Module, x: torch.Tensor, name: str)
     )
 
 
-def sequential_leaves(model: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]] | None:
-    """The leaves of a (nested) plain ``nn.Sequential`` in call order, or ``None`` if not one."""
-    if type(model).forward is not nn.Sequential.forward:
-        return None
-    leaves: list[tuple[str, nn.Module]] = []
-    for name, child in model.named_children():
-        full = f"{prefix}{name}"
-        if isinstance(child, nn.Sequential) and type(child).forward is nn.Sequential.forward:
-            inner = sequential_leaves(child, full + ".")
-            if inner is None:
-                return None
-            leaves.extend(inner)
-        else:
-            leaves.append((full, child))
-    return leaves
-
-
-def _is_affine(module: nn.Module) -> bool:
-    return isinstance(module, AFFINE_TYPES)
-
-
 def _chain_stages(leaves: list[tuple[str, nn.Module]]) -> list[Stage] | None:
     """Stages of a Linear/Conv/elementwise chain, or ``None`` where a leaf is anything else.
 
     Conv stages become dense matrices once the input shape is known (see
-    :func:`ftle_widget.jacobians.densify`).
+    :func:`ftle_widget.maths.jacobians.densify`).
     """
     stages: list[Stage] = []
     for _, leaf in leaves:
@@ -209,7 +188,7 @@ def hidden_layer_count(model: nn.Module) -> int | None:
     leaves = sequential_leaves(model)
     if leaves is None:
         return None
-    return max(sum(_is_affine(m) for _, m in leaves) - 1, 0)
+    return max(sum(is_affine(m) for _, m in leaves) - 1, 0)
 
 
 def _module_names(model: nn.Module) -> list[str]:
@@ -229,7 +208,7 @@ def _layer_not_found(model: nn.Module, layer: str) -> ValueError:
 
 
 def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
-    """Resolve ``layer`` to an :class:`Endpoint` (its depth is counted by :func:`probe`)."""
+    """Resolve ``layer`` to an :class:`Endpoint` (depth: see :func:`inspect_endpoint`)."""
     leaves = sequential_leaves(model)
     if layer is None:
         if leaves is None:
@@ -243,7 +222,7 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
                     stacklevel=3,
                 )
             return _logits(model, leaves)
-        n_hidden = sum(_is_affine(m) for _, m in leaves) - 1
+        n_hidden = sum(is_affine(m) for _, m in leaves) - 1
         if n_hidden < 1:
             if model not in _warned_models:
                 _warned_models.add(model)
@@ -264,7 +243,7 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
                 f"an integer layer needs a plain nn.Sequential model, not {type(model).__name__}: "
                 f"name a submodule instead (e.g. one of {names}) or use 'logits'"
             )
-        n_hidden = sum(_is_affine(m) for _, m in leaves) - 1
+        n_hidden = sum(is_affine(m) for _, m in leaves) - 1
         index = layer + n_hidden + 1 if layer < 0 else layer
         if not 1 <= index <= n_hidden:
             raise ValueError(
@@ -284,7 +263,6 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
             "probabilities",
             "probabilities (softmax of the output)",
             None,
-            0.0,
             chain=None if chain is None else [*chain, Stage("softmax")],
             chain_end=0 if chain is None else len(chain) + 1,
         )
@@ -292,7 +270,7 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
         model.get_submodule(layer)
     except AttributeError:
         raise _layer_not_found(model, layer) from None
-    endpoint = Endpoint("module", f"module {layer!r}", layer, 0.0)
+    endpoint = Endpoint("module", f"module {layer!r}", layer)
     if leaves is not None:
         position = _leaf_position(leaves, layer)
         stages = _chain_stages(leaves)
@@ -314,14 +292,13 @@ def _logits(model: nn.Module, leaves: list[tuple[str, nn.Module]] | None) -> End
         "logits",
         "logits (the model's output)",
         None,
-        0.0,
         chain=stages,
         chain_end=0 if stages is None else len(stages),
     )
 
 
 def _hidden(leaves: list[tuple[str, nn.Module]], index: int) -> Endpoint:
-    affine_positions = [i for i, (_, m) in enumerate(leaves) if _is_affine(m)]
+    affine_positions = [i for i, (_, m) in enumerate(leaves) if is_affine(m)]
     position = affine_positions[index] - 1  # the leaf that feeds affine layer index+1
     name, _module = leaves[position]
     stages = _chain_stages(leaves)
@@ -330,14 +307,13 @@ def _hidden(leaves: list[tuple[str, nn.Module]], index: int) -> Endpoint:
         "hidden",
         f"hidden layer {index} (module {name!r})",
         name,
-        float(index),
         chain=stages if chain_end > 0 else None,
         chain_end=chain_end,
     )
 
 
 @dataclass
-class ProbeReport:
+class EndpointReport:
     """What one forward pass on one sample tells: depth, sizes, dependence on x."""
 
     affine_calls: int
@@ -346,7 +322,7 @@ class ProbeReport:
     activation_elements: int
 
 
-def probe(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> ProbeReport:
+def inspect_endpoint(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> EndpointReport:
     """Run the endpoint on one sample ``x1`` (shape ``(1, *input_shape)``) and inspect it.
 
     Counts the affine calls up to the endpoint, the per-sample activation size (for choosing batch
@@ -372,7 +348,7 @@ def probe(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> ProbeReport
     target = None if endpoint.module_name is None else model.get_submodule(endpoint.module_name)
     handles = []
     for _name, m in model.named_modules():
-        if _is_affine(m):
+        if is_affine(m):
             handles.append(m.register_forward_hook(on_affine))
         if not list(m.children()):
             handles.append(m.register_forward_hook(on_any))
@@ -402,75 +378,9 @@ def probe(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> ProbeReport
             f"the endpoint {endpoint.description} does not depend on the input x (it is "
             "constant or detached from it), so it has no Jacobian: choose a layer computed from x"
         )
-    return ProbeReport(
+    return EndpointReport(
         affine_calls=int(count_at_end or 0),
         endpoint_size=y.shape[1],
         input_size=x1[0].numel(),
         activation_elements=int(count[1]),
-    )
-
-
-def expected_input_shape(model: nn.Module) -> tuple[int | None, ...] | None:
-    """The per-sample input shape a plain Sequential expects, ``None`` entries unknown."""
-    leaves = sequential_leaves(model)
-    if not leaves:
-        return None
-    first = leaves[0][1]
-    if isinstance(first, nn.Linear):
-        return (first.in_features,)
-    if isinstance(first, nn.modules.conv._ConvNd):
-        dims = len(first.kernel_size)
-        return (first.in_channels, *([None] * dims))
-    return None
-
-
-def known_input_shape(model: nn.Module, remedy: str) -> tuple[int, ...]:
-    """The input shape the model's first layer fixes; a ValueError ending in ``remedy`` when
-    it fixes none (e.g. a first layer that is neither Linear nor Conv)."""
-    shape = expected_input_shape(model)
-    if shape is None or any(s is None for s in shape):
-        raise ValueError(f"cannot tell this model's input shape: {remedy}")
-    return tuple(shape)  # type: ignore[arg-type]
-
-
-def check_input(model: nn.Module, x: torch.Tensor) -> None:
-    """Raise a clear error when ``x`` is not a floating batch of the model's input shape."""
-    if not torch.is_floating_point(x):
-        raise TypeError(
-            f"x has dtype {x.dtype}; FTLEs need floating point inputs: pass x.float() "
-            "(or x.double() for float64 results)"
-        )
-    shape = expected_input_shape(model)
-    if shape is None:
-        if x.ndim < 2:
-            raise ValueError(
-                f"x has shape {tuple(x.shape)}: expected a batch (B, *input_shape); for one "
-                "point use x[None]"
-            )
-        return
-    want = "(B, " + ", ".join("*" if s is None else str(s) for s in shape) + ")"
-    ok = x.ndim == len(shape) + 1 and all(s is None or s == t for s, t in zip(shape, x.shape[1:]))
-    if not ok:
-        extra = ""
-        if x.ndim == len(shape) and all(s is None or s == t for s, t in zip(shape, x.shape)):
-            extra = "; for one point use x[None]"
-        raise ValueError(
-            f"x has shape {tuple(x.shape)}, but this model expects inputs shaped {want}{extra}"
-        )
-
-
-def describe_input_error(model: nn.Module, x: torch.Tensor, error: Exception) -> ValueError:
-    """Turn a shape error raised inside the model into one that names the input shapes."""
-    first = next((m for m in model.modules() if _is_affine(m)), None)
-    hint = ""
-    if isinstance(first, nn.Linear):
-        hint = f" The first affine layer is Linear({first.in_features}, {first.out_features})."
-    elif isinstance(first, nn.modules.conv._ConvNd):
-        hint = (
-            f" The first affine layer is {type(first).__name__} with {first.in_channels} "
-            "input channel(s)."
-        )
-    return ValueError(
-        f"the model failed on x of shape {tuple(x.shape)}: {error}.{hint} Pass a batch shaped "
-        "(B, *input_shape) of the model's inputs."
     )

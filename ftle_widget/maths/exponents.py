@@ -28,70 +28,30 @@ assumes the samples of a batch are independent (true in eval mode for the usual 
 from __future__ import annotations
 
 import copy
-import itertools
 import math
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import torch
 from torch import nn
 
-from . import probes
+from .endpoints import EndpointReport, Stage, inspect_endpoint, resolve
 from .jacobians import ChainJacobian, FuncJacobian, Jacobian, densify
-from .lanczos import Operator, top_eigenpairs
+from .modules import (
+    check_input,
+    describe_input_error,
+    evaluation_mode,
+    model_device,
+    model_float_dtype,
+    weights_fingerprint,
+)
+from .spectra import LANCZOS_MAX_STEPS, endpoint_finite, identity, top_pair
 
 METHODS = ("auto", "exact", "forward", "reverse", "lanczos")
 EXACT_MAX = 64  # "auto" forms a Gram matrix up to this size, else iterates
-LANCZOS_MAX_STEPS = 100
 _CPU_BUDGET = 192 * 2**20  # bytes of intermediates per batch
 _GPU_BUDGET = 2 * 2**30
 _CPU_CAP, _GPU_CAP = 4096, 16384
-
-
-@contextmanager
-def evaluation_mode(model: nn.Module) -> Iterator[None]:
-    """Put every submodule in eval mode; restore each one's training flag afterwards."""
-    modes = [(m, m.training) for m in model.modules()]
-    model.eval()
-    try:
-        yield
-    finally:
-        for m, training in modes:
-            m.training = training
-
-
-def model_device(model: nn.Module) -> torch.device | None:
-    """The device of the model's first parameter or buffer (``None`` if it has neither)."""
-    for t in model.parameters():
-        return t.device
-    for t in model.buffers():
-        return t.device
-    return None
-
-
-def model_float_dtype(model: nn.Module) -> torch.dtype | None:
-    """The dtype of the model's first floating parameter (``None`` if it has none)."""
-    for t in model.parameters():
-        if torch.is_floating_point(t):
-            return t.dtype
-    return None
-
-
-def weights_fingerprint(model: nn.Module) -> tuple:
-    """Identity and version counter of every parameter and buffer (changes on in-place writes,
-    e.g. an optimizer step, and on replaced tensors)."""
-    return tuple(
-        (t.data_ptr(), t._version) for t in itertools.chain(model.parameters(), model.buffers())
-    )
-
-
-def sign_fixed(v: torch.Tensor) -> torch.Tensor:
-    """Flip each row so that its entry of largest magnitude (the first such) is positive."""
-    idx = v.abs().argmax(dim=-1, keepdim=True)
-    sign = torch.sign(torch.gather(v, -1, idx))
-    return v * torch.where(sign == 0, torch.ones_like(sign), sign)
 
 
 class Engine:
@@ -120,11 +80,11 @@ class Engine:
         if batch_size is not None and (not isinstance(batch_size, int) or batch_size < 1):
             raise ValueError(f"batch_size must be a positive int, not {batch_size!r}")
         self.model = model
-        self.endpoint = probes.resolve(model, layer)
+        self.endpoint = resolve(model, layer)
         self.method = method
         self.batch_size = batch_size
         self._depth = None if depth is None else float(depth)
-        self._report: probes.ProbeReport | None = None
+        self._report: EndpointReport | None = None
         self._copies: dict[torch.dtype, tuple[tuple, nn.Module]] = {}
         self._chains: dict[tuple, tuple[tuple, list | None]] = {}
         self._grams: dict = {}
@@ -155,7 +115,7 @@ class Engine:
     def _prepare(self, x: torch.Tensor) -> tuple[torch.Tensor, nn.Module]:
         if not isinstance(x, torch.Tensor):
             x = torch.as_tensor(np.asarray(x))
-        probes.check_input(self.model, x)
+        check_input(self.model, x)
         if x.dtype in (torch.float16, torch.bfloat16):  # eigensolvers need single precision
             x = x.float()
         device = model_device(self.model) or x.device
@@ -164,9 +124,9 @@ class Engine:
         if self._report is None and x.shape[0] > 0:
             with evaluation_mode(model):
                 try:
-                    self._report = probes.probe(model, self.endpoint, xd[:1])
+                    self._report = inspect_endpoint(model, self.endpoint, xd[:1])
                 except RuntimeError as error:
-                    raise probes.describe_input_error(self.model, x, error) from error
+                    raise describe_input_error(self.model, x, error) from error
         return xd, model
 
     def _choose(self, exact_only: bool = False) -> str:
@@ -248,7 +208,7 @@ class Engine:
                 for start in range(0, count, size):
                     xb = xd[start : start + size].clone()
                     jac = self._jacobian(model, xb, output, method)
-                    theta, v, finite = _top(jac, method, direction, self.depth)
+                    theta, v, finite = top_pair(jac, method, direction, self.depth)
                     bad += int((~finite).sum())
                     lam_b = 0.5 * torch.log(theta.clamp_min(0)) / self.depth
                     lam[start : start + size] = torch.where(
@@ -289,10 +249,10 @@ class Engine:
                 xb = xd[start : start + size].clone()
                 jac = self._jacobian(model, xb, False)
                 if method == "forward":
-                    j = jac.jvp(_identity(xb.shape[0], d, xb))
+                    j = jac.jvp(identity(xb.shape[0], d, xb))
                 else:
-                    j = jac.vjp(_identity(xb.shape[0], n, xb))
-                finite = torch.isfinite(j).all(dim=(1, 2)) & _endpoint_finite(jac)
+                    j = jac.vjp(identity(xb.shape[0], n, xb))
+                finite = torch.isfinite(j).all(dim=(1, 2)) & endpoint_finite(jac)
                 bad += int((~finite).sum())
                 j = torch.where(finite[:, None, None], j, torch.zeros_like(j))
                 sigma = torch.linalg.svdvals(j)[:, :k]
@@ -312,24 +272,15 @@ def _warn_non_finite(bad: int, count: int) -> None:
         )
 
 
-def _stages_of(model: nn.Module, original: nn.Module, stages: list[probes.Stage]):
+def _stages_of(model: nn.Module, original: nn.Module, stages: list[Stage]):
     """The chain's stages, pointing into ``model`` (a converted copy) instead of ``original``."""
     if model is original:
         return stages
     lookup = {id(m): name for name, m in original.named_modules()}
     return [
-        s if s.module is None else probes.Stage(s.kind, model.get_submodule(lookup[id(s.module)]))
+        s if s.module is None else Stage(s.kind, model.get_submodule(lookup[id(s.module)]))
         for s in stages
     ]
-
-
-def _identity(batch: int, size: int, like: torch.Tensor) -> torch.Tensor:
-    eye = torch.eye(size, dtype=like.dtype, device=like.device)
-    return eye.expand(batch, size, size)
-
-
-def _endpoint_finite(jac: Jacobian) -> torch.Tensor:
-    return torch.isfinite(jac.ensure_endpoint()).all(dim=1)
 
 
 def _output_of(jac: Jacobian, model: nn.Module, x: torch.Tensor) -> torch.Tensor:
@@ -337,152 +288,6 @@ def _output_of(jac: Jacobian, model: nn.Module, x: torch.Tensor) -> torch.Tensor
         return jac.output
     out = model(x)
     return out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(-1, 1)
-
-
-def _top(
-    jac: Jacobian, method: str, direction: bool, depth: float = 1.0
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-    """(θ = Λ₁², v₁ or None, finite mask) for one batch."""
-    b, d = jac.batch, jac.d
-    if method == "forward":
-        if jac.pushed is not None:  # the chain carried P e_i (the peeled layer's columns)
-            rows = jac.pushed
-        else:
-            rows = jac.jvp(_identity(b, d, _like(jac)))  # (B, d, n): row i is (J e_i)ᵀ
-        gram = _gram_rows(rows)
-        theta, v, finite = _top_symmetric(gram, direction)
-    elif method == "reverse":
-        n = jac.n
-        m_rows = jac.vjp_z(_identity(b, n, _like(jac)))  # (B, n, m): row i is (Jᵀ e_i) in z
-        if jac.peel is not None and jac.m <= jac.d:
-            gram = m_rows @ jac.z_gram() @ m_rows.transpose(1, 2)
-        else:
-            full = m_rows if jac.peel is None else m_rows @ jac.peel
-            gram = full @ full.transpose(1, 2)
-        theta, u, finite = _top_symmetric(gram, direction)
-        v = None
-        if direction:
-            v = (u[:, None, :] @ m_rows)[:, 0]
-            if jac.peel is not None:
-                v = v @ jac.peel
-            v = v / v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
-    else:
-        theta, v, finite = _lanczos(jac, direction, depth)
-    finite = finite & _endpoint_finite(jac)
-    if v is not None:
-        v = sign_fixed(v)
-    return theta, v, finite
-
-
-def _gram_rows(rows: torch.Tensor) -> torch.Tensor:
-    """rows @ rowsᵀ per point; elementwise for two rows (bmm of tiny matrices is slow)."""
-    if rows.shape[1] == 2:
-        r0, r1 = rows[:, 0], rows[:, 1]
-        a, b, c = (r0 * r0).sum(-1), (r0 * r1).sum(-1), (r1 * r1).sum(-1)
-        return torch.stack([torch.stack([a, b], -1), torch.stack([b, c], -1)], -2)
-    return rows @ rows.transpose(1, 2)
-
-
-def _like(jac: Jacobian) -> torch.Tensor:
-    if isinstance(jac, FuncJacobian):
-        return jac.x
-    return jac.endpoint
-
-
-def _top_symmetric(
-    gram: torch.Tensor, want_vector: bool
-) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
-    """Largest eigenvalue (and unit eigenvector) of symmetric PSD matrices (B, k, k)."""
-    finite = torch.isfinite(gram).all(dim=(1, 2))
-    gram = torch.where(finite[:, None, None], gram, torch.zeros_like(gram))
-    size = gram.shape[1]
-    if size == 1:
-        theta = gram[:, 0, 0]
-        return theta, torch.ones_like(gram[:, 0]) if want_vector else None, finite
-    if size == 2:
-        a, b, c = gram[:, 0, 0], gram[:, 0, 1], gram[:, 1, 1]
-        half = 0.5 * (a - c)
-        radius = torch.sqrt(half * half + b * b)
-        theta = 0.5 * (a + c) + radius
-        vec = None
-        if want_vector:
-            # eigenvector of the larger eigenvalue: (b, θ − a) or (θ − c, b), whichever is longer
-            v1 = torch.stack([b, theta - a], dim=1)
-            v2 = torch.stack([theta - c, b], dim=1)
-            vec = torch.where((v1.norm(dim=1) >= v2.norm(dim=1))[:, None], v1, v2)
-            norm = vec.norm(dim=1, keepdim=True)
-            unit = torch.zeros_like(vec)
-            unit[:, 0] = 1
-            vec = torch.where(norm > 0, vec / norm.clamp_min(torch.finfo(vec.dtype).tiny), unit)
-        return theta, vec, finite
-    if want_vector:
-        evals, evecs = torch.linalg.eigh(gram)
-        return evals[:, -1], evecs[:, :, -1], finite
-    return torch.linalg.eigvalsh(gram)[:, -1], None, finite
-
-
-class _GramOperator(Operator):
-    """A = J Jᵀ (endpoint side, ``side="n"``) or JᵀJ (input side, ``side="d"``) per point."""
-
-    def __init__(self, jac: Jacobian, side: str):
-        self.jac = jac
-        self.side = side
-
-    def matvec(self, v: torch.Tensor) -> torch.Tensor:
-        jac = self.jac
-        if self.side == "n":
-            if jac.peel is not None and jac.m > jac.d:  # cheaper through the input space
-                return jac.jvp(jac.vjp(v[:, None, :]))[:, 0]
-            w = jac.vjp_z(v[:, None, :])
-            if jac.peel is not None:
-                w = w @ jac.z_gram()
-            return jac.jvp_z(w)[:, 0]
-        return jac.vjp(jac.jvp(v[:, None, :]))[:, 0]
-
-    def keep(self, mask: torch.Tensor) -> None:
-        self.jac = self.jac.select(mask.nonzero()[:, 0])
-
-
-def _lanczos(jac: Jacobian, direction: bool, depth: float):
-    n, d = jac.n, jac.d
-    side = "n" if n <= d else "d"
-    size = min(n, d)
-    like = _like(jac)
-    generator = torch.Generator().manual_seed(0)
-    start = torch.randn((jac.batch, size), generator=generator, dtype=like.dtype)
-    start = start.to(like.device)
-    # |Δθ| ≤ residual and λ = log(θ)/(2·depth): a residual ≤ tol·θ bounds |Δλ| by tol/(2·depth)
-    target = 1e-5 if like.dtype != torch.float64 else 1e-11
-    tol = 2 * target * depth
-    operator = _GramOperator(jac, side)
-    vectors = None
-    if direction:
-        vectors = torch.zeros((jac.batch, d), dtype=like.dtype, device=like.device)
-    state = {"active": torch.arange(jac.batch, device=like.device)}
-
-    def on_done(index: torch.Tensor, ritz: torch.Tensor | None) -> None:
-        active = state["active"]
-        if vectors is not None and ritz is not None:
-            if side == "n":
-                sub = operator.jac.select(index)
-                v = sub.vjp(ritz[:, None, :])[:, 0]
-                v = v / v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
-            else:
-                v = ritz
-            vectors[active[index]] = v
-        keep = torch.ones(len(active), dtype=torch.bool, device=active.device)
-        keep[index] = False
-        state["active"] = active[keep]
-
-    theta, _, _steps = top_eigenpairs(
-        operator,
-        start,
-        tol=tol,
-        max_steps=LANCZOS_MAX_STEPS,
-        on_done=on_done if direction else None,
-    )
-    finite = torch.isfinite(theta)
-    return theta.to(like.dtype), vectors, finite
 
 
 def maximal_ftle(

@@ -22,7 +22,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .exponents import maximal_ftle, model_float_dtype
+from ..maths.exponents import maximal_ftle
+from ..maths.modules import model_float_dtype
 
 logger = logging.getLogger(__name__)
 

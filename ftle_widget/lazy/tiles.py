@@ -1,0 +1,90 @@
+"""Computed tiles and the byte-bounded, thread-safe LRU cache that holds them."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .pyramid import TileKey
+
+
+@dataclass
+class Tile:
+    """A computed tile: float32 arrays and what they were computed for."""
+
+    key: TileKey
+    extent: tuple[float, float, float, float]
+    ftle: np.ndarray  # (T, T) float32, row 0 at v0
+    prediction: np.ndarray  # (T, T) float32 class index
+    direction: np.ndarray | None  # (T, T, 2) float32, or None
+    model_version: int
+    dtype: str  # "float32" or "float64": the precision the tile was computed in
+    generation: int = -1  # the request it was delivered for (set on delivery)
+    vmin: float = field(init=False)
+    vmax: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        finite = self.ftle[np.isfinite(self.ftle)]
+        self.vmin = float(finite.min()) if finite.size else math.nan
+        self.vmax = float(finite.max()) if finite.size else math.nan
+
+    @property
+    def nbytes(self) -> int:
+        extra = 0 if self.direction is None else self.direction.nbytes
+        return self.ftle.nbytes + self.prediction.nbytes + extra
+
+
+class TileCache:
+    """A thread-safe LRU cache of tiles, bounded in bytes (default 256 MiB)."""
+
+    def __init__(self, max_bytes: int = 256 * 2**20):
+        if max_bytes < 0:
+            raise ValueError("max_bytes must be ≥ 0")
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[Hashable, Tile] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held now."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: Hashable) -> bool:
+        return key in self._items
+
+    def get(self, key: Hashable) -> Tile | None:
+        """The tile, marked as most recently used; ``None`` on a miss."""
+        with self._lock:
+            tile = self._items.get(key)
+            if tile is not None:
+                self._items.move_to_end(key)
+            return tile
+
+    def put(self, key: Hashable, tile: Tile) -> None:
+        """Store a tile, evicting the least recently used ones beyond the byte bound."""
+        size = tile.nbytes
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self._bytes -= old.nbytes
+            if size > self.max_bytes:
+                return
+            self._items[key] = tile
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                _, evicted = self._items.popitem(last=False)
+                self._bytes -= evicted.nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0

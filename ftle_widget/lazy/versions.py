@@ -1,0 +1,93 @@
+"""Model versions: the live model, a version number that grows with each change of its weights,
+frozen snapshots of the last few versions, and tags that let equal weights share cached tiles."""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping
+
+import torch
+from torch import nn
+
+from ..maths.modules import model_device, weights_fingerprint
+
+
+class ModelVersions:
+    """The live model, a version number that grows with each change, and weight snapshots."""
+
+    def __init__(self, model: nn.Module, device: torch.device | str | None = None, keep: int = 3):
+        if not isinstance(model, nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, not {type(model).__name__}")
+        self.lock = threading.RLock()
+        self.device = None if device is None else torch.device(device)
+        self._model = model
+        self._keep = keep
+        self._version = 0
+        self._snapshots: OrderedDict[int, nn.Module] = OrderedDict()
+        self._tags: dict[int, object] = {}  # version → what its weights are (e.g. an epoch)
+        self._fingerprint = None
+        self._take_snapshot()
+
+    @property
+    def model(self) -> nn.Module:
+        return self._model
+
+    def current(self) -> int:
+        """The current version, after noticing any in-place change of the weights."""
+        with self.lock:
+            if weights_fingerprint(self._model) != self._fingerprint:
+                self._version += 1
+                self._take_snapshot()
+            return self._version
+
+    def update(
+        self, model_or_state: nn.Module | Mapping[str, torch.Tensor], tag: object = None
+    ) -> int:
+        """A new model, or new weights (a state dict, loaded into a copy): a new version.
+
+        ``tag`` (hashable) names the weights, e.g. ``("epoch", 3)``: versions with equal tags
+        share cached tiles, so going back to weights seen before is served from the cache.
+        """
+        with self.lock:
+            if isinstance(model_or_state, nn.Module):
+                self._model = model_or_state
+            elif isinstance(model_or_state, Mapping):
+                fresh = copy.deepcopy(self._model)
+                fresh.load_state_dict(model_or_state)
+                self._model = fresh
+            else:
+                raise TypeError("update_model takes an nn.Module or a state dict")
+            self._version += 1
+            if tag is not None:
+                self._tags[self._version] = tag
+            self._take_snapshot()
+            return self._version
+
+    def content(self, version: int) -> object:
+        """What identifies the weights of ``version`` in cache keys: its tag, or itself."""
+        tag = self._tags.get(version)
+        return ("version", version) if tag is None else ("tag", tag)
+
+    def snapshot(self, version: int) -> nn.Module:
+        """The frozen copy of the weights of ``version`` (kept for the last few versions)."""
+        with self.lock:
+            try:
+                return self._snapshots[version]
+            except KeyError:
+                raise LookupError(f"model version {version} is no longer held") from None
+
+    def _take_snapshot(self) -> None:
+        for _ in range(10):  # retry if a writer that ignores the lock changed weights meanwhile
+            before = weights_fingerprint(self._model)
+            clone = copy.deepcopy(self._model)
+            if weights_fingerprint(self._model) == before:
+                break
+        clone.requires_grad_(False).eval()
+        if self.device is not None and model_device(clone) != self.device:
+            clone = clone.to(self.device)
+        self._fingerprint = before
+        self._snapshots[self._version] = clone
+        while len(self._snapshots) > self._keep:
+            self._snapshots.popitem(last=False)

@@ -1,0 +1,1 @@
+"""The mathematics, headless (no Jupyter): endpoints, Jacobians, spectra, FTLEs, planes, fields."""

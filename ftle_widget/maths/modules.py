@@ -1,0 +1,141 @@
+"""What a torch module is, read without computing exponents: its layers in call order, device,
+float dtype, a fingerprint of its weights, the input shape it expects; eval mode."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import numpy as np
+import torch
+from torch import nn
+
+AFFINE_TYPES: tuple[type[nn.Module], ...] = (nn.Linear, nn.modules.conv._ConvNd)
+
+
+def sequential_leaves(model: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]] | None:
+    """The leaves of a (nested) plain ``nn.Sequential`` in call order, or ``None`` if not one."""
+    if type(model).forward is not nn.Sequential.forward:
+        return None
+    leaves: list[tuple[str, nn.Module]] = []
+    for name, child in model.named_children():
+        full = f"{prefix}{name}"
+        if isinstance(child, nn.Sequential) and type(child).forward is nn.Sequential.forward:
+            inner = sequential_leaves(child, full + ".")
+            if inner is None:
+                return None
+            leaves.extend(inner)
+        else:
+            leaves.append((full, child))
+    return leaves
+
+
+def is_affine(module: nn.Module) -> bool:
+    return isinstance(module, AFFINE_TYPES)
+
+
+@contextmanager
+def evaluation_mode(model: nn.Module) -> Iterator[None]:
+    """Put every submodule in eval mode; restore each one's training flag afterwards."""
+    modes = [(m, m.training) for m in model.modules()]
+    model.eval()
+    try:
+        yield
+    finally:
+        for m, training in modes:
+            m.training = training
+
+
+def model_device(model: nn.Module) -> torch.device | None:
+    """The device of the model's first parameter or buffer (``None`` if it has neither)."""
+    for t in model.parameters():
+        return t.device
+    for t in model.buffers():
+        return t.device
+    return None
+
+
+def model_float_dtype(model: nn.Module) -> torch.dtype | None:
+    """The dtype of the model's first floating parameter (``None`` if it has none)."""
+    for t in model.parameters():
+        if torch.is_floating_point(t):
+            return t.dtype
+    return None
+
+
+def weights_fingerprint(model: nn.Module) -> tuple:
+    """Identity and version counter of every parameter and buffer (changes on in-place writes,
+    e.g. an optimizer step, and on replaced tensors)."""
+    return tuple(
+        (t.data_ptr(), t._version) for t in itertools.chain(model.parameters(), model.buffers())
+    )
+
+
+def expected_input_shape(model: nn.Module) -> tuple[int | None, ...] | None:
+    """The per-sample input shape a plain Sequential expects, ``None`` entries unknown."""
+    leaves = sequential_leaves(model)
+    if not leaves:
+        return None
+    first = leaves[0][1]
+    if isinstance(first, nn.Linear):
+        return (first.in_features,)
+    if isinstance(first, nn.modules.conv._ConvNd):
+        dims = len(first.kernel_size)
+        return (first.in_channels, *([None] * dims))
+    return None
+
+
+def known_input_shape(model: nn.Module, remedy: str, data=None) -> tuple[int, ...]:
+    """The per-sample shape of ``data`` (N, ...) if given, else the input shape the model's first
+    layer fixes; a ValueError ending in ``remedy`` when it fixes none (e.g. a first layer that is
+    neither Linear nor Conv)."""
+    if data is not None:
+        return tuple(np.asarray(data).shape[1:])
+    shape = expected_input_shape(model)
+    if shape is None or any(s is None for s in shape):
+        raise ValueError(f"cannot tell this model's input shape: {remedy}")
+    return tuple(shape)  # type: ignore[arg-type]
+
+
+def check_input(model: nn.Module, x: torch.Tensor) -> None:
+    """Raise a clear error when ``x`` is not a floating batch of the model's input shape."""
+    if not torch.is_floating_point(x):
+        raise TypeError(
+            f"x has dtype {x.dtype}; FTLEs need floating point inputs: pass x.float() "
+            "(or x.double() for float64 results)"
+        )
+    shape = expected_input_shape(model)
+    if shape is None:
+        if x.ndim < 2:
+            raise ValueError(
+                f"x has shape {tuple(x.shape)}: expected a batch (B, *input_shape); for one "
+                "point use x[None]"
+            )
+        return
+    want = "(B, " + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+    ok = x.ndim == len(shape) + 1 and all(s is None or s == t for s, t in zip(shape, x.shape[1:]))
+    if not ok:
+        extra = ""
+        if x.ndim == len(shape) and all(s is None or s == t for s, t in zip(shape, x.shape)):
+            extra = "; for one point use x[None]"
+        raise ValueError(
+            f"x has shape {tuple(x.shape)}, but this model expects inputs shaped {want}{extra}"
+        )
+
+
+def describe_input_error(model: nn.Module, x: torch.Tensor, error: Exception) -> ValueError:
+    """Turn a shape error raised inside the model into one that names the input shapes."""
+    first = next((m for m in model.modules() if is_affine(m)), None)
+    hint = ""
+    if isinstance(first, nn.Linear):
+        hint = f" The first affine layer is Linear({first.in_features}, {first.out_features})."
+    elif isinstance(first, nn.modules.conv._ConvNd):
+        hint = (
+            f" The first affine layer is {type(first).__name__} with {first.in_channels} "
+            "input channel(s)."
+        )
+    return ValueError(
+        f"the model failed on x of shape {tuple(x.shape)}: {error}.{hint} Pass a batch shaped "
+        "(B, *input_shape) of the model's inputs."
+    )

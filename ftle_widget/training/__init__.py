@@ -1,0 +1,1 @@
+"""Training, watched: History (snapshots and metrics), curves, background runs, the trainer."""

@@ -1,0 +1,1 @@
+"""The Jupyter widget: FTLEView (traits and glue), its message protocol, overlays and export."""

@@ -1,0 +1,188 @@
+"""The widget's messages, Python side: parse and validate every message from the browser, encode
+every message to it. The twin of ``js/src/protocol.ts``; ``tests/widget/test_protocol.py`` and
+``js/test/protocol-fixture.test.ts`` check through shared fixtures that both sides agree.
+
+Browser → Python (JSON, no buffers):
+
+* ``{"kind": "view", "generation", "extent": [u0, u1, v0, v1], "width", "height"}``: what the
+  user sees (CSS pixels); ``generation`` grows with each request;
+* ``{"kind": "data_request"}``: the data overlay, once on render;
+* ``{"kind": "input_request", "id", "u", "v"}``: the input at a plane point (hover pictures).
+
+Python → browser (JSON + little-endian float32 buffers):
+
+* ``tile``: ``{"kind", "z", "i", "j", "generation", "model_version", "tile_px", "extent",
+  "vmin", "vmax", "has_direction", "dtype"}`` + λ₁ and prediction (``tile_px²`` each,
+  row-major, row 0 at v0) and, with ``has_direction``, the direction (``tile_px² × 2``);
+* ``error``: ``{"kind", "message", "generation", "key": [z, i, j]}``: a tile that failed;
+* ``data``: ``{"kind", "count", "labels"}`` + uv (``count × 2``) and class indices (``count``);
+* ``input``: ``{"kind", "id", "u", "v", "shape", "vmin", "vmax"}`` + ``prod(shape)`` values;
+* ``reset``: ``{"kind"}``: the plane changed, every held tile is stale.
+
+A message that does not parse raises :class:`ProtocolError` naming what is wrong.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..lazy.pyramid import MAX_VIEW_PIXELS, TileKey, View
+from ..lazy.tiles import Tile
+from ..maths.fields import check_extent
+from .overlays import DataOverlay
+
+Message = tuple[dict[str, Any], list[bytes]]  # JSON content and binary buffers
+
+
+class ProtocolError(ValueError):
+    """A browser message that is not valid; the text says what is wrong."""
+
+
+@dataclass(frozen=True)
+class ViewRequest:
+    """``view``: the tiles of ``view`` are wanted, for the browser's ``generation``."""
+
+    view: View
+    generation: int
+
+
+@dataclass(frozen=True)
+class DataRequest:
+    """``data_request``: the data overlay is wanted."""
+
+
+@dataclass(frozen=True)
+class InputRequest:
+    """``input_request``: the input at plane point (u, v) is wanted, as picture ``id``."""
+
+    id: int
+    u: float
+    v: float
+
+
+Request = ViewRequest | DataRequest | InputRequest
+REQUEST_KINDS = ("view", "data_request", "input_request")
+
+
+def parse(content: object) -> Request:
+    """Validate a message from the browser; :class:`ProtocolError` names what is wrong."""
+    kind = content.get("kind") if isinstance(content, dict) else None
+    if kind == "view":
+        return _parse_view(content)  # type: ignore[arg-type]
+    if kind == "data_request":
+        return DataRequest()
+    if kind == "input_request":
+        return _parse_input_request(content)  # type: ignore[arg-type]
+    raise ProtocolError(
+        f"unknown message {str(content)[:80]!r}: the kind must be one of {', '.join(REQUEST_KINDS)}"
+    )
+
+
+def _parse_view(content: dict) -> ViewRequest:
+    generation = _whole(content.get("generation"), "generation")
+    width, height = content.get("width"), content.get("height")
+    for name, value in (("width", width), ("height", height)):
+        if not _is_number(value) or not (math.isfinite(value) and 1 <= value <= MAX_VIEW_PIXELS):
+            raise ProtocolError(
+                f"{name} must be a number of pixels in [1, {MAX_VIEW_PIXELS}], not {value!r}"
+            )
+    extent = content.get("extent")
+    if not isinstance(extent, list | tuple) or not all(_is_number(e) for e in extent):
+        raise ProtocolError(f"extent must be four numbers, not {extent!r}")
+    try:
+        checked = check_extent(extent)
+    except ValueError as problem:
+        raise ProtocolError(str(problem)) from None
+    return ViewRequest(View(checked, round(width), round(height)), generation)  # type: ignore[arg-type]
+
+
+def _parse_input_request(content: dict) -> InputRequest:
+    ident = _whole(content.get("id"), "id")
+    coords = []
+    for name in ("u", "v"):
+        value = content.get(name)
+        if not _is_number(value) or not math.isfinite(value):
+            raise ProtocolError(f"{name} must be a finite number, not {value!r}")
+        coords.append(float(value))
+    return InputRequest(ident, coords[0], coords[1])
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _whole(value: object, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProtocolError(f"{name} must be an int ≥ 0, not {value!r}")
+    return value
+
+
+# ---------------------------------------------------------------------- Python → browser
+def encode_tile(tile: Tile, generation: int) -> Message:
+    """A computed tile, for the browser's ``generation``."""
+    z, i, j = tile.key
+    buffers = [_f32(tile.ftle), _f32(tile.prediction)]
+    if tile.direction is not None:
+        buffers.append(_f32(tile.direction))
+    content = {
+        "kind": "tile",
+        "z": z,
+        "i": i,
+        "j": j,
+        "generation": generation,
+        "model_version": tile.model_version,
+        "tile_px": int(tile.ftle.shape[0]),
+        "extent": list(tile.extent),
+        "vmin": _json_float(tile.vmin),
+        "vmax": _json_float(tile.vmax),
+        "has_direction": tile.direction is not None,
+        "dtype": tile.dtype,
+    }
+    return content, buffers
+
+
+def encode_error(key: TileKey, message: str, generation: int) -> Message:
+    """A tile that failed: the browser stops waiting for it and shows ``message``."""
+    return {"kind": "error", "message": message, "generation": generation, "key": list(key)}, []
+
+
+def encode_data(points: DataOverlay | None) -> Message:
+    """The data overlay (``None``: no data; the browser clears its points)."""
+    if points is None:
+        return {"kind": "data", "count": 0, "labels": []}, [b"", b""]
+    content = {"kind": "data", "count": points.count, "labels": list(points.names)}
+    return content, [_f32(points.uv), _f32(points.classes)]
+
+
+def encode_input(
+    request: InputRequest, shape: list[int], values: np.ndarray, vmin: float, vmax: float
+) -> Message:
+    """The reply to ``request``: the input's ``values`` shown as a picture of ``shape``, with
+    [vmin, vmax] mapped onto black..white."""
+    content = {
+        "kind": "input",
+        "id": request.id,
+        "u": request.u,
+        "v": request.v,
+        "shape": list(shape),
+        "vmin": vmin,
+        "vmax": vmax,
+    }
+    return content, [_f32(values)]
+
+
+def encode_reset() -> Message:
+    """The plane changed: every tile the browser holds is stale."""
+    return {"kind": "reset"}, []
+
+
+def _f32(values: np.ndarray) -> bytes:
+    return np.ascontiguousarray(values, dtype="<f4").tobytes()
+
+
+def _json_float(x: float) -> float | None:
+    return x if math.isfinite(x) else None

@@ -1,0 +1,330 @@
+"""FTLEView: the Jupyter widget. Traits and glue only: no mathematics (:mod:`ftle_widget.maths`),
+no tile planning (:mod:`ftle_widget.lazy`), no message formats (:mod:`.protocol`).
+
+Small durable state lives in synced traits. Tiles travel as custom messages with binary buffers,
+never through traits; every browser message is validated before anything is computed.
+"""
+
+from __future__ import annotations
+
+import inspect
+import pathlib
+import threading
+from collections.abc import Mapping, Sequence
+
+import anywidget
+import numpy as np
+import torch
+import traitlets
+from torch import nn
+
+from ..lazy.pyramid import View
+from ..lazy.scheduler import TileScheduler
+from ..lazy.tiles import Tile
+from ..maths.fields import Field, check_extent, compute_field
+from ..maths.modules import known_input_shape
+from ..maths.planes import Plane, default_extent, default_plane
+from . import export, protocol
+from .following import FollowsHistory
+from .overlays import data_overlay, picture_shape
+
+_STATIC = pathlib.Path(__file__).parents[1] / "static"  # the built front end (js/)
+QUANTITIES = ("lambda", "log_stretch")
+
+
+class FTLEView(FollowsHistory, anywidget.AnyWidget):
+    """A live view of the FTLE field of ``model`` over a plane of its input space.
+
+    Parameters
+    ----------
+    model : the network (never modified).
+    plane : a :class:`~ftle_widget.Plane`; default: see :func:`default_plane`.
+    extent : (u0, u1, v0, v1); default: the data's extent on the plane with a 10 % margin, else
+        [−1.5, 1.5]².
+    layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`.
+    data, labels : points (N, *input_shape) and their classes: the default plane goes through
+        points of three classes, the data overlay colours them, and the hover names the
+        predicted class index k by the k-th of the sorted labels (one output: 0 is output ≤ 0).
+    device : compute on a copy of the model on this device.
+    cmap, vmin, vmax : colormap (see :func:`ftle_widget.widget.export.colormap_names`) and limits
+        (``None``: symmetric about 0 over what is shown).
+    quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2).
+    show_boundary, show_data, show_directions : the overlays: decision boundary, data points
+        near the plane (coloured by label), stretching directions on a coarse grid.
+    data_near : draw the data points within this distance of the plane (default: all points for
+        2-D inputs, else the nearest 500).
+    image_shape : how hover pictures show an input, e.g. ``(28, 28)``; default: guessed from the
+        input shape (:func:`ftle_widget.widget.overlays.image_shape`); ``False``: no pictures.
+    history : a :class:`~ftle_widget.History`: the ``epoch`` trait then picks the weights shown
+        (a copy is evaluated; the model is never touched) and :meth:`follow` tracks training.
+    """
+
+    _esm = _STATIC / "widget.js"
+
+    extent = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
+    home = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
+    plane_info = traitlets.Dict().tag(sync=True)
+    layer = traitlets.Unicode("").tag(sync=True)
+    depth = traitlets.Float(1.0).tag(sync=True)
+    cmap = traitlets.Unicode("RdBu_r").tag(sync=True)
+    vmin = traitlets.Float(None, allow_none=True).tag(sync=True)
+    vmax = traitlets.Float(None, allow_none=True).tag(sync=True)
+    quantity = traitlets.Unicode("lambda").tag(sync=True)
+    status = traitlets.Unicode("").tag(sync=True)
+    progress = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
+    error = traitlets.Unicode("").tag(sync=True)
+    tile_px = traitlets.Int(64).tag(sync=True)
+    show_boundary = traitlets.Bool(True).tag(sync=True)
+    show_data = traitlets.Bool(True).tag(sync=True)
+    show_directions = traitlets.Bool(False).tag(sync=True)
+
+    def __init__(
+        self,
+        model: nn.Module,
+        plane: Plane | None = None,
+        *,
+        extent: Sequence[float] | None = None,
+        layer: int | str | None = None,
+        depth: float | None = None,
+        data=None,
+        labels=None,
+        device: str | torch.device | None = None,
+        cmap: str = "RdBu_r",
+        vmin: float | None = None,
+        vmax: float | None = None,
+        quantity: str = "lambda",
+        show_boundary: bool = True,
+        show_data: bool = True,
+        show_directions: bool = False,
+        data_near: float | None = None,
+        image_shape: Sequence[int] | bool | None = None,
+        history=None,
+        **kwargs,
+    ):
+        unknown = sorted(k for k in kwargs if k not in self.class_trait_names())
+        if unknown:
+            known = ", ".join(inspect.signature(FTLEView.__init__).parameters)
+            raise TypeError(
+                f"FTLEView got unknown keyword argument(s) {', '.join(unknown)}; it takes "
+                f"{known.replace('self, ', '').replace(', kwargs', '')} and widget traits "
+                "such as layout"
+            )
+        if quantity not in QUANTITIES:
+            raise ValueError(f"quantity must be one of {QUANTITIES}, not {quantity!r}")
+        export.lut(cmap)  # a clear error for an unknown colormap
+        if data is not None:
+            data = np.asarray(
+                data.detach().cpu() if isinstance(data, torch.Tensor) else data, dtype=np.float64
+            )
+        if labels is not None:
+            labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
+        if plane is None:
+            shape = known_input_shape(model, "pass a plane (ftle_widget.Plane) or data", data)
+            plane = default_plane(shape, data, labels)
+        if extent is None:
+            extent = default_extent(plane, data)
+        extent = check_extent(extent)
+        super().__init__(
+            cmap=cmap,
+            vmin=vmin,
+            vmax=vmax,
+            quantity=quantity,
+            extent=list(extent),
+            home=list(extent),
+            show_boundary=show_boundary,
+            show_data=show_data,
+            show_directions=show_directions,
+            **kwargs,
+        )
+        self._model, self._layer, self._depth, self._device = model, layer, depth, device
+        self._data, self._labels, self._data_near = data, labels, data_near
+        self._image_shape = image_shape
+        self._data_range = None if data is None else (float(data.min()), float(data.max()))
+        self._lock = threading.Lock()
+        self._generations: dict[int, int] = {}  # scheduler generation → browser generation
+        self._next = 0
+        self._last_view: tuple[View, int] | None = None
+        self._scheduler: TileScheduler | None = None
+        self._set_scheduler(plane)
+        self.on_msg(self._on_message)
+        self.observe(self._on_directions, names="show_directions")
+        self._start_following(history)
+
+    # ------------------------------------------------------------------ public
+    @property
+    def plane(self) -> Plane:
+        return self._scheduler.plane
+
+    @property
+    def scheduler(self) -> TileScheduler:
+        return self._scheduler
+
+    def zoom_to(self, extent: Sequence[float]) -> None:
+        """Show ``extent`` = (u0, u1, v0, v1); the browser then asks for its tiles."""
+        self.extent = list(check_extent(extent))
+
+    def reset(self) -> None:
+        """Back to the initial extent."""
+        self.extent = list(self.home)
+
+    def set_plane(self, plane: Plane, extent: Sequence[float] | None = None) -> None:
+        """Show another plane (same model); the view starts over at ``extent``."""
+        if not isinstance(plane, Plane):
+            raise TypeError(f"plane must be a Plane, not {type(plane).__name__}")
+        self._set_scheduler(plane)
+        extent = list(check_extent(extent or default_extent(plane, None)))
+        self.home = extent
+        self.extent = extent
+        self._post(protocol.encode_reset())
+        self._send_data()
+
+    def _show_weights(self, weights: Mapping[str, torch.Tensor], tag: object) -> None:
+        self._scheduler.update_model(weights, tag=tag)
+        self._refresh()
+
+    def update_model(self, model_or_state: nn.Module | Mapping[str, torch.Tensor]) -> None:
+        """New weights (a state dict) or a new model: the visible tiles are recomputed."""
+        self._scheduler.update_model(model_or_state)
+        self._refresh()
+
+    @property
+    def visible_extent(self) -> tuple[float, float, float, float]:
+        """What the browser shows: ``extent`` grown to the canvas's aspect (square pixels), or
+        ``extent`` before any browser has asked for a view."""
+        return self._last_view[0].extent if self._last_view else tuple(self.extent)
+
+    def field(self, shape: tuple[int, int] | None = None, directions: bool = False) -> Field:
+        """What the view shows (:attr:`visible_extent`) as a :class:`Field`, at the view's
+        resolution (or ``shape``)."""
+        if shape is None:
+            view = self._last_view[0] if self._last_view else None
+            shape = (view.height, view.width) if view else (256, 256)
+        engine = self._scheduler.engine()
+        return compute_field(engine, self.plane, self.visible_extent, shape, directions=directions)
+
+    def to_png(self, path, shape: tuple[int, int] | None = None):
+        """Write the current view as a PNG with a colorbar, without a browser."""
+        return export.save_png(
+            self.field(shape),
+            path,
+            quantity=self.quantity,
+            cmap=self.cmap,
+            vmin=self.vmin,
+            vmax=self.vmax,
+        )
+
+    def close(self) -> None:
+        """Stop all work and close the widget (also when construction failed half way)."""
+        if getattr(self, "_history", None) is not None:
+            self.unfollow()
+        scheduler = getattr(self, "_scheduler", None)
+        if scheduler is not None:
+            scheduler.close()
+        super().close()
+
+    # ------------------------------------------------------------------ internals
+    def _set_scheduler(self, plane: Plane) -> None:
+        old = self._scheduler
+        self._scheduler = TileScheduler(
+            self._model if old is None else old.versions.model,
+            plane,
+            layer=self._layer,
+            depth=self._depth,
+            device=self._device,
+            directions=self.show_directions,
+            on_tile=self._send_tile,
+            on_progress=self._on_progress,
+            on_error=self._on_error,
+        )
+        if old is not None:
+            old.close()
+        engine = self._scheduler.engine()
+        self.depth = engine.depth
+        self.layer = engine.endpoint.description
+        self.tile_px = self._scheduler.tile_px
+        self.plane_info = {
+            "input_shape": list(plane.input_shape),
+            "orthonormal": plane.orthonormal,
+            "image_shape": picture_shape(self._image_shape, plane.input_shape),
+        }
+        self._last_view = None
+
+    def _on_message(self, _widget, content, _buffers) -> None:
+        """A message from the browser (see :mod:`ftle_widget.widget.protocol`)."""
+        try:
+            request = protocol.parse(content)
+            if isinstance(request, protocol.ViewRequest):
+                self._request(request.view, request.generation)
+            elif isinstance(request, protocol.DataRequest):
+                self._send_data()
+            else:
+                self._send_input(request)
+        except ValueError as problem:
+            self._refuse(str(problem))
+
+    def _on_directions(self, change) -> None:
+        self._scheduler.set_directions(change["new"])
+        self._refresh()
+
+    def _send_data(self) -> None:
+        """The data overlay: points near the plane with their class indices."""
+        points = None
+        if self._data is not None:
+            points = data_overlay(self.plane, self._data, self._labels, self._data_near)
+        self._post(protocol.encode_data(points))
+
+    def _send_input(self, request: protocol.InputRequest) -> None:
+        """The input at a plane point, for the hover picture of image models."""
+        shape = self.plane_info.get("image_shape")
+        if shape is None:
+            raise ValueError("this view's inputs are not images: no pictures to send")
+        values = self.plane.to_input(np.array([[request.u, request.v]])).reshape(-1).numpy()
+        lo, hi = self._data_range or (float(values.min()), float(values.max()))
+        self._post(protocol.encode_input(request, shape, values, lo, hi))
+
+    def _post(self, message: protocol.Message) -> None:
+        content, buffers = message
+        self.send(content, buffers)
+
+    def _request(self, view: View, generation: int) -> None:
+        with self._lock:
+            self._next += 1
+            internal = self._next
+            self._generations[internal] = generation
+            for old in [g for g in self._generations if g < internal - 64]:
+                del self._generations[old]
+            self._last_view = (view, generation)
+        self.error = ""
+        # a display's first request (generation 1) starts from an empty canvas
+        self._scheduler.request(view, internal, held=generation > 1)
+
+    def _refresh(self) -> None:
+        if self._last_view is not None:
+            self._request(*self._last_view)
+
+    def _refuse(self, reason: str) -> None:
+        self.status = f"refused: {reason}"
+        self.error = f"refused: {reason}"
+
+    def _browser_generation(self, internal: int) -> int | None:
+        with self._lock:
+            return self._generations.get(internal)
+
+    def _send_tile(self, tile: Tile) -> None:
+        generation = self._browser_generation(tile.generation)
+        if generation is not None:
+            self._post(protocol.encode_tile(tile, generation))
+
+    def _on_progress(self, done: int, total: int, internal: int) -> None:
+        generation = self._browser_generation(internal)
+        if generation is None:
+            return
+        self.progress = [done, total]
+        self.status = f"{done}/{total} tiles" if done < total else f"{total} tiles"
+
+    def _on_error(self, key, message: str, internal: int) -> None:
+        generation = self._browser_generation(internal)
+        if generation is None:
+            return
+        self.error = message
+        self._post(protocol.encode_error(key, message, generation))
