@@ -40,11 +40,25 @@ export interface Traits {
   following: boolean;
 }
 
+/** Traits whose change needs a redraw (and the toolbar to show them), nothing else. */
+export const REDRAWN = [
+  "cmap",
+  "vmin",
+  "vmax",
+  "quantity",
+  "depth",
+  "show_boundary",
+  "show_data",
+  "show_directions",
+] as const satisfies readonly (keyof Traits)[];
+
 /** The model anywidget hands to `render`. */
 export type Model = AnyModel<Traits>;
 
 /** The names of the boolean traits. */
-export type FlagTrait = { [K in keyof Traits]: Traits[K] extends boolean ? K : never }[keyof Traits];
+export type FlagTrait = {
+  [K in keyof Traits]: Traits[K] extends boolean ? K : never;
+}[keyof Traits];
 
 /** A boolean trait; `fallback` when the model does not have it (an older kernel side). */
 export function flag(model: Model, name: FlagTrait, fallback: boolean): boolean {
