@@ -23,7 +23,9 @@ const close = (a: number, b: number, tol = 1e-12) =>
   assert.ok(Math.abs(a - b) <= tol * Math.max(1, Math.abs(a), Math.abs(b)), `${a} ≉ ${b}`);
 const closeExtent = (got: Extent, want: readonly number[]) => {
   assert.equal(got.length, 4);
-  got.forEach((x, k) => close(x, want[k]!));
+  got.forEach((x, k) => {
+    close(x, want[k]!);
+  });
 };
 
 /** 0.01 plane units per CSS pixel both ways. */
@@ -31,7 +33,7 @@ const view = new Viewport([0, 4, 0, 2], 400, 200);
 /** A pointer at canvas (x, y); the canvas's top-left corner at client (10, 20). */
 const at = (x: number, y: number): PointerAt => ({ x, y, clientX: x + 10, clientY: y + 20 });
 
-test("wheel: the factor is exp(−deltaY · 0.002); up zooms in, down out, 0 keeps the view", () => {
+test("wheel: factor exp(−deltaY · 0.002); up zooms in, down out, 0 keeps the view", () => {
   assert.equal(WHEEL_RATE, 0.002);
   close(wheelFactor(-100), Math.exp(0.2));
   close(wheelFactor(120), Math.exp(-0.24));
@@ -56,7 +58,7 @@ test("wheel zooms about the cursor: the plane point under it stays, the rest sca
   closeExtent(wheelZoom(view, 200, 100, 120).extent, [2 - 2 * g, 2 + 2 * g, 1 - g, 1 + g]);
 });
 
-test("press: a box with shift or in box mode (canvas positions), else a pan (client positions)", () => {
+test("press: a box with shift or in box mode (canvas position), else a pan (client)", () => {
   assert.deepEqual(press(at(30, 40), false, false), { kind: "pan", x: 40, y: 60 });
   const box = { kind: "box", x0: 30, y0: 40, x1: 30, y1: 40 };
   assert.deepEqual(press(at(30, 40), true, false), box);
@@ -66,7 +68,7 @@ test("press: a box with shift or in box mode (canvas positions), else a pan (cli
 
 test("drag pans: the plane follows the pointer, step by step", () => {
   let gesture = press(at(100, 100), false, false);
-  // 40 px right and 20 px up: the plane moves with the pointer, the view by −0.4 along u, −0.2 along v
+  // 40 px right and 20 px up: the plane follows the pointer, the view moves −0.4 in u, −0.2 in v
   let step = move(view, gesture, at(140, 80));
   closeExtent(step.view.extent, [-0.4, 3.6, -0.2, 1.8]);
   assert.deepEqual(step.gesture, { kind: "pan", x: 150, y: 100 });
@@ -129,7 +131,12 @@ test("box zoom: the box follows the pointer, the release zooms to it keeping the
 
 test("box zoom: a box of at most MIN_BOX px along either axis is a click (erased, no zoom)", () => {
   assert.equal(MIN_BOX, 3);
-  for (const [dx, dy] of [[3, 50], [50, 3], [-3, -50], [0, 0]] as const) {
+  for (const [dx, dy] of [
+    [3, 50],
+    [50, 3],
+    [-3, -50],
+    [0, 0],
+  ] as const) {
     const step = release(view, { kind: "box", x0: 100, y0: 100, x1: 100 + dx, y1: 100 + dy });
     assert.equal(step.view, view);
     assert.deepEqual(step.gesture, IDLE);
@@ -156,7 +163,11 @@ test("reset (double-click): the home extent grown about its centre to square pix
   closeExtent(fitExtent(home, 300, 600).extent, [-1.5, 1.5, -3, 3]);
   closeExtent(fitExtent(home, 420, 420).extent, [-1.5, 1.5, -1.5, 1.5]);
   // from anywhere: a zoomed and panned view comes back to the same
-  const away = move(wheelZoom(fitExtent(home, 600, 300), 10, 10, -500), press(at(0, 0), false, false), at(50, 70));
+  const away = move(
+    wheelZoom(fitExtent(home, 600, 300), 10, 10, -500),
+    press(at(0, 0), false, false),
+    at(50, 70),
+  );
   assert.notDeepEqual(away.view.extent, fitExtent(home, 600, 300).extent);
   closeExtent(fitExtent(home, away.view.width, away.view.height).extent, [-3, 3, -1.5, 1.5]);
 });
