@@ -10,9 +10,9 @@ import type { Timings } from "./session";
 /** CSS pixels: the height of the field, its overlay and the colorbar. */
 export const HEIGHT = 420;
 /** CSS pixels: the side of the hover picture. */
-export const INPUT_PX = 64;
+const INPUT_PX = 64;
 /** The status line's colour for errors. */
-export const ERROR_COLOUR = "#c00";
+const ERROR_COLOUR = "#c00";
 
 /** The root element, with the PNG composition as a method and the latency figures. */
 export interface WidgetElement extends HTMLDivElement {

@@ -52,7 +52,7 @@ export interface SessionHooks {
 }
 
 /** Whether a tile is at the view's own resolution (its level's pixels match the screen's). */
-export function isFine(msg: TileMessage, view: Viewport): boolean {
+function isFine(msg: TileMessage, view: Viewport): boolean {
   const side = msg.extent[1] - msg.extent[0];
   const base = side * 2 ** msg.z;
   return msg.z >= levelFor(base, msg.tile_px, view.pixelSize());
