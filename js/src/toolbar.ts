@@ -115,7 +115,7 @@ export class Toolbar {
       );
     }
     this.control("box")?.setAttribute("aria-pressed", String(this.boxMode));
-    const cmap = this.model.get("cmap") as string;
+    const cmap = this.model.get("cmap");
     if (COLORMAPS.includes(cmap as never)) this.select.value = cmap;
   }
 
