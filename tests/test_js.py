@@ -1,4 +1,4 @@
-"""The TypeScript front end: type check, unit tests (node's runner) and the bundle size."""
+"""The TypeScript front end: type check, lint, unit tests (node's runner) and the bundle size."""
 
 from __future__ import annotations
 
@@ -33,6 +33,11 @@ def installed():
 
 def test_typescript_type_checks(installed):
     done = npm("run", "typecheck")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_typescript_lints_clean(installed):
+    done = npm("run", "lint")
     assert done.returncode == 0, done.stdout + done.stderr
 
 

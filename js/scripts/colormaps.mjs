@@ -4,17 +4,17 @@
 // Run: npm run colormaps (a test checks that the committed file is up to date).
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { color } from "d3-color";
 import {
+  interpolateCividis,
   interpolateInferno,
   interpolateMagma,
   interpolatePlasma,
-  interpolateRdBu,
-  interpolateViridis,
-  interpolateCividis,
-  interpolateTurbo,
   interpolatePuOr,
+  interpolateRdBu,
+  interpolateTurbo,
+  interpolateViridis,
 } from "d3-scale-chromatic";
-import { color } from "d3-color";
 
 export const SOURCES = {
   RdBu_r: (t) => interpolateRdBu(1 - t), // low = blue, middle = white, high = red
@@ -29,7 +29,7 @@ export const SOURCES = {
 
 const hex = (s) => {
   const c = color(s).rgb();
-  return "#" + [c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, "0")).join("");
+  return `#${[c.r, c.g, c.b].map((v) => Math.round(v).toString(16).padStart(2, "0")).join("")}`;
 };
 
 export function tables() {
@@ -42,7 +42,9 @@ export function tables() {
 
 export function text() {
   const t = tables();
-  const lines = Object.entries(t).map(([name, colours]) => `  ${JSON.stringify(name)}: ${JSON.stringify(colours)}`);
+  const lines = Object.entries(t).map(
+    ([name, colours]) => `  ${JSON.stringify(name)}: ${JSON.stringify(colours)}`,
+  );
   return `{\n${lines.join(",\n")}\n}\n`;
 }
 

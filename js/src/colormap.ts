@@ -30,8 +30,10 @@ const cache = new Map<string, Uint8Array>();
 export function colormapLut(name: string): Uint8Array {
   let lut = cache.get(name);
   if (lut) return lut;
-  if (!Object.prototype.hasOwnProperty.call(TABLE, name)) {
-    throw new Error(`unknown colormap ${JSON.stringify(name)}; valid names: ${COLORMAPS.join(", ")}`);
+  if (!(COLORMAPS as readonly string[]).includes(name)) {
+    throw new Error(
+      `unknown colormap ${JSON.stringify(name)}; valid names: ${COLORMAPS.join(", ")}`,
+    );
   }
   const colours = TABLE[name]!;
   lut = new Uint8Array(LUT_SIZE * 4);
@@ -83,7 +85,7 @@ export function applyLut(
   const scale = degenerate ? 0 : LUT_SIZE / (vmax - vmin);
   const last = LUT_SIZE - 1;
   const colour = (v: number, o: number): void => {
-    if (v !== v) {
+    if (Number.isNaN(v)) {
       out[o] = out[o + 1] = out[o + 2] = out[o + 3] = 0;
       return;
     }

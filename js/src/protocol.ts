@@ -155,7 +155,13 @@ export function viewMessage(
   width: number,
   height: number,
 ): ViewMessage {
-  return { kind: "view", generation, extent: [extent[0], extent[1], extent[2], extent[3]], width, height };
+  return {
+    kind: "view",
+    generation,
+    extent: [extent[0], extent[1], extent[2], extent[3]],
+    width,
+    height,
+  };
 }
 
 /** A readable "z/i/j" string for a key, usable as a Map key. */
@@ -185,7 +191,9 @@ export function decodeTile(msg: TileMessage, buffers: readonly Buffer[]): Decode
   const n = t * t;
   const ftle = toFloat32(buffers[0]!, n, "decodeTile: ftle");
   const prediction = toFloat32(buffers[1]!, n, "decodeTile: prediction");
-  const direction = msg.has_direction ? toFloat32(buffers[2]!, 2 * n, "decodeTile: direction") : null;
+  const direction = msg.has_direction
+    ? toFloat32(buffers[2]!, 2 * n, "decodeTile: direction")
+    : null;
   return { message: msg, key: [msg.z, msg.i, msg.j], ftle, prediction, direction };
 }
 
@@ -219,15 +227,20 @@ export function decodeData(msg: DataMessage, buffers: readonly Buffer[] | undefi
  * An input message's picture. Throws an Error when the shape is not [H, W] or [C, H, W] with
  * C 1 or 3 (positive integers), or the buffer is missing or has the wrong length.
  */
-export function decodeInput(msg: InputMessage, buffers: readonly Buffer[] | undefined): DecodedInput {
+export function decodeInput(
+  msg: InputMessage,
+  buffers: readonly Buffer[] | undefined,
+): DecodedInput {
   if (msg.kind !== "input") {
     throw new Error(`decodeInput: expected an "input" message, got "${String(msg.kind)}"`);
   }
   const s = Array.isArray(msg.shape) ? msg.shape : [];
   const shape: [number, number, number] | null =
     s.length === 2 ? [1, s[0]!, s[1]!] : s.length === 3 ? [s[0]!, s[1]!, s[2]!] : null;
-  if (!shape || !shape.every((d) => Number.isInteger(d) && d > 0) || (shape[0] !== 1 && shape[0] !== 3)) {
-    throw new Error(`decodeInput: shape must be [H, W] or [C, H, W] with C 1 or 3, got ${JSON.stringify(msg.shape)}`);
+  if (!shape?.every((d) => Number.isInteger(d) && d > 0) || (shape[0] !== 1 && shape[0] !== 3)) {
+    throw new Error(
+      `decodeInput: shape must be [H, W] or [C, H, W] with C 1 or 3, got ${JSON.stringify(msg.shape)}`,
+    );
   }
   const bufs = buffers ?? [];
   if (bufs.length !== 1) {
@@ -260,7 +273,8 @@ function toFloat32(buf: Buffer, expected: number, what: string): Float32Array {
   if (bytes !== expected * 4) {
     throw new Error(
       `${what} should hold ${expected} float32 values (${expected * 4} bytes), ` +
-        `got ${bytes} bytes` + (bytes % 4 === 0 ? ` (${bytes / 4} values)` : ""),
+        `got ${bytes} bytes` +
+        (bytes % 4 === 0 ? ` (${bytes / 4} values)` : ""),
     );
   }
   if (offset % 4 === 0) return new Float32Array(buffer, offset, expected);

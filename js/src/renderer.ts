@@ -61,7 +61,7 @@ export class Renderer {
 
   private image(tile: DecodedTile, s: ColourSettings, lo: number, hi: number, stamp: string) {
     const held = this.images.get(tile);
-    if (held && held.stamp === stamp + `|${s.factor}`) return held.canvas;
+    if (held && held.stamp === `${stamp}|${s.factor}`) return held.canvas;
     const t = tile.message.tile_px;
     const canvas = held?.canvas ?? document.createElement("canvas");
     canvas.width = t;
@@ -71,7 +71,7 @@ export class Renderer {
     applyLut(values, colormapLut(s.cmap), lo, hi, pixels.data, { width: t, height: t });
     if (s.boundary) markBoundary(tile.prediction, t, pixels.data);
     canvas.getContext("2d")!.putImageData(pixels, 0, 0);
-    this.images.set(tile, { stamp: stamp + `|${s.factor}`, canvas });
+    this.images.set(tile, { stamp: `${stamp}|${s.factor}`, canvas });
     return canvas;
   }
 }

@@ -39,7 +39,14 @@ export class TileStore {
     let best: DecodedTile | undefined;
     for (const t of this.tiles.values()) {
       const [u0, u1, v0, v1] = t.message.extent;
-      if (u >= u0 && u < u1 && v >= v0 && v < v1 && (!best || t.key[0] > best.key[0]) && (!keep || keep(t))) {
+      if (
+        u >= u0 &&
+        u < u1 &&
+        v >= v0 &&
+        v < v1 &&
+        (!best || t.key[0] > best.key[0]) &&
+        (!keep || keep(t))
+      ) {
         best = t;
       }
     }

@@ -4,14 +4,32 @@
  * `data-action`; toggles show their state in `aria-pressed`.
  */
 import { COLORMAPS } from "./colormap";
-import { type Model, flag } from "./model";
+import { flag, type Model } from "./model";
 import { classColour } from "./overlays/data";
 
 /** The overlay toggles: data-action → trait, label, default when the model lacks the trait. */
 export const TOGGLES = [
-  { action: "boundary", trait: "show_boundary", label: "Boundary", title: "Decision boundary", fallback: true },
-  { action: "data", trait: "show_data", label: "Data", title: "Data points near the plane", fallback: true },
-  { action: "directions", trait: "show_directions", label: "Directions", title: "Stretching directions", fallback: false },
+  {
+    action: "boundary",
+    trait: "show_boundary",
+    label: "Boundary",
+    title: "Decision boundary",
+    fallback: true,
+  },
+  {
+    action: "data",
+    trait: "show_data",
+    label: "Data",
+    title: "Data points near the plane",
+    fallback: true,
+  },
+  {
+    action: "directions",
+    trait: "show_directions",
+    label: "Directions",
+    title: "Stretching directions",
+    fallback: false,
+  },
 ] as const;
 
 /** What the buttons that are not trait toggles do. */
@@ -44,7 +62,10 @@ export class Toolbar {
   private readonly legend: HTMLSpanElement;
   private boxMode = false;
 
-  constructor(private readonly model: Model, private readonly actions: ToolbarActions) {
+  constructor(
+    private readonly model: Model,
+    private readonly actions: ToolbarActions,
+  ) {
     const el = document.createElement("div");
     el.className = "ftle-toolbar";
     el.setAttribute("role", "toolbar");
@@ -88,10 +109,13 @@ export class Toolbar {
   /** Show the traits' state: aria-pressed of the toggles, the colormap selected. */
   sync(): void {
     for (const t of TOGGLES) {
-      this.control(t.action)?.setAttribute("aria-pressed", String(flag(this.model, t.trait, t.fallback)));
+      this.control(t.action)?.setAttribute(
+        "aria-pressed",
+        String(flag(this.model, t.trait, t.fallback)),
+      );
     }
     this.control("box")?.setAttribute("aria-pressed", String(this.boxMode));
-    const cmap = this.model.get("cmap") as string;
+    const cmap = this.model.get("cmap");
     if (COLORMAPS.includes(cmap as never)) this.select.value = cmap;
   }
 
@@ -105,7 +129,9 @@ export class Toolbar {
       span.append(dot, text);
       this.legend.append(span);
     };
-    labels.forEach((label, k) => entry(classColour(k), label));
+    labels.forEach((label, k) => {
+      entry(classColour(k), label);
+    });
     if (unlabelled) entry(classColour(-1), "unlabelled");
   }
 

@@ -40,13 +40,16 @@ export class Viewport {
   static fit(extent: Extent, width: number, height: number): Viewport {
     const given = new Viewport(extent, width, height); // throws on a bad extent or size
     const [u0, u1, v0, v1] = extent;
-    const ru = (u1 - u0) / width, rv = (v1 - v0) / height;
+    const ru = (u1 - u0) / width;
+    const rv = (v1 - v0) / height;
     if (ru > rv) {
-      const cv = 0.5 * (v0 + v1), hv = 0.5 * ru * height;
+      const cv = 0.5 * (v0 + v1);
+      const hv = 0.5 * ru * height;
       return new Viewport([u0, u1, cv - hv, cv + hv], width, height);
     }
     if (rv > ru) {
-      const cu = 0.5 * (u0 + u1), hu = 0.5 * rv * width;
+      const cu = 0.5 * (u0 + u1);
+      const hu = 0.5 * rv * width;
       return new Viewport([cu - hu, cu + hu, v0, v1], width, height);
     }
     return given;
@@ -81,7 +84,11 @@ export class Viewport {
   pan(dx: number, dy: number): Viewport {
     const du = (dx / this.width) * (this.u1 - this.u0);
     const dv = (dy / this.height) * (this.v1 - this.v0);
-    return new Viewport([this.u0 - du, this.u1 - du, this.v0 + dv, this.v1 + dv], this.width, this.height);
+    return new Viewport(
+      [this.u0 - du, this.u1 - du, this.v0 + dv, this.v1 + dv],
+      this.width,
+      this.height,
+    );
   }
 
   /**
@@ -115,24 +122,31 @@ export class Viewport {
     if (x0 === x1 || y0 === y1) return this;
     const [ua, va] = this.toPlane(x0, y0);
     const [ub, vb] = this.toPlane(x1, y1);
-    let u0 = Math.min(ua, ub), u1 = Math.max(ua, ub);
-    let v0 = Math.min(va, vb), v1 = Math.max(va, vb);
+    let u0 = Math.min(ua, ub);
+    let u1 = Math.max(ua, ub);
+    let v0 = Math.min(va, vb);
+    let v1 = Math.max(va, vb);
     if (keepAspect) {
       // Plane units per pixel along u and v, now and in the box; scale both by the larger.
       const ru = (this.u1 - this.u0) / this.width;
       const rv = (this.v1 - this.v0) / this.height;
       const s = Math.max((u1 - u0) / this.width / ru, (v1 - v0) / this.height / rv);
-      const cu = 0.5 * (u0 + u1), cv = 0.5 * (v0 + v1);
-      const hu = 0.5 * s * ru * this.width, hv = 0.5 * s * rv * this.height;
-      u0 = cu - hu; u1 = cu + hu;
-      v0 = cv - hv; v1 = cv + hv;
+      const cu = 0.5 * (u0 + u1);
+      const cv = 0.5 * (v0 + v1);
+      const hu = 0.5 * s * ru * this.width;
+      const hv = 0.5 * s * rv * this.height;
+      u0 = cu - hu;
+      u1 = cu + hu;
+      v0 = cv - hv;
+      v1 = cv + hv;
     }
     return new Viewport([u0, u1, v0, v1], this.width, this.height);
   }
 
   /** The same view on a canvas of another size: same centre, same plane units per pixel. */
   resize(width: number, height: number): Viewport {
-    const cu = 0.5 * (this.u0 + this.u1), cv = 0.5 * (this.v0 + this.v1);
+    const cu = 0.5 * (this.u0 + this.u1);
+    const cv = 0.5 * (this.v0 + this.v1);
     const hu = (0.5 * width * (this.u1 - this.u0)) / this.width;
     const hv = (0.5 * height * (this.v1 - this.v0)) / this.height;
     return new Viewport([cu - hu, cu + hu, cv - hv, cv + hv], width, height);
@@ -152,8 +166,14 @@ export function pyRound(x: number): number {
 
 /** `math.ldexp(x, e)`: x · 2^e, without intermediate overflow/underflow of 2^e. */
 function ldexp(x: number, e: number): number {
-  while (e > 1000) { x *= 2 ** 1000; e -= 1000; }
-  while (e < -1000) { x *= 2 ** -1000; e += 1000; }
+  while (e > 1000) {
+    x *= 2 ** 1000;
+    e -= 1000;
+  }
+  while (e < -1000) {
+    x *= 2 ** -1000;
+    e += 1000;
+  }
   return x * 2 ** e;
 }
 
@@ -184,9 +204,12 @@ export function covering(extent: Extent, z: number, baseSide: number, margin = 0
   }
   const [u0, u1, v0, v1] = extent;
   const side = tileSide(baseSide, z);
-  const j0 = Math.floor(u0 / side) - margin, j1 = Math.ceil(u1 / side) - 1 + margin;
-  const i0 = Math.floor(v0 / side) - margin, i1 = Math.ceil(v1 / side) - 1 + margin;
-  const cu = 0.5 * (u0 + u1), cv = 0.5 * (v0 + v1);
+  const j0 = Math.floor(u0 / side) - margin;
+  const j1 = Math.ceil(u1 / side) - 1 + margin;
+  const i0 = Math.floor(v0 / side) - margin;
+  const i1 = Math.ceil(v1 / side) - 1 + margin;
+  const cu = 0.5 * (u0 + u1);
+  const cv = 0.5 * (v0 + v1);
   const keys: { key: TileKey; d: number }[] = [];
   for (let i = i0; i <= i1; i++) {
     for (let j = j0; j <= j1; j++) {

@@ -1,14 +1,15 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { interpolateViridis } from "d3-scale-chromatic";
-import { COLORMAPS, applyLut, colormapLut, parseColor, symmetricRange } from "../src/colormap";
+import { applyLut, COLORMAPS, colormapLut, parseColor, symmetricRange } from "../src/colormap";
 
 const entry = (lut: Uint8Array, k: number) => Array.from(lut.subarray(4 * k, 4 * k + 4));
 
 test("every listed colormap builds a 1024-byte opaque LUT", () => {
-  assert.deepEqual([...COLORMAPS], [
-    "RdBu_r", "viridis", "magma", "inferno", "plasma", "cividis", "turbo", "PuOr_r",
-  ]);
+  assert.deepEqual(
+    [...COLORMAPS],
+    ["RdBu_r", "viridis", "magma", "inferno", "plasma", "cividis", "turbo", "PuOr_r"],
+  );
   for (const name of COLORMAPS) {
     const lut = colormapLut(name);
     assert.ok(lut instanceof Uint8Array);
@@ -19,7 +20,10 @@ test("every listed colormap builds a 1024-byte opaque LUT", () => {
 });
 
 test("unknown colormap names are rejected, listing the valid ones", () => {
-  assert.throws(() => colormapLut("jet"), /unknown colormap "jet"; valid names: RdBu_r, viridis, magma, inferno, plasma/);
+  assert.throws(
+    () => colormapLut("jet"),
+    /unknown colormap "jet"; valid names: RdBu_r, viridis, magma, inferno, plasma/,
+  );
   assert.throws(() => colormapLut("toString"), /unknown colormap/);
 });
 
@@ -92,8 +96,14 @@ test("applyLut: row flip puts input row 0 (v0, bottom) on the last canvas row", 
 });
 
 test("applyLut: size checks", () => {
-  assert.throws(() => applyLut(new Float32Array(2), ramp, 0, 1, new Uint8ClampedArray(4)), /out should have 8 bytes/);
-  assert.throws(() => applyLut(new Float32Array(1), new Uint8Array(12), 0, 1, new Uint8ClampedArray(4)), /lut should have 1024/);
+  assert.throws(
+    () => applyLut(new Float32Array(2), ramp, 0, 1, new Uint8ClampedArray(4)),
+    /out should have 8 bytes/,
+  );
+  assert.throws(
+    () => applyLut(new Float32Array(1), new Uint8Array(12), 0, 1, new Uint8ClampedArray(4)),
+    /lut should have 1024/,
+  );
 });
 
 test("symmetricRange", () => {
@@ -106,7 +116,10 @@ test("symmetricRange", () => {
 test("the committed colormap table is what scripts/colormaps.mjs generates from d3", async () => {
   const { readFileSync } = await import("node:fs");
   const { text } = await import("../scripts/colormaps.mjs");
-  const committed = readFileSync(new URL("../../ftle_widget/colormaps.json", import.meta.url), "utf8");
+  const committed = readFileSync(
+    new URL("../../ftle_widget/colormaps.json", import.meta.url),
+    "utf8",
+  );
   assert.equal(committed, text(), "run `npm run colormaps` and commit ftle_widget/colormaps.json");
 });
 
@@ -125,7 +138,11 @@ test("applyLut gives the same bytes as the Python export (tests/test_export.py f
   ) as { cmap: string; vmin: number; vmax: number; values: (number | string)[]; rgba: number[] }[];
   assert.ok(cases.length >= 4);
   for (const c of cases) {
-    const values = Float32Array.from(c.values.map((v) => (typeof v === "number" ? v : Number(v === "nan" ? NaN : v === "inf" ? Infinity : -Infinity))));
+    const values = Float32Array.from(
+      c.values.map((v) =>
+        typeof v === "number" ? v : Number(v === "nan" ? NaN : v === "inf" ? Infinity : -Infinity),
+      ),
+    );
     const out = new Uint8ClampedArray(values.length * 4);
     applyLut(values, colormapLut(c.cmap), c.vmin, c.vmax, out);
     assert.deepEqual(Array.from(out), c.rgba, `${c.cmap} [${c.vmin}, ${c.vmax}]`);

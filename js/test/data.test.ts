@@ -1,11 +1,13 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { classColour, TABLEAU10, UNLABELLED } from "../src/overlays/data";
-import { decodeData, decodeInput, type DataMessage, type InputMessage } from "../src/protocol";
+import { type DataMessage, decodeData, decodeInput, type InputMessage } from "../src/protocol";
 
 function viewAt(buffer: ArrayBuffer, offset: number, values: number[]): DataView {
   const dv = new DataView(buffer, offset, values.length * 4);
-  values.forEach((v, k) => dv.setFloat32(4 * k, v, true));
+  values.forEach((v, k) => {
+    dv.setFloat32(4 * k, v, true);
+  });
   return dv;
 }
 
@@ -26,7 +28,11 @@ test("decodeData: DataViews at non-zero offsets, aligned (in place) and unaligne
 });
 
 test("decodeData: no points with empty or absent buffers", () => {
-  for (const bufs of [undefined, [], [new DataView(new ArrayBuffer(0)), new DataView(new ArrayBuffer(0))]]) {
+  for (const bufs of [
+    undefined,
+    [],
+    [new DataView(new ArrayBuffer(0)), new DataView(new ArrayBuffer(0))],
+  ]) {
     const d = decodeData(msg(0, []), bufs);
     assert.equal(d.count, 0);
     assert.equal(d.uv.length, 0);
@@ -36,25 +42,51 @@ test("decodeData: no points with empty or absent buffers", () => {
 
 test("decodeData: wrong lengths and counts throw, naming the array", () => {
   const f32 = (n: number) => new DataView(new ArrayBuffer(4 * n));
-  assert.throws(() => decodeData(msg(2), [f32(3), f32(2)]), /decodeData: uv should hold 4 float32 values \(16 bytes\), got 12 bytes \(3 values\)/);
-  assert.throws(() => decodeData(msg(2), [f32(4), f32(4)]), /decodeData: cls should hold 2 float32 values \(8 bytes\), got 16 bytes/);
-  assert.throws(() => decodeData(msg(2), [f32(4)]), /decodeData: expected 2 buffers \(uv, cls\), got 1/);
+  assert.throws(
+    () => decodeData(msg(2), [f32(3), f32(2)]),
+    /decodeData: uv should hold 4 float32 values \(16 bytes\), got 12 bytes \(3 values\)/,
+  );
+  assert.throws(
+    () => decodeData(msg(2), [f32(4), f32(4)]),
+    /decodeData: cls should hold 2 float32 values \(8 bytes\), got 16 bytes/,
+  );
+  assert.throws(
+    () => decodeData(msg(2), [f32(4)]),
+    /decodeData: expected 2 buffers \(uv, cls\), got 1/,
+  );
   assert.throws(() => decodeData(msg(2), undefined), /expected 2 buffers/);
   assert.throws(() => decodeData(msg(-1), []), /count must be a non-negative integer, got -1/);
   assert.throws(() => decodeData(msg(1.5), []), /count must be a non-negative integer/);
 });
 
 test("decodeInput: shapes [H, W] and [C, H, W]; bad shapes and lengths throw", () => {
-  const input = (shape: number[]): InputMessage => ({ kind: "input", id: 1, u: 0, v: 0, shape, vmin: 0, vmax: 1 });
+  const input = (shape: number[]): InputMessage => ({
+    kind: "input",
+    id: 1,
+    u: 0,
+    v: 0,
+    shape,
+    vmin: 0,
+    vmax: 1,
+  });
   const buf = new ArrayBuffer(4 + 4 * 6);
   const d = decodeInput(input([2, 3]), [viewAt(buf, 4, [0, 1, 2, 3, 4, 5])]);
   assert.deepEqual(d.shape, [1, 2, 3]);
   assert.deepEqual(Array.from(d.values), [0, 1, 2, 3, 4, 5]);
-  assert.deepEqual(decodeInput(input([3, 1, 2]), [viewAt(new ArrayBuffer(24), 0, [1, 2, 3, 4, 5, 6])]).shape, [3, 1, 2]);
-  assert.throws(() => decodeInput(input([2, 2, 2]), [viewAt(new ArrayBuffer(32), 0, [])]), /C 1 or 3, got \[2,2,2\]/);
+  assert.deepEqual(
+    decodeInput(input([3, 1, 2]), [viewAt(new ArrayBuffer(24), 0, [1, 2, 3, 4, 5, 6])]).shape,
+    [3, 1, 2],
+  );
+  assert.throws(
+    () => decodeInput(input([2, 2, 2]), [viewAt(new ArrayBuffer(32), 0, [])]),
+    /C 1 or 3, got \[2,2,2\]/,
+  );
   assert.throws(() => decodeInput(input([4]), []), /shape must be/);
   assert.throws(() => decodeInput(input([2, 0]), []), /shape must be/);
-  assert.throws(() => decodeInput(input([2, 3]), [viewAt(new ArrayBuffer(20), 0, [1, 2, 3, 4, 5])]), /decodeInput: values should hold 6 float32 values/);
+  assert.throws(
+    () => decodeInput(input([2, 3]), [viewAt(new ArrayBuffer(20), 0, [1, 2, 3, 4, 5])]),
+    /decodeInput: values should hold 6 float32 values/,
+  );
   assert.throws(() => decodeInput(input([2, 3]), []), /expected 1 buffer/);
 });
 

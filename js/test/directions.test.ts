@@ -1,6 +1,6 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { directionSegments, DIRECTION_GRID, DIRECTION_LENGTH } from "../src/overlays/directions";
+import { test } from "node:test";
+import { DIRECTION_GRID, DIRECTION_LENGTH, directionSegments } from "../src/overlays/directions";
 import type { DecodedTile, Extent, TileMessage } from "../src/protocol";
 import { TileStore } from "../src/tiles";
 import { Viewport } from "../src/viewport";
@@ -8,21 +8,44 @@ import { Viewport } from "../src/viewport";
 let serial = 0;
 
 /** A tile of `t × t` pixels over `extent` whose direction at pixel (i, j) is `dir(i, j)`. */
-function tile(z: number, extent: Extent, t: number, dir: ((i: number, j: number) => [number, number]) | null): DecodedTile {
+function tile(
+  z: number,
+  extent: Extent,
+  t: number,
+  dir: ((i: number, j: number) => [number, number]) | null,
+): DecodedTile {
   const message: TileMessage = {
-    kind: "tile", z, i: 0, j: 0, generation: 1, model_version: 0, tile_px: t, extent,
-    vmin: 0, vmax: 0, has_direction: dir !== null, dtype: "float32",
+    kind: "tile",
+    z,
+    i: 0,
+    j: 0,
+    generation: 1,
+    model_version: 0,
+    tile_px: t,
+    extent,
+    vmin: 0,
+    vmax: 0,
+    has_direction: dir !== null,
+    dtype: "float32",
   };
   let direction: Float32Array | null = null;
   if (dir) {
     direction = new Float32Array(2 * t * t);
-    for (let i = 0; i < t; i++) for (let j = 0; j < t; j++) direction.set(dir(i, j), 2 * (i * t + j));
+    for (let i = 0; i < t; i++)
+      for (let j = 0; j < t; j++) direction.set(dir(i, j), 2 * (i * t + j));
   }
   serial += 1; // distinct keys: the store holds one tile per key
-  return { message, key: [z, 0, serial], ftle: new Float32Array(t * t), prediction: new Float32Array(t * t), direction };
+  return {
+    message,
+    key: [z, 0, serial],
+    ftle: new Float32Array(t * t),
+    prediction: new Float32Array(t * t),
+    direction,
+  };
 }
 
-const close = (a: number, b: number, tol = 1e-9) => assert.ok(Math.abs(a - b) <= tol, `${a} ≉ ${b}`);
+const close = (a: number, b: number, tol = 1e-9) =>
+  assert.ok(Math.abs(a - b) <= tol, `${a} ≉ ${b}`);
 
 test("directionSegments: a constant field gives one centred segment per grid cell", () => {
   // 220 × 100 px over [0, 2.2] × [0, 1]: square pixels, s = 20 px, 11 × 5 cell centres
@@ -35,13 +58,14 @@ test("directionSegments: a constant field gives one centred segment per grid cel
   const s = 20;
   const half = (DIRECTION_LENGTH * s) / 2;
   for (const [n, g] of segs.entries()) {
-    const k = n % 11, m = Math.floor(n / 11);
+    const k = n % 11;
+    const m = Math.floor(n / 11);
     close((g.x0 + g.x1) / 2, (k + 0.5) * s);
     close((g.y0 + g.y1) / 2, (m + 0.5) * s);
     close(Math.hypot(g.x1 - g.x0, g.y1 - g.y0), 2 * half);
     // v up → screen y down: (1, 1) points right and up
-    close(g.x1 - g.x0, 2 * half / Math.SQRT2);
-    close(g.y1 - g.y0, -2 * half / Math.SQRT2);
+    close(g.x1 - g.x0, (2 * half) / Math.SQRT2);
+    close(g.y1 - g.y0, (-2 * half) / Math.SQRT2);
   }
 });
 
@@ -93,6 +117,12 @@ test("TileStore.at with a predicate", () => {
   store.add(coarse);
   store.add(fine);
   assert.equal(store.at(0.1, 0.1), fine);
-  assert.equal(store.at(0.1, 0.1, (t) => t.direction !== null), coarse);
-  assert.equal(store.at(2, 2, () => true), undefined);
+  assert.equal(
+    store.at(0.1, 0.1, (t) => t.direction !== null),
+    coarse,
+  );
+  assert.equal(
+    store.at(2, 2, () => true),
+    undefined,
+  );
 });

@@ -1,18 +1,30 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeTile, keyString, viewMessage, type TileMessage } from "../src/protocol";
+import { test } from "node:test";
+import { decodeTile, keyString, type TileMessage, viewMessage } from "../src/protocol";
 
 function tileMsg(tilePx: number, hasDirection: boolean): TileMessage {
   return {
-    kind: "tile", z: 2, i: -1, j: 3, generation: 7, model_version: 1, tile_px: tilePx,
-    extent: [0.75, 1, -0.25, 0], vmin: -1, vmax: 2, has_direction: hasDirection, dtype: "float32",
+    kind: "tile",
+    z: 2,
+    i: -1,
+    j: 3,
+    generation: 7,
+    model_version: 1,
+    tile_px: tilePx,
+    extent: [0.75, 1, -0.25, 0],
+    vmin: -1,
+    vmax: 2,
+    has_direction: hasDirection,
+    dtype: "float32",
   };
 }
 
 /** Float32 values written little-endian into `buffer` at byte `offset`; returns a DataView on them. */
 function viewAt(buffer: ArrayBuffer, offset: number, values: number[]): DataView {
   const dv = new DataView(buffer, offset, values.length * 4);
-  values.forEach((v, k) => dv.setFloat32(4 * k, v, true));
+  values.forEach((v, k) => {
+    dv.setFloat32(4 * k, v, true);
+  });
   return dv;
 }
 
@@ -65,15 +77,25 @@ test("decodeTile: wrong lengths throw, naming the array and both lengths", () =>
     () => decodeTile(tileMsg(2, true), [ok(), ok(), ok()]),
     /direction should hold 8 float32 values \(32 bytes\), got 16 bytes/,
   );
-  assert.throws(() => decodeTile(tileMsg(2, true), [ok(), ok()]), /expected 3 buffers \(ftle, prediction, direction\), got 2/);
+  assert.throws(
+    () => decodeTile(tileMsg(2, true), [ok(), ok()]),
+    /expected 3 buffers \(ftle, prediction, direction\), got 2/,
+  );
   assert.throws(() => decodeTile(tileMsg(2, false), [ok(), ok(), ok()]), /expected 2 buffers/);
-  assert.throws(() => decodeTile(tileMsg(0, false), [ok(), ok()]), /tile_px must be a positive integer/);
+  assert.throws(
+    () => decodeTile(tileMsg(0, false), [ok(), ok()]),
+    /tile_px must be a positive integer/,
+  );
 });
 
 test("viewMessage and keyString", () => {
   const ext = [0, 1, 2, 3] as const;
   assert.deepEqual(viewMessage(4, ext, 640, 480), {
-    kind: "view", generation: 4, extent: [0, 1, 2, 3], width: 640, height: 480,
+    kind: "view",
+    generation: 4,
+    extent: [0, 1, 2, 3],
+    width: 640,
+    height: 480,
   });
   assert.equal(keyString([-2, 0, -7]), "-2/0/-7");
 });

@@ -1,5 +1,5 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
+import { test } from "node:test";
 import { niceTicks, tickLabel } from "../src/overlays/ticks";
 
 test("niceTicks picks 1-2-5 steps inside the range", () => {

@@ -1,7 +1,7 @@
-import { test } from "node:test";
 import assert from "node:assert/strict";
-import { Viewport, covering, levelFor, pyRound, tileExtent, tileSide } from "../src/viewport";
+import { test } from "node:test";
 import type { Extent, TileKey } from "../src/protocol";
+import { covering, levelFor, pyRound, tileExtent, tileSide, Viewport } from "../src/viewport";
 import reference from "./fixtures/python-reference.json";
 
 const close = (a: number, b: number, tol = 1e-12) =>
@@ -17,13 +17,22 @@ test("toScreen: corners and orientation (y down, v up)", () => {
 });
 
 test("toPlane(toScreen(p)) = p and toScreen(toPlane(s)) = s", () => {
-  for (const [u, v] of [[0, 0], [-1.7, 1.2], [2.9, -0.99], [10, -30]] as const) {
+  for (const [u, v] of [
+    [0, 0],
+    [-1.7, 1.2],
+    [2.9, -0.99],
+    [10, -30],
+  ] as const) {
     const [x, y] = vp.toScreen(u, v);
     const [u2, v2] = vp.toPlane(x, y);
     close(u2, u);
     close(v2, v);
   }
-  for (const [x, y] of [[0, 0], [13.5, 377], [799, 1]] as const) {
+  for (const [x, y] of [
+    [0, 0],
+    [13.5, 377],
+    [799, 1],
+  ] as const) {
     const [u, v] = vp.toPlane(x, y);
     const [x2, y2] = vp.toScreen(u, v);
     close(x2, x);
@@ -80,7 +89,9 @@ test("zoomToBox: exact box, aspect-preserving box, degenerate box", () => {
   close(kept.u1 - kept.u0, 400 * (5 / 800));
   close(kept.v1 - kept.v0, 200 * (2.5 / 400));
   close((kept.u1 - kept.u0) / kept.width / ((kept.v1 - kept.v0) / kept.height), 1);
-  assert.ok(kept.u0 <= exact.u0 && kept.u1 >= exact.u1 && kept.v0 <= exact.v0 && kept.v1 >= exact.v1);
+  assert.ok(
+    kept.u0 <= exact.u0 && kept.u1 >= exact.u1 && kept.v0 <= exact.v0 && kept.v1 >= exact.v1,
+  );
 
   assert.equal(vp.zoomToBox(10, 10, 10, 50), vp);
 });
@@ -101,6 +112,7 @@ test("Viewport rejects bad extents and sizes", () => {
 
 test("pyRound rounds half to even like Python's round()", () => {
   // Python: [round(x) for x in (0.5, 1.5, 2.5, 3.5, -0.5, -1.5, -2.5, -7.5)]
+  // biome-ignore format: a table laid out by hand
   const cases: [number, number][] = [
     [0.5, 0], [1.5, 2], [2.5, 2], [3.5, 4], [-0.5, 0], [-1.5, -2], [-2.5, -2], [-7.5, -8],
     [2.5000000000000004, 3], [2.4999999999999996, 2], [0.49999999999999994, 0], [-3.2, -3], [7, 7],
@@ -138,6 +150,7 @@ const keys = (k: [number, number, number][]): TileKey[] => k;
 test("covering matches Python: base 1, z 3, extent (-0.3, 0.55, 0.1, 0.42)", () => {
   const ext: Extent = [-0.3, 0.55, 0.1, 0.42];
   // python3 -c "from ftle_widget.tiles import Pyramid; print(Pyramid(1.0, 64).covering((-0.3,0.55,0.1,0.42), 3))"
+  // biome-ignore format: a table laid out by hand
   assert.deepEqual(covering(ext, 3, 1.0), keys([
     [3, 2, 1], [3, 2, 0], [3, 1, 1], [3, 1, 0], [3, 3, 0], [3, 3, 1], [3, 2, 2], [3, 2, -1],
     [3, 1, 2], [3, 1, -1], [3, 0, 0], [3, 0, 1], [3, 3, 2], [3, 3, -1], [3, 0, 2], [3, 0, -1],
@@ -145,6 +158,7 @@ test("covering matches Python: base 1, z 3, extent (-0.3, 0.55, 0.1, 0.42)", () 
     [3, 2, -3], [3, 2, 4], [3, 1, -3], [3, 1, 4], [3, 3, -3], [3, 3, 4], [3, 0, -3], [3, 0, 4],
   ]));
   // ... .covering((-0.3,0.55,0.1,0.42), 3, margin=1)
+  // biome-ignore format: a table laid out by hand
   assert.deepEqual(covering(ext, 3, 1.0, 1), keys([
     [3, 2, 1], [3, 2, 0], [3, 1, 1], [3, 1, 0], [3, 3, 0], [3, 3, 1], [3, 2, 2], [3, 2, -1],
     [3, 1, 2], [3, 1, -1], [3, 0, 0], [3, 0, 1], [3, 3, 2], [3, 3, -1], [3, 0, 2], [3, 0, -1],
@@ -159,14 +173,22 @@ test("covering matches Python: base 1, z 3, extent (-0.3, 0.55, 0.1, 0.42)", () 
 
 test("covering matches Python: negative z and exact ties", () => {
   // Pyramid(1.0, 64).covering((-0.3,0.55,0.1,0.42), -1)
-  assert.deepEqual(covering([-0.3, 0.55, 0.1, 0.42], -1, 1.0), keys([[-1, 0, 0], [-1, 0, -1]]));
+  assert.deepEqual(
+    covering([-0.3, 0.55, 0.1, 0.42], -1, 1.0),
+    keys([
+      [-1, 0, 0],
+      [-1, 0, -1],
+    ]),
+  );
   // Pyramid(3.0, 64).covering((-2.5,4.1,-7.3,1.2), -2, margin=1)
+  // biome-ignore format: a table laid out by hand
   assert.deepEqual(covering([-2.5, 4.1, -7.3, 1.2], -2, 3.0, 1), keys([
     [-2, -1, 0], [-2, -1, -1], [-2, 0, 0], [-2, 0, -1], [-2, -2, 0], [-2, -2, -1], [-2, -1, 1],
     [-2, -1, -2], [-2, 0, 1], [-2, 0, -2], [-2, 1, 0], [-2, 1, -1], [-2, -2, 1], [-2, -2, -2],
     [-2, 1, 1], [-2, 1, -2],
   ]));
   // Pyramid(1.0, 64).covering((-0.5,0.5,-0.5,0.5), 2): four-way ties keep i-major order
+  // biome-ignore format: a table laid out by hand
   assert.deepEqual(covering([-0.5, 0.5, -0.5, 0.5], 2, 1.0), keys([
     [2, -1, -1], [2, -1, 0], [2, 0, -1], [2, 0, 0], [2, -2, -1], [2, -2, 0], [2, -1, -2],
     [2, -1, 1], [2, 0, -2], [2, 0, 1], [2, 1, -1], [2, 1, 0], [2, -2, -2], [2, -2, 1],

@@ -3,6 +3,7 @@ import type { DecodedData } from "../protocol";
 import type { Viewport } from "../viewport";
 
 /** d3-scale-chromatic's schemeTableau10; class k gets entry k mod 10. */
+// biome-ignore format: five colours a line
 export const TABLEAU10 = [
   "#4e79a7", "#f28e2c", "#e15759", "#76b7b2", "#59a14f",
   "#edc949", "#af7aa1", "#ff9da7", "#9c755f", "#bab0ab",
@@ -16,6 +17,11 @@ export const POINT_OUTLINE = "#ffffff";
 /** The colour of class `c`. */
 export function classColour(c: number): string {
   return Number.isInteger(c) && c >= 0 ? TABLEAU10[c % TABLEAU10.length]! : UNLABELLED;
+}
+
+/** Whether any class is unlabelled (not a non-negative integer): the legend then lists them. */
+export function hasUnlabelled(cls: Float32Array): boolean {
+  return cls.some((c) => !(Number.isInteger(c) && c >= 0));
 }
 
 /** Bucket of class `c`: 0..9 the palette entries, 10 unlabelled. */

@@ -37,7 +37,11 @@ const hasDirection = (t: DecodedTile) => t.direction !== null;
  * scaled by the view's pixels per plane unit along u and v). Centres with no such tile, a NaN
  * or a zero direction get no segment.
  */
-export function directionSegments(view: Viewport, tiles: TileSource, across = DIRECTION_GRID): Segment[] {
+export function directionSegments(
+  view: Viewport,
+  tiles: TileSource,
+  across = DIRECTION_GRID,
+): Segment[] {
   const s = view.width / across;
   const half = 0.5 * DIRECTION_LENGTH * s;
   const sx = view.width / (view.u1 - view.u0);

@@ -1,5 +1,5 @@
 /** Hover read-out: u, v, the value and the predicted class under the cursor, from held tiles. */
-import { type TileStore, pixelIndex } from "../tiles";
+import { pixelIndex, type TileStore } from "../tiles";
 
 export interface HoverReading {
   u: number;
@@ -28,7 +28,8 @@ export function readAt(store: TileStore, u: number, v: number, factor: number): 
  * so labels −1/+1 read as "−1"/"1".
  */
 export function hoverText(r: HoverReading, label: string, classes: readonly string[] = []): string {
-  const fmt = (x: number) => (Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(4) : x.toFixed(4));
+  const fmt = (x: number) =>
+    Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(4) : x.toFixed(4);
   const value = r.value === null ? "–" : fmt(r.value);
   const name = r.prediction === null ? null : (classes[r.prediction] ?? String(r.prediction));
   const cls = name === null ? "" : `  class ${name}`;

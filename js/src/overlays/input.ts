@@ -78,10 +78,10 @@ export function inputPixels(input: DecodedInput): Uint8ClampedArray {
   const span = vmax - vmin;
   const degenerate = !(span > 0) || !Number.isFinite(span);
   const level = (x: number): number => {
-    if (x !== x) return 0;
+    if (Number.isNaN(x)) return 0;
     if (degenerate) return 128;
     const t = (x - vmin) / span;
-    return Math.round((t <= 0 ? 0 : t >= 1 ? 1 : t) * 255);
+    return Math.round(Math.min(Math.max(t, 0), 1) * 255);
   };
   const values = input.values;
   const out = new Uint8ClampedArray(4 * n);

@@ -7,7 +7,8 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
   const raw = (hi - lo) / count;
   const power = 10 ** Math.floor(Math.log10(raw));
   const error = raw / power;
-  const factor = error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.SQRT2 ? 2 : 1;
+  const factor =
+    error >= Math.sqrt(50) ? 10 : error >= Math.sqrt(10) ? 5 : error >= Math.SQRT2 ? 2 : 1;
   const step = factor * power;
   const first = Math.ceil(lo / step - 1e-9);
   const out: number[] = [];
@@ -17,5 +18,9 @@ export function niceTicks(lo: number, hi: number, count = 5): number[] {
 
 /** A short label for a tick value. */
 export function tickLabel(x: number): string {
-  return x === 0 ? "0" : Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3 ? x.toExponential(1) : `${+x.toPrecision(6)}`;
+  return x === 0
+    ? "0"
+    : Math.abs(x) >= 1e4 || Math.abs(x) < 1e-3
+      ? x.toExponential(1)
+      : `${+x.toPrecision(6)}`;
 }

@@ -1,0 +1,219 @@
+/**
+ * The conversation with the kernel: view requests (one generation each, sent once the view has
+ * settled for {@link DEBOUNCE_MS}), the data request, the paced hover-picture requests, and the
+ * replies: tiles into the store, data points, input pictures, resets, and the `status` and
+ * `error` traits. Keeps the latency figures ({@link Timings}).
+ */
+import { imageShape, type Model } from "./model";
+import { InputThrottle } from "./overlays/input";
+import {
+  type DecodedData,
+  type DecodedInput,
+  decodeData,
+  decodeInput,
+  decodeTile,
+  type FromPython,
+  type InputMessage,
+  type InputRequestMessage,
+  type TileMessage,
+  viewMessage,
+} from "./protocol";
+import type { TileStore } from "./tiles";
+import { levelFor, type Viewport } from "./viewport";
+
+/** How long the view must stay still before its tiles are asked for. */
+export const DEBOUNCE_MS = 100;
+
+/** Latency figures of the last gesture and the last view request. */
+export interface Timings {
+  /** Duration of the synchronous transformed redraw in the last wheel event's handler. */
+  wheelRedrawMs: number | null;
+  /** When the last view request was sent, and its generation. */
+  requestAt: number | null;
+  generation: number;
+  /** When its first tile at the view's resolution (not a coarse stand-in) was painted. */
+  firstFineTileAt: number | null;
+}
+
+/** What the session needs from the view, and tells it. */
+export interface SessionHooks {
+  /** The view shown now: requests ask for it. */
+  view(): Viewport;
+  /** Something arrived to show: redraw soon. */
+  redraw(): void;
+  /** New data points arrived (now in {@link Session.data}). */
+  data(data: DecodedData): void;
+  /** A hover picture arrived. */
+  input(input: DecodedInput): void;
+  /** A line for the status line, and whether it reports an error. */
+  status(text: string, error: boolean): void;
+  /** Whether hover pictures are shown (the plane's inputs are images). */
+  pictures(on: boolean): void;
+}
+
+/** Whether a tile is at the view's own resolution (its level's pixels match the screen's). */
+function isFine(msg: TileMessage, view: Viewport): boolean {
+  const side = msg.extent[1] - msg.extent[0];
+  const base = side * 2 ** msg.z;
+  return msg.z >= levelFor(base, msg.tile_px, view.pixelSize());
+}
+
+export class Session {
+  /** The generation of the last view request (0 before the first). */
+  generation = 0;
+  /** The data points, once they have arrived. */
+  data: DecodedData | null = null;
+  readonly timings: Timings = {
+    wheelRedrawMs: null,
+    requestAt: null,
+    generation: 0,
+    firstFineTileAt: null,
+  };
+  private finePending = false;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private inputTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly throttle = new InputThrottle();
+  private readonly unsubscribe: (() => void)[];
+
+  constructor(
+    private readonly model: Model,
+    private readonly store: TileStore,
+    private readonly hooks: SessionHooks,
+  ) {
+    const on = (event: string, handler: (msg: FromPython, buffers: DataView[]) => void) => {
+      model.on(event, handler);
+      return () => model.off(event, handler);
+    };
+    this.unsubscribe = [
+      on("msg:custom", this.onCustom),
+      on("change:status", this.showStatus),
+      on("change:error", this.showStatus),
+      on("change:plane_info", this.onPlane),
+    ];
+  }
+
+  /** Show the status, ask for the first view's tiles and for the data points. */
+  start(): void {
+    this.showStatus();
+    this.hooks.pictures(imageShape(this.model) !== null);
+    this.request();
+    this.model.send({ kind: "data_request" });
+  }
+
+  /** Ask for the tiles of the view shown now, as a new generation. */
+  request(): void {
+    this.generation += 1;
+    this.store.generation = this.generation;
+    const view = this.hooks.view();
+    this.model.send(
+      viewMessage(this.generation, view.extent, Math.round(view.width), Math.round(view.height)),
+    );
+    Object.assign(this.timings, {
+      requestAt: performance.now(),
+      generation: this.generation,
+      firstFineTileAt: null,
+    });
+    this.finePending = false;
+  }
+
+  /**
+   * The view changed: ask for it once it stays still for {@link DEBOUNCE_MS}, first setting
+   * the `extent` trait to it when `sync` (a gesture, not a change of the trait itself).
+   */
+  settle(sync: boolean): void {
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      if (sync) {
+        this.model.set("extent", this.hooks.view().extent);
+        this.model.save_changes();
+      }
+      this.request();
+    }, DEBOUNCE_MS);
+  }
+
+  /** The pointer is over plane point (u, v): ask for the input there (image inputs only). */
+  hover(u: number, v: number): void {
+    if (imageShape(this.model)) this.sendInput(this.throttle.move(u, v, Date.now()));
+  }
+
+  /** A frame was drawn: the first fine tile of the last request, if it held one, is shown. */
+  painted(): void {
+    if (this.finePending) {
+      this.finePending = false;
+      if (this.timings.firstFineTileAt === null) this.timings.firstFineTileAt = performance.now();
+    }
+  }
+
+  /** Report a problem (a message that could not be decoded) in the status line. */
+  problem(e: unknown): void {
+    this.hooks.status(e instanceof Error ? e.message : String(e), true);
+  }
+
+  destroy(): void {
+    clearTimeout(this.timer);
+    clearTimeout(this.inputTimer);
+    for (const off of this.unsubscribe) off();
+  }
+
+  private readonly showStatus = () => {
+    const error = this.model.get("error");
+    this.hooks.status(error || this.model.get("status"), Boolean(error));
+  };
+
+  private readonly onPlane = () => {
+    this.throttle.forget();
+    this.hooks.pictures(imageShape(this.model) !== null);
+  };
+
+  private readonly onCustom = (msg: FromPython, buffers: DataView[]) => {
+    try {
+      switch (msg?.kind) {
+        case "tile":
+          if (this.store.add(decodeTile(msg, buffers))) {
+            if (msg.generation === this.generation && isFine(msg, this.hooks.view())) {
+              this.finePending = true;
+            }
+            this.hooks.redraw();
+          }
+          break;
+        case "data":
+          this.data = decodeData(msg, buffers);
+          this.hooks.data(this.data);
+          break;
+        case "input":
+          this.onInput(msg, buffers);
+          break;
+        case "reset":
+          this.store.clear();
+          this.throttle.forget();
+          this.hooks.redraw();
+          break;
+      }
+    } catch (e) {
+      this.problem(e);
+    }
+  };
+
+  private onInput(msg: InputMessage, buffers: DataView[]): void {
+    const { draw, send } = this.throttle.reply(msg.id, Date.now());
+    if (!this.throttle.waiting) clearTimeout(this.inputTimer);
+    if (draw) {
+      try {
+        this.hooks.input(decodeInput(msg, buffers));
+      } catch (e) {
+        this.problem(e);
+      }
+    }
+    this.sendInput(send);
+  }
+
+  private sendInput(msg: InputRequestMessage | null): void {
+    if (!msg) return;
+    this.model.send(msg);
+    clearTimeout(this.inputTimer);
+    this.inputTimer = setTimeout(
+      () => this.sendInput(this.throttle.tick(Date.now())),
+      this.throttle.timeoutMs + 10,
+    );
+  }
+}
