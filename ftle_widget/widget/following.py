@@ -16,8 +16,8 @@ class FollowsHistory(traitlets.HasTraits):
     """The history side of :class:`~ftle_widget.FTLEView`: it shows weights through
     ``_show_weights(state_dict, tag)``, which the widget implements."""
 
-    epoch = traitlets.Int(None, allow_none=True).tag(sync=True)
-    following = traitlets.Bool(False).tag(sync=True)
+    epoch = traitlets.Int(None, allow_none=True)
+    following = traitlets.Bool(False)
 
     def _start_following(self, history) -> None:
         """Called once by the widget's constructor (``history`` may be None)."""

@@ -16,7 +16,7 @@ Python → browser (JSON + little-endian float32 buffers):
   row-major, row 0 at v0) and, with ``has_direction``, the direction (``tile_px² × 2``);
 * ``error``: ``{"kind", "message", "generation", "key": [z, i, j]}``: a tile that failed;
 * ``data``: ``{"kind", "count", "labels"}`` + uv (``count × 2``) and class indices (``count``);
-* ``input``: ``{"kind", "id", "u", "v", "shape", "vmin", "vmax"}`` + ``prod(shape)`` values;
+* ``input``: ``{"kind", "id", "shape", "vmin", "vmax"}`` + ``prod(shape)`` values;
 * ``reset``: ``{"kind"}``: the plane changed, every held tile is stale.
 
 A message that does not parse raises :class:`ProtocolError` naming what is wrong.
@@ -166,8 +166,6 @@ def encode_input(
     content = {
         "kind": "input",
         "id": request.id,
-        "u": request.u,
-        "v": request.v,
         "shape": list(shape),
         "vmin": vmin,
         "vmax": vmax,

@@ -64,19 +64,20 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
     extent = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
     home = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
     plane_info = traitlets.Dict().tag(sync=True)
-    layer = traitlets.Unicode("").tag(sync=True)
     depth = traitlets.Float(1.0).tag(sync=True)
     cmap = traitlets.Unicode("RdBu_r").tag(sync=True)
     vmin = traitlets.Float(None, allow_none=True).tag(sync=True)
     vmax = traitlets.Float(None, allow_none=True).tag(sync=True)
     quantity = traitlets.Unicode("lambda").tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
-    progress = traitlets.List(traitlets.Int(), default_value=[0, 0]).tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
-    tile_px = traitlets.Int(64).tag(sync=True)
     show_boundary = traitlets.Bool(True).tag(sync=True)
     show_data = traitlets.Bool(True).tag(sync=True)
     show_directions = traitlets.Bool(False).tag(sync=True)
+    # Python-side state, not synced (the browser draws without them):
+    layer = traitlets.Unicode("")  # the endpoint, described
+    progress = traitlets.List(traitlets.Int(), default_value=[0, 0])  # tiles done, total
+    tile_px = traitlets.Int(64)  # pixels per tile side
 
     def __init__(
         self,
@@ -243,8 +244,6 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         self.layer = engine.endpoint.description
         self.tile_px = self._scheduler.tile_px
         self.plane_info = {
-            "input_shape": list(plane.input_shape),
-            "orthonormal": plane.orthonormal,
             "image_shape": picture_shape(self._image_shape, plane.input_shape),
         }
         self._last_view = None
