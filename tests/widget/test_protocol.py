@@ -25,7 +25,7 @@ from ftle_widget.lazy.tiles import Tile
 from ftle_widget.widget import protocol
 from ftle_widget.widget.overlays import DataOverlay
 
-FIXTURES = Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[2] / "js" / "test" / "fixtures"
 PYTHON_FIXTURE = FIXTURES / "protocol-python.json"
 JS_FIXTURE = FIXTURES / "protocol-js.json"
 

@@ -13,7 +13,7 @@ from ftle_widget import Plane, ftle_field
 from ftle_widget.paper.models import mlp
 from ftle_widget.widget.export import colorize, colormap_names, lut, save_png, symmetric_range
 
-FIXTURE = Path(__file__).resolve().parents[1] / "js" / "test" / "fixtures" / "colorize.json"
+FIXTURE = Path(__file__).resolve().parents[2] / "js" / "test" / "fixtures" / "colorize.json"
 
 
 def reference_cases() -> list[dict]:
