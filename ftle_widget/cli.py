@@ -95,6 +95,17 @@ def load_model(spec: str, allow_pickle: bool = False) -> torch.nn.Module:
     )
 
 
+def _add_extent(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--extent",
+        type=float,
+        nargs=4,
+        default=[-1.5, 1.5, -1.5, 1.5],
+        metavar=("U0", "U1", "V0", "V1"),
+        help="the plane rectangle u0 u1 v0 v1 (default -1.5 1.5 -1.5 1.5)",
+    )
+
+
 def _render(args: argparse.Namespace) -> int:
 
     model = load_model(args.model, args.allow_pickle)
@@ -204,13 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     render.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     render.add_argument("--quantity", choices=["lambda", "log_stretch"], default="log_stretch")
-    render.add_argument(
-        "--extent",
-        type=float,
-        nargs=4,
-        default=[-1.5, 1.5, -1.5, 1.5],
-        metavar=("U0", "U1", "V0", "V1"),
-    )
+    _add_extent(render)
     render.add_argument("--size", type=int, default=256, help="pixels per side (default 256)")
     render.add_argument("--cmap", default="RdBu_r", choices=export.colormap_names())
     render.add_argument("--vmin", type=float, default=None)
@@ -232,13 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     field.add_argument("--weights", help="a state_dict saved with torch.save to load instead")
     field.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     field.add_argument("--size", type=int, default=64, help="pixels per side (default 64)")
-    field.add_argument(
-        "--extent",
-        type=float,
-        nargs=4,
-        default=[-1.5, 1.5, -1.5, 1.5],
-        metavar=("U0", "U1", "V0", "V1"),
-    )
+    _add_extent(field)
     field.add_argument("--quantity", choices=["lambda", "log_stretch"], default="log_stretch")
     field.add_argument("--vmax", type=float, default=None, help="colour limit (default: auto)")
     field.add_argument("--out", help="write the field to this .npy file")

@@ -314,36 +314,21 @@ class TileScheduler:
         if self._local:  # a thread of this process: shared engines, cancellation, speed
             return self.executor.submit(self._compute_here, job)
         engine = self._engine(job.version)  # elsewhere: everything travels by pickle
-        return self.executor.submit(
-            compute_tile,
-            engine,
-            self.plane,
-            job.key,
-            self.pyramid.extent(job.key),
-            self.tile_px,
-            job.dtype,
-            job.directions,
-            job.version,
-            self._chunk(engine, job.dtype),
-        )
+        return self.executor.submit(compute_tile, *self._arguments(job, engine))
+
+    def _arguments(self, job: _Job, engine: Engine) -> tuple:
+        """:func:`compute_tile`'s arguments for ``job`` (all picklable)."""
+        extent = self.pyramid.extent(job.key)
+        chunk = self._chunk(engine, job.dtype)
+        return (engine, self.plane, job.key, extent, self.tile_px, job.dtype, job.directions,
+                job.version, chunk)  # fmt: skip
 
     def _compute_here(self, job: _Job) -> Tile | None:
         if job.cancel.is_set():
             return None
         engine = self._engine(job.version)
         start = time.perf_counter()
-        tile = compute_tile(
-            engine,
-            self.plane,
-            job.key,
-            self.pyramid.extent(job.key),
-            self.tile_px,
-            job.dtype,
-            job.directions,
-            job.version,
-            self._chunk(engine, job.dtype),
-            job.cancel.is_set,
-        )
+        tile = compute_tile(*self._arguments(job, engine), job.cancel.is_set)
         if tile is not None:
             rate = self.tile_px**2 / max(time.perf_counter() - start, 1e-6)
             old = self._rate.get(job.dtype)
