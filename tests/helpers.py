@@ -109,3 +109,10 @@ def notebook_text(executed: dict) -> str:
             elif "data" in output and "text/plain" in output["data"]:
                 parts.append("".join(output["data"]["text/plain"]))
     return "\n".join(parts)
+
+
+def browser_sends(widget, content: dict, buffers: list | None = None) -> None:
+    """Deliver ``content`` to ``widget`` as a custom message from the browser arrives: through
+    the comm's message handler (ipywidgets' ``_handle_msg``), not the widget's own callback."""
+    data = {"method": "custom", "content": content}
+    widget._handle_msg({"content": {"data": data}, "buffers": buffers or []})

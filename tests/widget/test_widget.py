@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from helpers import FailsBeyond
+from helpers import FailsBeyond, browser_sends
 from PIL import Image
 from torch import nn
 
@@ -23,7 +23,7 @@ def make(model=None, **kw):
 
 
 def ask(view, generation=1, extent=(-1.5, 1.5, -1.5, 1.5), width=128, height=128):
-    view._on_message(
+    browser_sends(
         view,
         {
             "kind": "view",
@@ -32,7 +32,6 @@ def ask(view, generation=1, extent=(-1.5, 1.5, -1.5, 1.5), width=128, height=128
             "width": width,
             "height": height,
         },
-        [],
     )
     assert view.scheduler.wait(60)
 
@@ -75,7 +74,7 @@ def ask(view, generation=1, extent=(-1.5, 1.5, -1.5, 1.5), width=128, height=128
 )
 def test_malformed_requests_are_refused_and_never_computed(message, reason):
     view, sent = make()
-    view._on_message(view, message, [])
+    browser_sends(view, message)
     assert view.scheduler.wait(5)
     assert sent == [] and reason in view.status and view.error.startswith("refused")
     view.close()
@@ -199,7 +198,7 @@ def test_data_overlay_message_holds_points_near_the_plane_with_class_indices():
     data = torch.rand((40, 2), generator=gen) * 2 - 1
     labels = np.where(data.norm(dim=1).numpy() < 0.7, -1, 1)
     view, sent = make(data=data, labels=labels)
-    view._on_message(view, {"kind": "data_request"}, [])
+    browser_sends(view, {"kind": "data_request"})
     ((msg, buffers),) = [(m, b) for m, b in sent if m["kind"] == "data"]
     assert msg["count"] == 40 and msg["labels"] == ["-1", "1"]
     uv = np.frombuffer(buffers[0], dtype=np.float32).reshape(-1, 2)
@@ -210,7 +209,7 @@ def test_data_overlay_message_holds_points_near_the_plane_with_class_indices():
     # off-plane data in 5-D: the nearest points (or those within data_near), never more
     data5 = torch.rand((900, 5), generator=gen)
     view, sent = make(mlp(5, 8, 2, 3, seed=0), data=data5, labels=np.arange(900) % 3)
-    view._on_message(view, {"kind": "data_request"}, [])
+    browser_sends(view, {"kind": "data_request"})
     msg, buffers = [(m, b) for m, b in sent if m["kind"] == "data"][-1]
     assert msg["count"] == 500 and msg["labels"] == ["0", "1", "2"]
     distance = view.plane.distance(data5.numpy())
@@ -219,13 +218,13 @@ def test_data_overlay_message_holds_points_near_the_plane_with_class_indices():
     np.testing.assert_allclose(uv, view.plane.coordinates(data5.numpy()[nearest]), atol=1e-6)
     view.close()
     view, sent = make(mlp(5, 8, 2, 3, seed=0), data=data5, data_near=0.2)
-    view._on_message(view, {"kind": "data_request"}, [])
+    browser_sends(view, {"kind": "data_request"})
     msg, buffers = [(m, b) for m, b in sent if m["kind"] == "data"][-1]
     assert msg["count"] == int((distance <= 0.2).sum()) and msg["labels"] == []
     assert (np.frombuffer(buffers[1], dtype=np.float32) == -1).all()
     view.close()
     view, sent = make()  # no data: an empty overlay
-    view._on_message(view, {"kind": "data_request"}, [])
+    browser_sends(view, {"kind": "data_request"})
     assert [m for m, _ in sent if m["kind"] == "data"] == [
         {"kind": "data", "count": 0, "labels": []}
     ]
@@ -238,7 +237,7 @@ def test_hover_pictures_of_image_inputs():
     images = torch.rand((12, 64), generator=gen) * 16
     view, sent = make(model, data=images, labels=np.arange(12) % 4)
     assert view.plane_info["image_shape"] == [8, 8]  # a flat 64 is an 8×8 picture
-    view._on_message(view, {"kind": "input_request", "id": 5, "u": 0.25, "v": -0.5}, [])
+    browser_sends(view, {"kind": "input_request", "id": 5, "u": 0.25, "v": -0.5})
     ((msg, buffers),) = [(m, b) for m, b in sent if m["kind"] == "input"]
     assert msg["id"] == 5 and msg["shape"] == [8, 8]
     assert (msg["vmin"], msg["vmax"]) == (float(images.min()), float(images.max()))
@@ -246,7 +245,7 @@ def test_hover_pictures_of_image_inputs():
     expected = view.plane.to_input(np.array([[0.25, -0.5]])).reshape(-1).numpy()
     np.testing.assert_allclose(pixels, expected, rtol=1e-6)
     # the picture at the plane's origin is the first data point (the plane goes through it)
-    view._on_message(view, {"kind": "input_request", "id": 6, "u": 0.0, "v": 0.0}, [])
+    browser_sends(view, {"kind": "input_request", "id": 6, "u": 0.0, "v": 0.0})
     origin = np.frombuffer([b for m, b in sent if m["kind"] == "input"][-1][0], np.float32)
     np.testing.assert_allclose(origin, images[0].numpy(), rtol=1e-6)
     for bad in (
@@ -254,12 +253,12 @@ def test_hover_pictures_of_image_inputs():
         {"id": 1, "u": float("inf"), "v": 0},
         {"id": 1, "u": "x", "v": 0},
     ):
-        view._on_message(view, {"kind": "input_request", **bad}, [])
+        browser_sends(view, {"kind": "input_request", **bad})
         assert view.error.startswith("refused")
     view.close()
     flat, sent = make()  # 2-D inputs are no pictures: refused, never computed
     assert flat.plane_info["image_shape"] is None
-    flat._on_message(flat, {"kind": "input_request", "id": 1, "u": 0, "v": 0}, [])
+    browser_sends(flat, {"kind": "input_request", "id": 1, "u": 0, "v": 0})
     assert "not images" in flat.error and not [m for m, _ in sent if m["kind"] == "input"]
     flat.close()
     cnn = make(

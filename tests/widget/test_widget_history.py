@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 import torch
+from helpers import browser_sends
 
 from ftle_widget import FTLEView, History, Plane, TrainingCurves, ftle_field, link
 from ftle_widget.paper.models import mlp
@@ -22,7 +23,7 @@ def make(model, history, **kw):
 
 
 def ask(view, generation=1, extent=(-1.5, 1.5, -1.5, 1.5)):
-    view._on_message(
+    browser_sends(
         view,
         {
             "kind": "view",
@@ -31,7 +32,6 @@ def ask(view, generation=1, extent=(-1.5, 1.5, -1.5, 1.5)):
             "width": 64,
             "height": 64,
         },
-        [],
     )
     assert view.scheduler.wait(60)
 
