@@ -22,13 +22,11 @@ class DataOverlay:
     ----------
     uv : (M, 2) float32 plane coordinates.
     classes : (M,) float32 class index into ``names`` (−1: unlabelled).
-    distance : (M,) float64 distance of each point from the plane.
     names : the class labels, as text, in index order.
     """
 
     uv: np.ndarray
     classes: np.ndarray
-    distance: np.ndarray
     names: list[str]
 
     @property
@@ -72,7 +70,6 @@ def data_overlay(
     return DataOverlay(
         uv=np.ascontiguousarray(uv, dtype=np.float32),
         classes=np.asarray(index, dtype=np.float32)[keep],
-        distance=distance[keep],
         names=names,
     )
 

@@ -60,7 +60,6 @@ def python_fixture() -> dict:
     points = DataOverlay(
         uv=np.array([[0.25, -0.5], [1.5, 2.0], [-3.0, 0.125]], dtype=np.float32),
         classes=np.array([0, 1, -1], dtype=np.float32),
-        distance=np.zeros(3),
         names=["inside", "outside"],
     )
     picture = np.linspace(-1, 1, 6).reshape(2, 3)
