@@ -9,6 +9,7 @@ import { InputThrottle } from "./overlays/input";
 import {
   type DecodedData,
   type DecodedInput,
+  dataRequestMessage,
   decodeData,
   decodeInput,
   decodeTile,
@@ -97,7 +98,7 @@ export class Session {
     this.showStatus();
     this.hooks.pictures(imageShape(this.model) !== null);
     this.request();
-    this.model.send({ kind: "data_request" });
+    this.model.send(dataRequestMessage());
   }
 
   /** Ask for the tiles of the view shown now, as a new generation. */
@@ -105,9 +106,7 @@ export class Session {
     this.generation += 1;
     this.store.generation = this.generation;
     const view = this.hooks.view();
-    this.model.send(
-      viewMessage(this.generation, view.extent, Math.round(view.width), Math.round(view.height)),
-    );
+    this.model.send(viewMessage(this.generation, view.extent, view.width, view.height));
     Object.assign(this.timings, {
       requestAt: performance.now(),
       generation: this.generation,

@@ -63,8 +63,6 @@ test("decodeInput: shapes [H, W] and [C, H, W]; bad shapes and lengths throw", (
   const input = (shape: number[]): InputMessage => ({
     kind: "input",
     id: 1,
-    u: 0,
-    v: 0,
     shape,
     vmin: 0,
     vmax: 1,
