@@ -1,8 +1,8 @@
 /**
  * The conversation with the kernel: view requests (one generation each, sent once the view has
- * settled for {@link DEBOUNCE_MS}), the data request, the paced hover-picture requests, and the
- * replies: tiles into the store, data points, input pictures, resets, and the `status` and
- * `error` traits. Keeps the latency figures ({@link Timings}).
+ * settled for {@link DEBOUNCE_MS}), the `extent` trait both ways, the data request, the paced
+ * hover-picture requests, and the replies: tiles into the store, data points, input pictures,
+ * resets, and the `status` and `error` traits. Keeps the latency figures ({@link Timings}).
  */
 import { imageShape, type Model } from "./model";
 import { InputThrottle } from "./overlays/input";
@@ -13,6 +13,7 @@ import {
   decodeData,
   decodeInput,
   decodeTile,
+  type Extent,
   type FromPython,
   type InputMessage,
   type InputRequestMessage,
@@ -50,6 +51,16 @@ export interface SessionHooks {
   status(text: string, error: boolean): void;
   /** Whether hover pictures are shown (the plane's inputs are images). */
   pictures(on: boolean): void;
+  /**
+   * The `extent` trait changed (Python set it, or a reset), not by this session's own sync of a
+   * gesture: show it (a view request follows once it has settled).
+   */
+  extent(): void;
+}
+
+/** Whether two extents are the same numbers. */
+function sameExtent(a: Extent | null | undefined, b: Extent | null | undefined): boolean {
+  return Boolean(a && b) && a!.length === b!.length && a!.every((x, k) => x === b![k]);
 }
 
 /** Whether a tile is at the view's own resolution (its level's pixels match the screen's). */
@@ -71,6 +82,8 @@ export class Session {
     firstFineTileAt: null,
   };
   private finePending = false;
+  /** The extent this session just set the trait to (its change event is no news). */
+  private synced: Extent | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inputTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly throttle = new InputThrottle();
@@ -90,6 +103,7 @@ export class Session {
       on("change:status", this.showStatus),
       on("change:error", this.showStatus),
       on("change:plane_info", this.onPlane),
+      on("change:extent", this.onExtent),
     ];
   }
 
@@ -117,17 +131,27 @@ export class Session {
 
   /**
    * The view changed: ask for it once it stays still for {@link DEBOUNCE_MS}, first setting
-   * the `extent` trait to it when `sync` (a gesture, not a change of the trait itself).
+   * the `extent` trait to it when `sync` (a gesture, not a change of the trait itself). The
+   * trait's own change event for that value (which a kernel-backed model fires at once) is
+   * ignored, so that a gesture sends one request, not two.
    */
   settle(sync: boolean): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       if (sync) {
-        this.model.set("extent", this.hooks.view().extent);
+        const extent = this.hooks.view().extent;
+        this.synced = [extent[0], extent[1], extent[2], extent[3]];
+        this.model.set("extent", this.synced);
         this.model.save_changes();
       }
       this.request();
     }, DEBOUNCE_MS);
+  }
+
+  /** The `extent` trait changed (or was set to home): show it and ask for it once settled. */
+  extentChanged(): void {
+    this.hooks.extent();
+    this.settle(false);
   }
 
   /** The pointer is over plane point (u, v): ask for the input there (image inputs only). */
@@ -157,6 +181,13 @@ export class Session {
   private readonly showStatus = () => {
     const error = this.model.get("error");
     this.hooks.status(error || this.model.get("status"), Boolean(error));
+  };
+
+  private readonly onExtent = () => {
+    const synced = this.synced;
+    this.synced = null;
+    if (sameExtent(this.model.get("extent"), synced)) return; // the echo of our own sync
+    this.extentChanged();
   };
 
   private readonly onPlane = () => {
