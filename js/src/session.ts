@@ -1,8 +1,9 @@
 /**
  * The conversation with the kernel: view requests (one generation each, sent once the view has
  * settled for {@link DEBOUNCE_MS}), the `extent` trait both ways, the data request, the paced
- * hover-picture requests, and the replies: tiles into the store, data points, input pictures,
- * resets, and the `status` and `error` traits. Keeps the latency figures ({@link Timings}).
+ * hover-picture requests, and the replies: tiles into the store, failed tiles, data points, input
+ * pictures, resets, and the `status` and `error` traits. Keeps the latency figures
+ * ({@link Timings}).
  */
 import { imageShape, type Model } from "./model";
 import { InputThrottle } from "./overlays/input";
@@ -11,6 +12,7 @@ import {
   type DecodedInput,
   dataRequestMessage,
   decodeData,
+  decodeError,
   decodeInput,
   decodeTile,
   type Extent,
@@ -117,8 +119,13 @@ export class Session {
 
   /** Ask for the tiles of the view shown now, as a new generation. */
   request(): void {
+    const failed = this.store.failures().length > 0;
     this.generation += 1;
-    this.store.generation = this.generation;
+    this.store.generation = this.generation; // the failures of older requests are stale
+    if (failed) {
+      this.showStatus();
+      this.hooks.redraw();
+    }
     const view = this.hooks.view();
     this.model.send(viewMessage(this.generation, view.extent, view.width, view.height));
     Object.assign(this.timings, {
@@ -178,9 +185,22 @@ export class Session {
     for (const off of this.unsubscribe) off();
   }
 
+  /**
+   * The `error` trait in red if set, else the `status` trait; with failed tiles in the last
+   * request, "N tiles failed: <the first one's message>" after the status, in red.
+   */
   private readonly showStatus = () => {
     const error = this.model.get("error");
-    this.hooks.status(error || this.model.get("status"), Boolean(error));
+    const status = this.model.get("status");
+    const failed = this.store.failures();
+    if (failed.length === 0) {
+      this.hooks.status(error || status, Boolean(error));
+      return;
+    }
+    const n = failed.length;
+    const parts = [status, `${n} tile${n === 1 ? "" : "s"} failed: ${failed[0]!.message}`];
+    if (error && !failed.some((f) => f.message === error)) parts.push(error);
+    this.hooks.status(parts.filter(Boolean).join(" · "), true);
   };
 
   private readonly onExtent = () => {
@@ -198,14 +218,17 @@ export class Session {
   private readonly onCustom = (msg: FromPython, buffers: DataView[]) => {
     try {
       switch (msg?.kind) {
-        case "tile":
+        case "tile": {
+          const failed = this.store.failures().length;
           if (this.store.add(decodeTile(msg, buffers))) {
+            if (this.store.failures().length !== failed) this.showStatus(); // it came after all
             if (msg.generation === this.generation && isFine(msg, this.hooks.view())) {
               this.finePending = true;
             }
             this.hooks.redraw();
           }
           break;
+        }
         case "data":
           this.data = decodeData(msg, buffers);
           this.hooks.data(this.data);
@@ -213,11 +236,22 @@ export class Session {
         case "input":
           this.onInput(msg, buffers);
           break;
-        case "reset":
+        case "error":
+          // a failed tile of an older request: that request's tiles are no longer awaited
+          if (msg.generation !== this.generation) break;
+          if (this.store.fail(decodeError(msg))) {
+            this.showStatus();
+            this.hooks.redraw();
+          }
+          break;
+        case "reset": {
+          const failed = this.store.failures().length > 0;
           this.store.clear();
+          if (failed) this.showStatus();
           this.throttle.forget();
           this.hooks.redraw();
           break;
+        }
       }
     } catch (e) {
       this.problem(e);

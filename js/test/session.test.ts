@@ -140,8 +140,9 @@ test("data, bad messages, status and error traits, and destroy", () => {
   assert.deepEqual(Array.from(session.data!.uv), [0.5, 0.25]);
   fire("msg:custom", { kind: "data", count: 2, labels: [] }, []);
   assert.deepEqual(calls.status.at(-1), ["decodeData: expected 2 buffers (uv, cls), got 0", true]);
-  fire("msg:custom", { kind: "error", message: "boom", generation: 1 }); // shown by the trait
-  fire("msg:custom", { kind: "progress", done: 1, total: 2, generation: 1 });
+  // an error of a generation not asked for (this session asked for none): dropped
+  fire("msg:custom", { kind: "error", message: "boom", generation: 1 });
+  fire("msg:custom", { kind: "progress", done: 1, total: 2, generation: 1 }); // unknown: ignored
   assert.equal(calls.status.length, 1);
   model.set("status", "3/4 tiles");
   fire("change:status");
@@ -239,4 +240,73 @@ test("view sizes sent are whole pixels in [1, MAX_VIEW_PIXELS]", async () => {
   session.request();
   const msg = views(sent).at(-1) as { width: number; height: number };
   assert.deepEqual([msg.width, msg.height], [MAX_VIEW_PIXELS, 1]);
+});
+
+/** An "error" message: tile (z, i, j) of `generation` failed. */
+const failure = (key: [number, number, number], generation: number, message: string) => ({
+  kind: "error",
+  key,
+  generation,
+  message,
+});
+
+test("failed tiles of the last request are held and named in the status line", () => {
+  const { session, fire, store, calls, model } = setUp({ status: "3/4 tiles" });
+  session.request();
+  session.request(); // generation 2
+  fire("msg:custom", ...tile(5, 2)); // a stand-in: tells the pyramid's geometry
+  const redraws = calls.redraw;
+  fire("msg:custom", failure([7, 1, 2], 1, "tile (7, 1, 2): stale")); // older request: dropped
+  assert.deepEqual(store.failures(), []);
+  assert.equal(calls.status.length, 0);
+  fire("msg:custom", failure([7, 1, 2], 2, "tile (7, 1, 2): RuntimeError: boom"));
+  assert.deepEqual(store.failures(), [
+    { key: [7, 1, 2], generation: 2, message: "tile (7, 1, 2): RuntimeError: boom" },
+  ]);
+  assert.deepEqual(store.extentOf([7, 1, 2]), [2 / 128, 3 / 128, 1 / 128, 2 / 128]);
+  assert.equal(calls.redraw, redraws + 1, "redrawn to show it as failed");
+  assert.deepEqual(calls.status.at(-1), [
+    "3/4 tiles · 1 tile failed: tile (7, 1, 2): RuntimeError: boom",
+    true,
+  ]);
+  // Python sets the error trait to the latest failure: named once, the count says the rest
+  model.set("error", "tile (7, 0, 0): ValueError: bad");
+  fire("change:error");
+  fire("msg:custom", failure([7, 0, 0], 2, "tile (7, 0, 0): ValueError: bad"));
+  assert.deepEqual(calls.status.at(-1), [
+    "3/4 tiles · 2 tiles failed: tile (7, 1, 2): RuntimeError: boom",
+    true,
+  ]);
+  // another error in the trait is shown too
+  model.set("error", "refused: width must be a number");
+  fire("change:error");
+  assert.deepEqual(calls.status.at(-1), [
+    "3/4 tiles · 2 tiles failed: tile (7, 1, 2): RuntimeError: boom · refused: width must be a number",
+    true,
+  ]);
+  model.set("error", "");
+  fire("change:error");
+  // a bad error message of the current generation is reported
+  fire("msg:custom", { kind: "error", generation: 2, message: "no key" });
+  assert.match(calls.status.at(-1)![0], /decodeError: key must be \[z, i, j\]/);
+  // a new request: the failures are stale, the status line shows the status trait again
+  model.set("status", "0/4 tiles");
+  session.request();
+  assert.deepEqual(store.failures(), []);
+  assert.deepEqual(calls.status.at(-1), ["0/4 tiles", false]);
+  // a failure, then the tile itself (the failure is forgotten), then a reset
+  fire("msg:custom", failure([7, 1, 2], 3, "tile (7, 1, 2): boom"));
+  assert.equal(store.failures().length, 1);
+  fire("msg:custom", failure([7, 1, 3], 3, "tile (7, 1, 3): boom"));
+  const [msg, buffers] = tile(7, 3);
+  fire("msg:custom", { ...msg, i: 1, j: 2, extent: [2 / 128, 3 / 128, 1 / 128, 2 / 128] }, buffers);
+  assert.deepEqual(
+    store.failures().map((f) => f.key),
+    [[7, 1, 3]],
+  );
+  assert.deepEqual(calls.status.at(-1), ["0/4 tiles · 1 tile failed: tile (7, 1, 3): boom", true]);
+  fire("msg:custom", { kind: "reset" });
+  assert.deepEqual(store.failures(), []);
+  assert.equal(store.extentOf([7, 1, 2]), null, "a new plane: its geometry is not known yet");
+  assert.deepEqual(calls.status.at(-1), ["0/4 tiles", false]);
 });
