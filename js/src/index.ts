@@ -25,18 +25,6 @@ import { Session } from "./session";
 import { TileStore } from "./tiles";
 import { Toolbar } from "./toolbar";
 
-export * from "./colormap";
-export type { WidgetElement } from "./layout";
-export type { Model, Traits } from "./model";
-export { directionSegments } from "./overlays/directions";
-export { InputThrottle, inputPixels } from "./overlays/input";
-export { composeImage } from "./png";
-export * from "./protocol";
-export { Renderer } from "./renderer";
-export type { Timings } from "./session";
-export { TileStore } from "./tiles";
-export * from "./viewport";
-
 const render: Render<Traits> = ({ model, el }) => {
   const toolbar = new Toolbar(model, {
     reset: () => goHome(),
