@@ -25,18 +25,6 @@ import { Session } from "./session";
 import { TileStore } from "./tiles";
 import { Toolbar } from "./toolbar";
 
-export * from "./colormap";
-export type { WidgetElement } from "./layout";
-export type { Model, Traits } from "./model";
-export { directionSegments } from "./overlays/directions";
-export { InputThrottle, inputPixels } from "./overlays/input";
-export { composeImage } from "./png";
-export * from "./protocol";
-export { Renderer } from "./renderer";
-export type { Timings } from "./session";
-export { TileStore } from "./tiles";
-export * from "./viewport";
-
 const render: Render<Traits> = ({ model, el }) => {
   const toolbar = new Toolbar(model, {
     reset: () => goHome(),
@@ -58,6 +46,11 @@ const render: Render<Traits> = ({ model, el }) => {
     input: (input) => drawInput(layout.picture, input),
     status: (text, error) => layout.setStatus(text, error),
     pictures: (on) => layout.showPicture(on),
+    // the view follows the extent trait (set from Python, or by a reset)
+    extent: () => {
+      controls.view = fitExtent(model.get("extent"), ...layout.size());
+      drawNow();
+    },
   });
   const controls = new Controls(layout, fitExtent(model.get("extent"), ...layout.size()), {
     draw: () => drawNow(),
@@ -86,17 +79,12 @@ const render: Render<Traits> = ({ model, el }) => {
     cancelAnimationFrame(frame);
     frame = requestAnimationFrame(drawNow);
   };
-  // the view follows the extent trait (set from Python, or by a reset) and the canvas's size
-  const onExtent = () => {
-    controls.view = fitExtent(model.get("extent"), ...layout.size());
-    drawNow();
-    session.settle(false);
-  };
   const goHome = () => {
     model.set("extent", model.get("home"));
     model.save_changes();
-    onExtent();
+    session.extentChanged(); // a model may fire no change event for its own set
   };
+  // the view follows the canvas's size
   const resize = new ResizeObserver(() => {
     const view = resized(controls.view, ...layout.size());
     if (!view) return;
@@ -109,10 +97,7 @@ const render: Render<Traits> = ({ model, el }) => {
     toolbar.sync();
     redraw();
   };
-  const traits: [string, () => void][] = [
-    ["change:extent", onExtent],
-    ...REDRAWN.map((name): [string, () => void] => [`change:${name}`, onTrait]),
-  ];
+  const traits = REDRAWN.map((name): [string, () => void] => [`change:${name}`, onTrait]);
   for (const [event, handler] of traits) model.on(event, handler);
 
   layout.root.timings = session.timings;

@@ -1,11 +1,16 @@
 /**
- * Messages exchanged with the Python side of the widget.
+ * Messages exchanged with the Python side of the widget (its twin: `ftle_widget/widget/protocol.py`;
+ * the fixtures of `test/protocol-fixture.test.ts` check that both sides agree).
  *
- * JS → Python: {@link ViewMessage}, {@link DataRequestMessage} (once, on render) and
- * {@link InputRequestMessage} (hover pictures). Python → JS: {@link TileMessage},
- * {@link DataMessage} and {@link InputMessage} (with binary buffers), {@link ProgressMessage},
- * {@link ErrorMessage} and {@link ResetMessage}.
+ * JS → Python, built here only: {@link ViewMessage} ({@link viewMessage}),
+ * {@link DataRequestMessage} ({@link dataRequestMessage}, once, on render) and
+ * {@link InputRequestMessage} ({@link inputRequestMessage}, hover pictures). Python → JS:
+ * {@link TileMessage}, {@link DataMessage} and {@link InputMessage} (with binary buffers),
+ * {@link ErrorMessage} (a tile that failed) and {@link ResetMessage}.
  */
+
+/** The largest view side, in pixels, that Python accepts (`MAX_VIEW_PIXELS` of Python). */
+export const MAX_VIEW_PIXELS = 4096;
 
 /** (u0, u1, v0, v1): a rectangle of the plane, u horizontal, v vertical (upwards). */
 export type Extent = readonly [u0: number, u1: number, v0: number, v1: number];
@@ -18,7 +23,7 @@ export interface ViewMessage {
   kind: "view";
   generation: number;
   extent: Extent;
-  /** CSS pixels. */
+  /** CSS pixels, whole, in [1, {@link MAX_VIEW_PIXELS}]. */
   width: number;
   height: number;
 }
@@ -45,19 +50,13 @@ export interface TileMessage {
   dtype: "float32" | "float64";
 }
 
-export interface ProgressMessage {
-  kind: "progress";
-  done: number;
-  total: number;
-  generation: number;
-}
-
+/** A tile of the request `generation` failed: the browser stops waiting for it. */
 export interface ErrorMessage {
   kind: "error";
   message: string;
   generation: number;
-  /** The tile the error concerns, if any. */
-  key?: TileKey;
+  /** The tile that failed. */
+  key: TileKey;
 }
 
 /** The plane changed: every held tile is stale. */
@@ -98,21 +97,31 @@ export interface InputRequestMessage {
 export interface InputMessage {
   kind: "input";
   id: number;
-  u: number;
-  v: number;
   shape: number[];
   vmin: number;
   vmax: number;
 }
 
-export type FromPython =
-  | TileMessage
-  | ProgressMessage
-  | ErrorMessage
-  | ResetMessage
-  | DataMessage
-  | InputMessage;
+export type FromPython = TileMessage | ErrorMessage | ResetMessage | DataMessage | InputMessage;
 export type ToPython = ViewMessage | DataRequestMessage | InputRequestMessage;
+
+// Every kind of each union, once: a kind missing here, or one the union lacks, fails to type check.
+const FROM_PYTHON: { readonly [K in FromPython["kind"]]: null } = {
+  tile: null,
+  error: null,
+  reset: null,
+  data: null,
+  input: null,
+};
+const TO_PYTHON: { readonly [K in ToPython["kind"]]: null } = {
+  view: null,
+  data_request: null,
+  input_request: null,
+};
+/** The kinds of the messages Python sends ({@link FromPython}). */
+export const FROM_PYTHON_KINDS = Object.keys(FROM_PYTHON) as readonly FromPython["kind"][];
+/** The kinds of the messages the browser sends ({@link ToPython}). */
+export const TO_PYTHON_KINDS = Object.keys(TO_PYTHON) as readonly ToPython["kind"][];
 
 /** A binary buffer as anywidget hands it over (DataView), or a plain buffer or typed array. */
 export type Buffer = DataView | ArrayBuffer | ArrayBufferView;
@@ -148,7 +157,18 @@ export interface DecodedInput {
   values: Float32Array;
 }
 
-/** The view request for a given generation. */
+/** A failed tile, decoded. */
+export interface DecodedError {
+  key: TileKey;
+  generation: number;
+  message: string;
+}
+
+/**
+ * The view request for a given generation. `width` and `height` (CSS pixels, fractional as a
+ * layout gives them) are rounded to whole pixels and clamped to [1, {@link MAX_VIEW_PIXELS}]:
+ * Python refuses other sizes.
+ */
 export function viewMessage(
   generation: number,
   extent: Extent,
@@ -159,9 +179,25 @@ export function viewMessage(
     kind: "view",
     generation,
     extent: [extent[0], extent[1], extent[2], extent[3]],
-    width,
-    height,
+    width: viewPixels(width),
+    height: viewPixels(height),
   };
+}
+
+/** A CSS size as whole pixels in [1, {@link MAX_VIEW_PIXELS}] (NaN: 1). */
+function viewPixels(size: number): number {
+  const n = Math.round(size);
+  return Number.isNaN(n) ? 1 : Math.min(MAX_VIEW_PIXELS, Math.max(1, n));
+}
+
+/** The request for the data points (sent once, on render). */
+export function dataRequestMessage(): DataRequestMessage {
+  return { kind: "data_request" };
+}
+
+/** The request for the input at plane point (u, v), as picture `id`. */
+export function inputRequestMessage(id: number, u: number, v: number): InputRequestMessage {
+  return { kind: "input_request", id, u, v };
 }
 
 /** A readable "z/i/j" string for a key, usable as a Map key. */
@@ -248,6 +284,25 @@ export function decodeInput(
   }
   const values = toFloat32(bufs[0]!, shape[0] * shape[1] * shape[2], "decodeInput: values");
   return { message: msg, shape, values };
+}
+
+/**
+ * A failed tile's key and generation. Throws an Error when the key is not three integers or the
+ * generation is not a non-negative integer.
+ */
+export function decodeError(msg: ErrorMessage): DecodedError {
+  if (msg.kind !== "error") {
+    throw new Error(`decodeError: expected an "error" message, got "${String(msg.kind)}"`);
+  }
+  const k: unknown = msg.key;
+  if (!Array.isArray(k) || k.length !== 3 || !k.every((x) => Number.isInteger(x))) {
+    throw new Error(`decodeError: key must be [z, i, j] (integers), got ${JSON.stringify(k)}`);
+  }
+  const g = msg.generation;
+  if (!Number.isInteger(g) || g < 0) {
+    throw new Error(`decodeError: generation must be a non-negative integer, got ${String(g)}`);
+  }
+  return { key: [k[0], k[1], k[2]], generation: g, message: String(msg.message) };
 }
 
 /**

@@ -1,10 +1,11 @@
 /**
  * Float tiles → pixels through a colormap LUT. A tile is coloured into its own small canvas
  * once per colour setting; a redraw only stretches those canvases onto the view, so pans and
- * zooms need no recolouring and colormap changes need no kernel round trip.
+ * zooms need no recolouring and colormap changes need no kernel round trip. Tiles that failed
+ * to compute are hatched grey over whatever stands in for them.
  */
 import { applyLut, colormapLut, symmetricRange } from "./colormap";
-import type { DecodedTile } from "./protocol";
+import type { DecodedTile, Extent } from "./protocol";
 import type { Viewport } from "./viewport";
 
 export interface ColourSettings {
@@ -19,6 +20,11 @@ export interface ColourSettings {
 
 /** The colour of decision-boundary pixels. */
 export const BOUNDARY_RGBA = [25, 25, 25, 255] as const;
+
+/** A failed tile: flat grey crossed by darker diagonal stripes (CSS pixels apart). */
+export const FAILED_FILL = "rgb(160, 160, 160)";
+export const FAILED_STRIPE = "rgb(96, 96, 96)";
+export const FAILED_STRIPE_SPACING = 8;
 
 export class Renderer {
   private images = new WeakMap<DecodedTile, { stamp: string; canvas: HTMLCanvasElement }>();
@@ -35,7 +41,13 @@ export class Renderer {
     return [s.vmin ?? lo, s.vmax ?? hi];
   }
 
-  draw(view: Viewport, tiles: DecodedTile[], s: ColourSettings): [number, number] {
+  /** Draw `tiles` (coarse to fine), then hatch the `failed` extents; returns the colour limits. */
+  draw(
+    view: Viewport,
+    tiles: DecodedTile[],
+    s: ColourSettings,
+    failed: readonly Extent[] = [],
+  ): [number, number] {
     const ratio = window.devicePixelRatio || 1;
     const w = Math.max(1, Math.round(view.width * ratio));
     const h = Math.max(1, Math.round(view.height * ratio));
@@ -56,6 +68,7 @@ export class Renderer {
       const [x1, y1] = view.toScreen(u1, v0);
       ctx.drawImage(image, x0, y0, x1 - x0, y1 - y0);
     }
+    for (const extent of failed) hatch(ctx, view, extent);
     return [lo, hi];
   }
 
@@ -74,6 +87,35 @@ export class Renderer {
     this.images.set(tile, { stamp: `${stamp}|${s.factor}`, canvas });
     return canvas;
   }
+}
+
+/** Hatch a failed tile's extent: flat grey, darker stripes at 45°, clipped to the tile. */
+function hatch(ctx: CanvasRenderingContext2D, view: Viewport, extent: Extent): void {
+  const [u0, u1, v0, v1] = extent;
+  const [x0, y0] = view.toScreen(u0, v1);
+  const [x1, y1] = view.toScreen(u1, v0);
+  const left = Math.max(x0, 0);
+  const top = Math.max(y0, 0);
+  const right = Math.min(x1, view.width);
+  const bottom = Math.min(y1, view.height);
+  if (!(right > left && bottom > top)) return;
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(left, top, right - left, bottom - top);
+  ctx.clip();
+  ctx.fillStyle = FAILED_FILL;
+  ctx.fillRect(left, top, right - left, bottom - top);
+  ctx.strokeStyle = FAILED_STRIPE;
+  ctx.lineWidth = 2;
+  ctx.beginPath();
+  const d = FAILED_STRIPE_SPACING;
+  // lines x + y = c, every d pixels along x, anchored at the screen origin so they stay put
+  for (let c = Math.floor((left + top) / d) * d; c <= right + bottom; c += d) {
+    ctx.moveTo(c - top, top);
+    ctx.lineTo(c - bottom, bottom);
+  }
+  ctx.stroke();
+  ctx.restore();
 }
 
 /** Paint pixels whose class differs from the next pixel's along u or v (rows flipped: row 0 of

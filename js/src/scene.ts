@@ -1,5 +1,5 @@
 /**
- * One frame: the held tiles on the field canvas (through the Renderer), then on the overlay
+ * One frame: the held tiles and the failed ones on the field canvas (through the Renderer), then on the overlay
  * canvas the stretching directions, the axes, the data points and the zoom box, and the
  * colorbar for the colour limits in use; the traits say what is shown and how.
  */
@@ -9,7 +9,7 @@ import { drawAxes } from "./overlays/axes";
 import { drawColorbar } from "./overlays/colorbar";
 import { drawData } from "./overlays/data";
 import { directionSegments, drawDirections } from "./overlays/directions";
-import type { DecodedData } from "./protocol";
+import type { DecodedData, Extent } from "./protocol";
 import type { Renderer } from "./renderer";
 import type { TileStore } from "./tiles";
 import type { Viewport } from "./viewport";
@@ -28,7 +28,11 @@ export interface Scene {
 export function drawScene(layout: Layout, renderer: Renderer, model: Model, scene: Scene): boolean {
   const { view, store, data, box } = scene;
   const settings = colourSettings(model);
-  const [lo, hi] = renderer.draw(view, store.drawOrder(), settings);
+  const failed = store
+    .failures()
+    .map((f) => store.extentOf(f.key))
+    .filter((e): e is Extent => e !== null);
+  const [lo, hi] = renderer.draw(view, store.drawOrder(), settings, failed);
   const ratio = window.devicePixelRatio || 1;
   const overlay = layout.overlay;
   overlay.width = Math.round(view.width * ratio);

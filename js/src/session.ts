@@ -1,17 +1,21 @@
 /**
  * The conversation with the kernel: view requests (one generation each, sent once the view has
- * settled for {@link DEBOUNCE_MS}), the data request, the paced hover-picture requests, and the
- * replies: tiles into the store, data points, input pictures, resets, and the `status` and
- * `error` traits. Keeps the latency figures ({@link Timings}).
+ * settled for {@link DEBOUNCE_MS}), the `extent` trait both ways, the data request, the paced
+ * hover-picture requests, and the replies: tiles into the store, failed tiles, data points, input
+ * pictures, resets, and the `status` and `error` traits. Keeps the latency figures
+ * ({@link Timings}).
  */
 import { imageShape, type Model } from "./model";
 import { InputThrottle } from "./overlays/input";
 import {
   type DecodedData,
   type DecodedInput,
+  dataRequestMessage,
   decodeData,
+  decodeError,
   decodeInput,
   decodeTile,
+  type Extent,
   type FromPython,
   type InputMessage,
   type InputRequestMessage,
@@ -49,6 +53,16 @@ export interface SessionHooks {
   status(text: string, error: boolean): void;
   /** Whether hover pictures are shown (the plane's inputs are images). */
   pictures(on: boolean): void;
+  /**
+   * The `extent` trait changed (Python set it, or a reset), not by this session's own sync of a
+   * gesture: show it (a view request follows once it has settled).
+   */
+  extent(): void;
+}
+
+/** Whether two extents are the same numbers. */
+function sameExtent(a: Extent | null | undefined, b: Extent | null | undefined): boolean {
+  return Boolean(a && b) && a!.length === b!.length && a!.every((x, k) => x === b![k]);
 }
 
 /** Whether a tile is at the view's own resolution (its level's pixels match the screen's). */
@@ -70,6 +84,8 @@ export class Session {
     firstFineTileAt: null,
   };
   private finePending = false;
+  /** The extent this session just set the trait to (its change event is no news). */
+  private synced: Extent | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inputTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly throttle = new InputThrottle();
@@ -89,6 +105,7 @@ export class Session {
       on("change:status", this.showStatus),
       on("change:error", this.showStatus),
       on("change:plane_info", this.onPlane),
+      on("change:extent", this.onExtent),
     ];
   }
 
@@ -97,17 +114,20 @@ export class Session {
     this.showStatus();
     this.hooks.pictures(imageShape(this.model) !== null);
     this.request();
-    this.model.send({ kind: "data_request" });
+    this.model.send(dataRequestMessage());
   }
 
   /** Ask for the tiles of the view shown now, as a new generation. */
   request(): void {
+    const failed = this.store.failures().length > 0;
     this.generation += 1;
-    this.store.generation = this.generation;
+    this.store.generation = this.generation; // the failures of older requests are stale
+    if (failed) {
+      this.showStatus();
+      this.hooks.redraw();
+    }
     const view = this.hooks.view();
-    this.model.send(
-      viewMessage(this.generation, view.extent, Math.round(view.width), Math.round(view.height)),
-    );
+    this.model.send(viewMessage(this.generation, view.extent, view.width, view.height));
     Object.assign(this.timings, {
       requestAt: performance.now(),
       generation: this.generation,
@@ -118,17 +138,27 @@ export class Session {
 
   /**
    * The view changed: ask for it once it stays still for {@link DEBOUNCE_MS}, first setting
-   * the `extent` trait to it when `sync` (a gesture, not a change of the trait itself).
+   * the `extent` trait to it when `sync` (a gesture, not a change of the trait itself). The
+   * trait's own change event for that value (which a kernel-backed model fires at once) is
+   * ignored, so that a gesture sends one request, not two.
    */
   settle(sync: boolean): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       if (sync) {
-        this.model.set("extent", this.hooks.view().extent);
+        const extent = this.hooks.view().extent;
+        this.synced = [extent[0], extent[1], extent[2], extent[3]];
+        this.model.set("extent", this.synced);
         this.model.save_changes();
       }
       this.request();
     }, DEBOUNCE_MS);
+  }
+
+  /** The `extent` trait changed (or was set to home): show it and ask for it once settled. */
+  extentChanged(): void {
+    this.hooks.extent();
+    this.settle(false);
   }
 
   /** The pointer is over plane point (u, v): ask for the input there (image inputs only). */
@@ -155,9 +185,29 @@ export class Session {
     for (const off of this.unsubscribe) off();
   }
 
+  /**
+   * The `error` trait in red if set, else the `status` trait; with failed tiles in the last
+   * request, "N tiles failed: <the first one's message>" after the status, in red.
+   */
   private readonly showStatus = () => {
     const error = this.model.get("error");
-    this.hooks.status(error || this.model.get("status"), Boolean(error));
+    const status = this.model.get("status");
+    const failed = this.store.failures();
+    if (failed.length === 0) {
+      this.hooks.status(error || status, Boolean(error));
+      return;
+    }
+    const n = failed.length;
+    const parts = [status, `${n} tile${n === 1 ? "" : "s"} failed: ${failed[0]!.message}`];
+    if (error && !failed.some((f) => f.message === error)) parts.push(error);
+    this.hooks.status(parts.filter(Boolean).join(" · "), true);
+  };
+
+  private readonly onExtent = () => {
+    const synced = this.synced;
+    this.synced = null;
+    if (sameExtent(this.model.get("extent"), synced)) return; // the echo of our own sync
+    this.extentChanged();
   };
 
   private readonly onPlane = () => {
@@ -168,14 +218,17 @@ export class Session {
   private readonly onCustom = (msg: FromPython, buffers: DataView[]) => {
     try {
       switch (msg?.kind) {
-        case "tile":
+        case "tile": {
+          const failed = this.store.failures().length;
           if (this.store.add(decodeTile(msg, buffers))) {
+            if (this.store.failures().length !== failed) this.showStatus(); // it came after all
             if (msg.generation === this.generation && isFine(msg, this.hooks.view())) {
               this.finePending = true;
             }
             this.hooks.redraw();
           }
           break;
+        }
         case "data":
           this.data = decodeData(msg, buffers);
           this.hooks.data(this.data);
@@ -183,11 +236,22 @@ export class Session {
         case "input":
           this.onInput(msg, buffers);
           break;
-        case "reset":
+        case "error":
+          // a failed tile of an older request: that request's tiles are no longer awaited
+          if (msg.generation !== this.generation) break;
+          if (this.store.fail(decodeError(msg))) {
+            this.showStatus();
+            this.hooks.redraw();
+          }
+          break;
+        case "reset": {
+          const failed = this.store.failures().length > 0;
           this.store.clear();
+          if (failed) this.showStatus();
           this.throttle.forget();
           this.hooks.redraw();
           break;
+        }
       }
     } catch (e) {
       this.problem(e);

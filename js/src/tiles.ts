@@ -1,13 +1,30 @@
 /**
  * The client's tile store: tiles held per key, newest model version wins, stale generations
  * dropped; coarser tiles are drawn first so that finer ones cover them (parents stand in,
- * stretched, while their children arrive).
+ * stretched, while their children arrive). It also holds the tiles of the last request that
+ * failed (Python's "error" messages), so that they are drawn as failed, not awaited.
  */
-import { type DecodedTile, keyString } from "./protocol";
+import {
+  type DecodedError,
+  type DecodedTile,
+  type Extent,
+  keyString,
+  type TileKey,
+} from "./protocol";
+import { tileExtent } from "./viewport";
+
+/** A tile that failed to compute. */
+export type FailedTile = DecodedError;
 
 export class TileStore {
   private tiles = new Map<string, DecodedTile>();
-  /** The generation of the newest view request; older tiles are not accepted. */
+  private failed = new Map<string, FailedTile>();
+  /** Plane units per tile side at level 0 (Python's `Pyramid.base_side`), from the tiles held. */
+  private baseSide: number | null = null;
+  /**
+   * The generation of the newest view request; older tiles are not accepted, and failures of
+   * older generations are forgotten.
+   */
   generation = -1;
 
   /** Keep a decoded tile unless it is stale; returns whether it was kept. */
@@ -18,11 +35,37 @@ export class TileStore {
     const held = this.tiles.get(key);
     if (held && held.message.model_version > msg.model_version) return false;
     this.tiles.set(key, tile);
+    this.failed.delete(key);
+    const side = (msg.extent[1] - msg.extent[0]) * 2 ** msg.z;
+    if (Number.isFinite(side) && side > 0) this.baseSide = side;
     return true;
   }
 
+  /** Mark a tile as failed unless the failure is stale; returns whether it was kept. */
+  fail(failure: FailedTile): boolean {
+    if (failure.generation < this.generation) return false;
+    this.failed.set(keyString(failure.key), failure);
+    return true;
+  }
+
+  /** The failed tiles of the newest generation, in the order they were reported. */
+  failures(): FailedTile[] {
+    for (const [key, f] of this.failed) {
+      if (f.generation < this.generation) this.failed.delete(key);
+    }
+    return [...this.failed.values()];
+  }
+
+  /** The plane extent of tile `key`, or null before any tile told the pyramid's geometry. */
+  extentOf(key: TileKey): Extent | null {
+    return this.baseSide === null ? null : tileExtent(this.baseSide, key);
+  }
+
+  /** Forget every tile and failure (the plane changed). */
   clear(): void {
     this.tiles.clear();
+    this.failed.clear();
+    this.baseSide = null;
   }
 
   get size(): number {

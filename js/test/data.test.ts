@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { classColour, TABLEAU10, UNLABELLED } from "../src/overlays/data";
-import { type DataMessage, decodeData, decodeInput, type InputMessage } from "../src/protocol";
+import {
+  type DataMessage,
+  decodeData,
+  decodeInput,
+  decodeTile,
+  type InputMessage,
+} from "../src/protocol";
 
 function viewAt(buffer: ArrayBuffer, offset: number, values: number[]): DataView {
   const dv = new DataView(buffer, offset, values.length * 4);
@@ -63,8 +69,6 @@ test("decodeInput: shapes [H, W] and [C, H, W]; bad shapes and lengths throw", (
   const input = (shape: number[]): InputMessage => ({
     kind: "input",
     id: 1,
-    u: 0,
-    v: 0,
     shape,
     vmin: 0,
     vmax: 1,
@@ -102,9 +106,52 @@ test("classColour: Tableau10 by class id, grey when unlabelled", () => {
 
 test("hover names the predicted class with the data's labels when it has them", async () => {
   const { hoverText } = await import("../src/overlays/hover");
-  const reading = { u: 0.5, v: -0.25, value: 1.5, prediction: 0 };
+  const reading = { u: 0.5, v: -0.25, value: 1.5, prediction: 0, dtype: "float32" as const };
   assert.equal(hoverText(reading, "λ₁"), "u 0.5000  v -0.2500  λ₁ 1.5000  class 0");
   assert.ok(hoverText(reading, "λ₁", ["-1", "1"]).endsWith("class -1"));
   assert.ok(hoverText({ ...reading, prediction: 7 }, "λ₁", ["a", "b"]).endsWith("class 7"));
   assert.ok(hoverText({ ...reading, prediction: null }, "λ₁", ["a"]).endsWith("λ₁ 1.5000"));
+});
+
+test("hover says float64 when the tile under the cursor was computed in float64", async () => {
+  const { hoverText, readAt } = await import("../src/overlays/hover");
+  const { TileStore } = await import("../src/tiles");
+  const reading = { u: 0.5, v: -0.25, value: 1.5, prediction: 0, dtype: "float64" as const };
+  assert.equal(hoverText(reading, "λ₁"), "u 0.5000  v -0.2500  λ₁ 1.5000  class 0 · float64");
+  assert.equal(
+    hoverText({ ...reading, prediction: null }, "log Λ₁"),
+    "u 0.5000  v -0.2500  log Λ₁ 1.5000 · float64",
+  );
+  assert.ok(!hoverText({ ...reading, dtype: "float32" }, "λ₁").includes("float64"));
+  assert.ok(!hoverText({ ...reading, dtype: null }, "λ₁").includes("float64"));
+  // readAt takes the precision from the finest tile holding the point
+  const store = new TileStore();
+  const tile = (z: number, dtype: "float32" | "float64") => {
+    const side = 2 ** -z;
+    return decodeTile(
+      {
+        kind: "tile",
+        z,
+        i: 0,
+        j: 0,
+        generation: 0,
+        model_version: 0,
+        tile_px: 1,
+        extent: [0, side, 0, side],
+        vmin: 2,
+        vmax: 2,
+        has_direction: false,
+        dtype,
+      },
+      [new Float32Array([2]), new Float32Array([1])],
+    );
+  };
+  store.add(tile(0, "float32"));
+  assert.equal(readAt(store, 0.75, 0.75, 1).dtype, "float32");
+  store.add(tile(1, "float64"));
+  const deep = readAt(store, 0.25, 0.25, 1);
+  assert.deepEqual(deep, { u: 0.25, v: 0.25, value: 2, prediction: 1, dtype: "float64" });
+  assert.ok(hoverText(deep, "λ₁").endsWith("class 1 · float64"));
+  assert.equal(readAt(store, 0.75, 0.75, 1).dtype, "float32");
+  assert.equal(readAt(store, 5, 5, 1).dtype, null);
 });

@@ -60,8 +60,6 @@ function input(
     message: {
       kind: "input",
       id: 1,
-      u: 0,
-      v: 0,
       shape: shape[0] === 1 ? shape.slice(1) : shape,
       vmin,
       vmax,

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeTile, keyString, type TileMessage, viewMessage } from "../src/protocol";
+import {
+  dataRequestMessage,
+  decodeError,
+  decodeTile,
+  type ErrorMessage,
+  inputRequestMessage,
+  keyString,
+  MAX_VIEW_PIXELS,
+  type TileMessage,
+  viewMessage,
+} from "../src/protocol";
 
 function tileMsg(tilePx: number, hasDirection: boolean): TileMessage {
   return {
@@ -98,4 +108,45 @@ test("viewMessage and keyString", () => {
     height: 480,
   });
   assert.equal(keyString([-2, 0, -7]), "-2/0/-7");
+});
+
+test("viewMessage: whole pixels in [1, MAX_VIEW_PIXELS], as Python accepts", () => {
+  const size = (w: number, h: number) => {
+    const m = viewMessage(1, [0, 1, 0, 1], w, h);
+    return [m.width, m.height];
+  };
+  assert.equal(MAX_VIEW_PIXELS, 4096);
+  assert.deepEqual(size(300.4, 199.5), [300, 200]);
+  assert.deepEqual(size(4096.4, 4097), [4096, 4096]);
+  assert.deepEqual(size(1e9, Infinity), [4096, 4096]);
+  assert.deepEqual(size(0.2, -5), [1, 1]);
+  assert.deepEqual(size(NaN, 0), [1, 1]);
+});
+
+test("the request builders", () => {
+  assert.deepEqual(dataRequestMessage(), { kind: "data_request" });
+  assert.deepEqual(inputRequestMessage(3, 0.5, -2), {
+    kind: "input_request",
+    id: 3,
+    u: 0.5,
+    v: -2,
+  });
+});
+
+test("decodeError: the key and generation, checked", () => {
+  const msg = (key: unknown, generation: unknown) =>
+    ({ kind: "error", message: "tile (1, 2, -3): boom", key, generation }) as ErrorMessage;
+  assert.deepEqual(decodeError(msg([1, 2, -3], 9)), {
+    key: [1, 2, -3],
+    generation: 9,
+    message: "tile (1, 2, -3): boom",
+  });
+  assert.throws(() => decodeError(msg(undefined, 9)), /key must be \[z, i, j\]/);
+  assert.throws(() => decodeError(msg([1, 2], 9)), /key must be \[z, i, j\]/);
+  assert.throws(() => decodeError(msg([1, 2, 0.5], 9)), /key must be/);
+  assert.throws(() => decodeError(msg([1, 2, 3], -1)), /generation must be a non-negative integer/);
+  assert.throws(
+    () => decodeError({ kind: "tile" } as unknown as ErrorMessage),
+    /expected an "error" message/,
+  );
 });

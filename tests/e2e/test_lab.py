@@ -164,6 +164,10 @@ PIXELS = """() => {
 }"""
 
 
+# the browser's view-request generation (one per request)
+GENERATION = "document.querySelector('.ftle-widget').timings.generation"
+
+
 def _pixels(page):
     got = page.evaluate(PIXELS)
     if got is None:
@@ -241,6 +245,7 @@ def test_view_renders_zooms_and_pans_in_jupyterlab(lab, browser):
     assert ring > centre + 100, (ring, centre)  # the trained model's ridge: a red ring
     box = page.locator(".ftle-widget canvas.ftle-field").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    before = page.evaluate(GENERATION)
     page.mouse.wheel(0, -300)
 
     def zoomed():
@@ -250,6 +255,10 @@ def test_view_renders_zooms_and_pans_in_jupyterlab(lab, browser):
 
     extent = _wait(zoomed, timeout=30)
     _settled(page)  # finer tiles arrive for the new view: progress reaches its total for it
+    # one view request for the gesture: the model's change event for the extent the gesture
+    # synced is not a second request
+    page.wait_for_timeout(300)
+    assert page.evaluate(GENERATION) == before + 1
     _report_latency(page, box)
     extent = json.loads(page.evaluate(KERNEL, "import json; print(json.dumps(view.extent))"))
     page.mouse.move(box["x"] + 300, box["y"] + 100)

@@ -264,6 +264,68 @@ def test_errors_show_in_red(browser):
     page.close()
 
 
+def _status(page):
+    return page.evaluate(
+        """(() => { const s = document.querySelector('.ftle-status');
+        return [s.textContent, getComputedStyle(s).color]; })()"""
+    )
+
+
+def test_failed_tiles_are_hatched_over_their_stand_in_and_named(browser):
+    page = open_page(browser, STATE)
+    generation = page.evaluate("window.sent")[0]["generation"]
+    # a red stand-in: level 0 (side 1.5) over the top-left quarter of the view
+    msg, arrays = _direction_tile(generation, -1, (-1.5, 0, 0, 1.5), (1.0, 0.0))
+    arrays[0] = np.full((8, 8), 0.75)
+    _deliver(page, msg, arrays)
+    # its child (1, 0, -1), plane (-0.75, 0, 0, 0.75), failed; an older request's failure and
+    # one for another tile of an older generation are dropped
+    failure = {"kind": "error", "message": "tile (1, 0, -1): RuntimeError: boom"}
+    _deliver(page, {**failure, "generation": generation, "key": [1, 0, -1]}, [])
+    _deliver(page, {**failure, "generation": generation - 1, "key": [1, 1, -2]}, [])
+    page.wait_for_timeout(100)
+    text, colour = _status(page)
+    assert text == "1 tile failed: tile (1, 0, -1): RuntimeError: boom"
+    assert colour == "rgb(204, 0, 0)"
+    image = canvas_rgba(page)
+    _, width, height = _field_size(page)
+    x0, y0 = _screen(-0.75, 0.75, width, height)
+    x1, y1 = _screen(0.0, 0.0, width, height)
+    inside = image[round(y0) + 2 : round(y1) - 2, round(x0) + 2 : round(x1) - 2].astype(int)
+    grey = (inside[:, :, 0] == inside[:, :, 1]) & (inside[:, :, 1] == inside[:, :, 2])
+    assert grey.all() and (inside[:, :, 3] == 255).all()
+    assert inside[:, :, 0].min() >= 90 and inside[:, :, 0].max() <= 165
+    assert (inside[:, :, 0] > 150).mean() > 0.3 and (inside[:, :, 0] < 110).mean() > 0.1  # stripes
+    # the stand-in around it is still red, also where the older request's failure lies
+    cy, cx = (round(y0) + round(y1)) // 2, (round(x0) + round(x1)) // 2
+    sx, sy = (round(c) for c in _screen(-1.1, 1.1, width, height))  # tile (1, 1, -2)
+
+    def is_red(y, x, image):
+        r, _, b = image[y, x, :3].astype(int)
+        return r > b + 60
+
+    assert is_red(round(y0) - 20, cx, image) and is_red(cy, round(x0) - 20, image)
+    assert is_red(sy, sx, image)
+    # a second failure, of this request: counted, the first one's message named, hatched
+    _deliver(page, {**failure, "generation": generation, "key": [1, 1, -2]}, [])
+    page.wait_for_timeout(100)
+    assert _status(page)[0].startswith("2 tiles failed: tile (1, 0, -1)")
+    image = canvas_rgba(page)
+    assert not is_red(sy, sx, image) and len(set(image[sy, sx, :3])) == 1
+    # the composed PNG shows the hatch too
+    png = _rgba_of(page, "document.querySelector('.ftle-widget').composeImage()")
+    assert png[cy, cx, 0] == png[cy, cx, 1] == png[cy, cx, 2]
+    # a new request (the extent set again): the failures are stale, the stand-in shows again
+    page.evaluate("window.setTrait('extent', [-1.5, 1.5, -1.5, 1.5])")
+    page.wait_for_timeout(250)
+    assert _views(page)[-1]["generation"] == generation + 1
+    text, colour = _status(page)
+    assert "failed" not in text and colour != "rgb(204, 0, 0)"
+    image = canvas_rgba(page)
+    assert is_red(cy, cx, image) and is_red(sy, sx, image)
+    page.close()
+
+
 def _b64(array) -> str:
     return base64.b64encode(np.ascontiguousarray(array, dtype=np.float32).tobytes()).decode()
 

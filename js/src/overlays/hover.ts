@@ -1,4 +1,8 @@
-/** Hover read-out: u, v, the value and the predicted class under the cursor, from held tiles. */
+/**
+ * Hover read-out: u, v, the value and the predicted class under the cursor, from held tiles, and
+ * whether that tile was computed in float64 (deep zoom).
+ */
+import type { TileMessage } from "../protocol";
 import { pixelIndex, type TileStore } from "../tiles";
 
 export interface HoverReading {
@@ -6,12 +10,14 @@ export interface HoverReading {
   v: number;
   value: number | null;
   prediction: number | null;
+  /** The precision of the tile read (null where no tile holds the point). */
+  dtype: TileMessage["dtype"] | null;
 }
 
 /** Read the finest held tile at plane point (u, v); nulls where no tile holds it. */
 export function readAt(store: TileStore, u: number, v: number, factor: number): HoverReading {
   const tile = store.at(u, v);
-  if (!tile) return { u, v, value: null, prediction: null };
+  if (!tile) return { u, v, value: null, prediction: null, dtype: null };
   const k = pixelIndex(tile, u, v);
   const value = tile.ftle[k]!;
   return {
@@ -19,13 +25,14 @@ export function readAt(store: TileStore, u: number, v: number, factor: number): 
     v,
     value: Number.isNaN(value) ? null : value * factor,
     prediction: tile.prediction[k]!,
+    dtype: tile.message.dtype,
   };
 }
 
 /**
  * The read-out line. `classes` (the data's label names, sorted as Python sorts them) name the
  * predicted class index when there is one for it: a one-output net predicts 0 (output ≤ 0) or 1,
- * so labels −1/+1 read as "−1"/"1".
+ * so labels −1/+1 read as "−1"/"1". A tile computed in float64 adds " · float64".
  */
 export function hoverText(r: HoverReading, label: string, classes: readonly string[] = []): string {
   const fmt = (x: number) =>
@@ -33,5 +40,6 @@ export function hoverText(r: HoverReading, label: string, classes: readonly stri
   const value = r.value === null ? "–" : fmt(r.value);
   const name = r.prediction === null ? null : (classes[r.prediction] ?? String(r.prediction));
   const cls = name === null ? "" : `  class ${name}`;
-  return `u ${fmt(r.u)}  v ${fmt(r.v)}  ${label} ${value}${cls}`;
+  const precision = r.dtype === "float64" ? " · float64" : "";
+  return `u ${fmt(r.u)}  v ${fmt(r.v)}  ${label} ${value}${cls}${precision}`;
 }

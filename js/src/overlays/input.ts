@@ -2,7 +2,7 @@
  * Hover pictures for image inputs: the throttle that paces `input_request`s, and the picture
  * of an `input` reply.
  */
-import type { DecodedInput, InputRequestMessage } from "../protocol";
+import { type DecodedInput, type InputRequestMessage, inputRequestMessage } from "../protocol";
 
 /** Without a reply after this long, the next request goes out anyway. */
 export const INPUT_TIMEOUT_MS = 500;
@@ -62,7 +62,7 @@ export class InputThrottle {
     this.last = p;
     this.id += 1;
     this.outstanding = { id: this.id, since: now };
-    return { kind: "input_request", id: this.id, u: p[0], v: p[1] };
+    return inputRequestMessage(this.id, p[0], p[1]);
   }
 }
 
