@@ -1,5 +1,5 @@
 /**
- * The protocol fixtures shared with Python (its tests' test_protocol.py):
+ * The protocol fixtures shared with Python (tests/widget/test_protocol.py):
  *
  * - `fixtures/protocol-python.json`, written by `ftle_widget/widget/protocol.py`: every kind of
  *   message Python sends (content, buffers as base64) with what the browser must decode from it
@@ -225,7 +225,7 @@ test("the committed protocol-js.json is what protocol.ts's builders build", () =
   assert.equal(
     readFileSync(JS_FIXTURE, "utf8"),
     text,
-    "regenerate: FTLE_WIDGET_UPDATE_FIXTURES=1 npm test (in js/), then run Python's test_protocol.py",
+    "regenerate: FTLE_WIDGET_UPDATE_FIXTURES=1 npm test (in js/), then run tests/widget/test_protocol.py",
   );
   // each message says what it means, and every kind of ToPython is there
   for (const { content, meant } of fixture.messages) {

@@ -1,5 +1,5 @@
 """The front end in real headless Chromium: the bundled ESM with a fake anywidget model in a blank
-page, fed with tiles computed by the Python widget (the fast tier of shared/BROWSER_TESTS.md)."""
+page, fed with tiles computed by the Python widget (the fast tier: no Jupyter server)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import browser_sends
 
 from ftle_widget import Plane, ftle_field
 from ftle_widget.paper.models import mlp
@@ -79,10 +80,9 @@ def python_tiles(extent, width, height):
     sent = []
     view = FTLEView(mlp(2, 10, 4, 1, seed=0))
     view.send = lambda content, buffers=None: sent.append((content, buffers or []))
-    view._on_message(
+    browser_sends(
         view,
         {"kind": "view", "generation": 1, "extent": list(extent), "width": width, "height": height},
-        [],
     )
     assert view.scheduler.wait(60)
     view.close()
