@@ -109,7 +109,7 @@ class ChainJacobian(Jacobian):
         if not stages:  # an empty shell, filled by select()
             return
         assert stages[0].kind == "linear"
-        first = _affine(stages[0])
+        first = affine_module(stages[0])
         self.peel = first.weight.detach()
         self.m = self.peel.shape[0]
         h = nn.functional.linear(x.reshape(self.batch, -1), self.peel, _detached(first.bias))
@@ -169,7 +169,7 @@ def _push_stacked(
     ~3× faster than tanh here; the halves cancel the doubled W in the tangents).
     """
     batch, k = h.shape[0], tangents.shape[1]
-    widths = [h.shape[1]] + [_affine(s).weight.shape[0] for s in stages if s.kind == "linear"]
+    widths = [h.shape[1]] + [affine_module(s).weight.shape[0] for s in stages if s.kind == "linear"]
     size = (1 + k) * batch * max(widths)
     buffers = [torch.empty(size, dtype=h.dtype, device=h.device) for _ in range(2)]
     stack = buffers[0][: (1 + k) * h.numel()].view(1 + k, *h.shape)
@@ -179,7 +179,7 @@ def _push_stacked(
     while i < len(stages):
         stage = stages[i]
         if stage.kind == "linear":
-            affine = _affine(stage)
+            affine = affine_module(stage)
             weight = affine.weight.detach()
             bias = _detached(affine.bias)
             follower = stages[i + 1] if i + 1 < len(stages) else None
@@ -241,9 +241,6 @@ def _tanh_(h: torch.Tensor) -> torch.Tensor:
 class DenseAffine(nn.Module):
     """An affine map x ↦ W x + b on flattened samples (a convolution written out as a matrix)."""
 
-    weight: torch.Tensor
-    bias: torch.Tensor
-
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
         super().__init__()
         self.weight = weight
@@ -295,20 +292,16 @@ def _detached(t: torch.Tensor | None) -> torch.Tensor | None:
     return None if t is None else t.detach()
 
 
-def _affine(stage: Stage) -> nn.Linear | DenseAffine:
+def affine_module(stage: Stage) -> nn.Linear | DenseAffine:
     """The module of a ``linear`` stage: an ``nn.Linear`` or a written-out convolution."""
-    module = stage.module
-    assert isinstance(module, nn.Linear | DenseAffine)
-    return module
+    assert isinstance(stage.module, nn.Linear | DenseAffine)
+    return stage.module
 
 
 def _jvp(
-    function: Callable[..., torch.Tensor],
-    primals: tuple[torch.Tensor, ...],
-    tangents: tuple[torch.Tensor, ...],
+    function: Callable[..., Any], primals: tuple, tangents: tuple
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``torch.func.jvp`` without ``has_aux``: (output, J tangents). Its annotation returns a
-    union with the ``has_aux`` triple, whatever ``has_aux`` is."""
+    """``torch.func.jvp`` (its annotation adds the ``has_aux`` triple to the return type)."""
     return cast("tuple[torch.Tensor, torch.Tensor]", torch.func.jvp(function, primals, tangents))
 
 
@@ -317,7 +310,7 @@ def _apply_stage(
 ) -> torch.Tensor:
     """Advance the primal ``h`` through ``stage``; record its local Jacobian in ``ops``."""
     if stage.kind == "linear":
-        affine = _affine(stage)
+        affine = affine_module(stage)
         w = affine.weight.detach()
         if ops is not None:
             ops.append(("linear", w))
@@ -357,20 +350,17 @@ class FuncJacobian(Jacobian):
         self.d = x[0].numel()
         self.m = self.d
         self.peel = None
-        self._vjp_fn: Callable[[torch.Tensor], tuple[torch.Tensor, ...]] | None = None
+        self._vjp_fn: Callable[..., Any] | None = None
         self._model = model
         self.endpoint = None
         self.output = None
         if want_output and model is not None:
             self.output = model(x).reshape(self.batch, -1)
 
-    def _ensure_vjp(self) -> Callable[[torch.Tensor], tuple[torch.Tensor, ...]]:
-        if self._vjp_fn is None:
-            # torch.func.vjp's annotation returns a union with the has_aux triple
-            self.endpoint, self._vjp_fn = cast(
-                "tuple[torch.Tensor, Callable[[torch.Tensor], tuple[torch.Tensor, ...]]]",
-                torch.func.vjp(self.function, self.x),
-            )
+    def _ensure_vjp(self) -> Callable[..., Any]:
+        if self._vjp_fn is None:  # (torch.func.vjp's annotation adds the has_aux triple)
+            pair = torch.func.vjp(self.function, self.x)
+            self.endpoint, self._vjp_fn = cast("tuple[torch.Tensor, Callable[..., Any]]", pair)
         return self._vjp_fn
 
     def ensure_endpoint(self) -> torch.Tensor:
