@@ -63,6 +63,12 @@ class _Job:
     cancel: threading.Event = field(compare=False, default_factory=threading.Event)
 
 
+# compute_tile's arguments but the last (should_stop)
+_TileArguments = tuple[
+    Engine, Plane, TileKey, tuple[float, float, float, float], int, torch.dtype, bool, int, int
+]
+
+
 class TileScheduler:
     """Computes the tiles a view needs, coarse before fine, latest view first.
 
@@ -318,7 +324,7 @@ class TileScheduler:
         engine = self._engine(job.version)  # elsewhere: everything travels by pickle
         return self.executor.submit(compute_tile, *self._arguments(job, engine))
 
-    def _arguments(self, job: _Job, engine: Engine) -> tuple:
+    def _arguments(self, job: _Job, engine: Engine) -> _TileArguments:
         """:func:`compute_tile`'s arguments for ``job`` (all picklable)."""
         assert self.pyramid is not None  # made by the request that queued the job
         extent = self.pyramid.extent(job.key)
