@@ -1,4 +1,4 @@
-"""The command line, the benchmark script (as a smoke run) and the linter."""
+"""The command line, the benchmark script (as a smoke run), the linter and the type checker."""
 
 from __future__ import annotations
 
@@ -242,6 +242,14 @@ def test_benchmark_script_runs_and_reports(tmp_path):
 def test_ruff_clean(target):
     done = subprocess.run(
         [sys.executable, "-m", "ruff", "check", str(ROOT / target)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_mypy_clean():
+    # [tool.mypy] in pyproject.toml says what is checked and how
+    done = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stdout + done.stderr
 

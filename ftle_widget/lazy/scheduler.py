@@ -34,6 +34,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import torch
@@ -60,6 +61,12 @@ class _Job:
     dtype: torch.dtype = field(compare=False)
     directions: bool = field(compare=False, default=False)
     cancel: threading.Event = field(compare=False, default_factory=threading.Event)
+
+
+# compute_tile's arguments but the last (should_stop)
+_TileArguments = tuple[
+    Engine, Plane, TileKey, tuple[float, float, float, float], int, torch.dtype, bool, int, int
+]
 
 
 class TileScheduler:
@@ -123,7 +130,7 @@ class TileScheduler:
         self._local = isinstance(self.executor, ThreadPoolExecutor)
         self._slots = getattr(self.executor, "_max_workers", 1)
         self._token = uuid.uuid4().hex
-        self._what = (repr(layer), depth)  # what a tile holds, for cache keys
+        self._what: tuple = (repr(layer), depth)  # what a tile holds, for cache keys
         self._lock = threading.RLock()
         self._engines: OrderedDict[int, Engine] = OrderedDict()
         self._queue: list[_Job] = []
@@ -246,6 +253,7 @@ class TileScheduler:
     # ------------------------------------------------------------------ planning
     def _plan(self, view: View, held: bool = True) -> list[PlannedTile]:
         pyramid = self.pyramid
+        assert pyramid is not None  # made by the request
         version = self.versions.current()
         model_dtype = model_float_dtype(self.versions.model)
 
@@ -284,7 +292,7 @@ class TileScheduler:
             job = heapq.heappop(self._queue)
             self._running.append(job)
             future = self._submit(job)
-            future.add_done_callback(lambda f, job=job: self._finished(job, f))
+            future.add_done_callback(partial(self._finished, job))
 
     def _engine(self, version: int) -> Engine:
         """The engine of a model version (made, and probed on one point, outside the lock)."""
@@ -316,8 +324,9 @@ class TileScheduler:
         engine = self._engine(job.version)  # elsewhere: everything travels by pickle
         return self.executor.submit(compute_tile, *self._arguments(job, engine))
 
-    def _arguments(self, job: _Job, engine: Engine) -> tuple:
+    def _arguments(self, job: _Job, engine: Engine) -> _TileArguments:
         """:func:`compute_tile`'s arguments for ``job`` (all picklable)."""
+        assert self.pyramid is not None  # made by the request that queued the job
         extent = self.pyramid.extent(job.key)
         chunk = self._chunk(engine, job.dtype)
         return (engine, self.plane, job.key, extent, self.tile_px, job.dtype, job.directions,
@@ -362,7 +371,7 @@ class TileScheduler:
                 self.on_error(
                     job.key, f"tile {job.key}: {type(error).__name__}: {error}", generation
                 )
-        else:
+        elif tile is not None:  # always, for a current job without an error
             self._emit_tile(tile, generation, job.version)
         self._emit_progress(done, total, generation)
 

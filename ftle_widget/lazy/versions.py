@@ -27,7 +27,7 @@ class ModelVersions:
         self._version = 0
         self._snapshots: OrderedDict[int, nn.Module] = OrderedDict()
         self._tags: dict[int, object] = {}  # version → what its weights are (e.g. an epoch)
-        self._fingerprint = None
+        self._fingerprint: tuple | None = None
         self._take_snapshot()
 
     @property

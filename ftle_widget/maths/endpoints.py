@@ -329,7 +329,8 @@ def inspect_endpoint(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> 
     sizes), and checks that the endpoint depends on x.
     """
     owner = threading.get_ident()
-    count = [0, 0, None]  # affine calls so far, activation elements, affine calls at the endpoint
+    count = [0, 0]  # affine calls so far, activation elements
+    at_end: list[int | None] = [None]  # affine calls at the endpoint
 
     def on_affine(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
         if threading.get_ident() == owner:
@@ -342,8 +343,8 @@ def inspect_endpoint(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> 
             count[1] += out.numel()
 
     def on_endpoint(_m: nn.Module, _i: object, out: object) -> None:
-        if threading.get_ident() == owner and count[2] is None:
-            count[2] = count[0]
+        if threading.get_ident() == owner and at_end[0] is None:
+            at_end[0] = count[0]
 
     target = None if endpoint.module_name is None else model.get_submodule(endpoint.module_name)
     handles = []
@@ -359,7 +360,7 @@ def inspect_endpoint(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> 
         with torch.enable_grad():
             if target is not None:
                 model(x1)  # full pass: counts every affine call, records the endpoint's
-                count_at_end = count[2]
+                count_at_end = at_end[0]
                 counting[0] = False
                 y = endpoint.function(model)(x1)
             else:

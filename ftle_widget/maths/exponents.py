@@ -36,7 +36,7 @@ import torch
 from torch import nn
 
 from .endpoints import EndpointReport, Stage, inspect_endpoint, resolve
-from .jacobians import ChainJacobian, FuncJacobian, Jacobian, densify
+from .jacobians import ChainJacobian, FuncJacobian, Jacobian, affine_module, densify
 from .modules import (
     check_input,
     describe_input_error,
@@ -86,7 +86,7 @@ class Engine:
         self._depth = None if depth is None else float(depth)
         self._report: EndpointReport | None = None
         self._copies: dict[torch.dtype, tuple[tuple, nn.Module]] = {}
-        self._chains: dict[tuple, tuple[tuple, list | None]] = {}
+        self._chains: dict[tuple, tuple[tuple, list[Stage] | None]] = {}
         self._grams: dict = {}
 
     # ------------------------------------------------------------------ preparation
@@ -130,6 +130,7 @@ class Engine:
         return xd, model
 
     def _choose(self, exact_only: bool = False) -> str:
+        assert self._report is not None  # set by the first evaluation
         n, d = self._report.endpoint_size, self._report.input_size
         method = self.method
         if method == "auto":
@@ -152,6 +153,7 @@ class Engine:
     def _auto_batch(self, method: str, device: torch.device, itemsize: int) -> int:
         if self.batch_size is not None:
             return self.batch_size
+        assert self._report is not None  # set by the first evaluation
         n, d = self._report.endpoint_size, self._report.input_size
         k = {"forward": d, "reverse": n}.get(method, 2)
         per_point = itemsize * (self._report.activation_elements * (k + 2) * 2 + k * (n + d))
@@ -162,7 +164,7 @@ class Engine:
         size = max(1, min(cap, budget // max(per_point, 1)))
         return 1 << (size.bit_length() - 1)
 
-    def _chain(self, model: nn.Module, input_shape: tuple[int, ...]) -> list | None:
+    def _chain(self, model: nn.Module, input_shape: tuple[int, ...]) -> list[Stage] | None:
         """The endpoint's chain for ``model`` with convolutions written out, or ``None``."""
         if self.endpoint.chain is None:
             return None
@@ -181,7 +183,7 @@ class Engine:
         if chain is not None:
             tangents = None
             if method == "forward":  # one fused pass carrying J's columns
-                peel = chain[0].module.weight.detach()
+                peel = affine_module(chain[0]).weight.detach()
                 tangents = peel.T.expand(x.shape[0], *peel.T.shape)
             jac = ChainJacobian(
                 chain, self.endpoint.chain_end, x, want_output=want_output, tangents=tangents
@@ -215,6 +217,7 @@ class Engine:
                         finite, lam_b, torch.full_like(lam_b, math.nan)
                     ).to(lam.dtype)
                     if vec is not None:
+                        assert v is not None  # asked for with direction
                         v = torch.where(finite[:, None], v, torch.full_like(v, math.nan))
                         vec[start : start + size] = v.reshape(xb.shape)
                     if output:
@@ -234,6 +237,7 @@ class Engine:
         count = x.shape[0]
         if count == 0:
             return torch.empty((0, k), dtype=x.dtype, device=x.device)
+        assert self._report is not None  # set by _prepare on a non-empty batch
         n, d = self._report.endpoint_size, self._report.input_size
         if not isinstance(k, int) or not 1 <= k <= min(n, d):
             raise ValueError(
@@ -272,7 +276,7 @@ def _warn_non_finite(bad: int, count: int) -> None:
         )
 
 
-def _stages_of(model: nn.Module, original: nn.Module, stages: list[Stage]):
+def _stages_of(model: nn.Module, original: nn.Module, stages: list[Stage]) -> list[Stage]:
     """The chain's stages, pointing into ``model`` (a converted copy) instead of ``original``."""
     if model is original:
         return stages
@@ -326,7 +330,10 @@ def maximal_ftle(
     """
     engine = Engine(model, layer=layer, depth=depth, method=method, batch_size=batch_size)
     lam, vec, _ = engine.maximal(x, direction=direction)
-    return (lam, vec) if direction else lam
+    if direction:
+        assert vec is not None  # maximal gives v₁ when asked
+        return lam, vec
+    return lam
 
 
 def ftle_spectrum(

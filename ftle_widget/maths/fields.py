@@ -6,6 +6,7 @@ import copy
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 import torch
@@ -46,7 +47,7 @@ class Field:
     @property
     def shape(self) -> tuple[int, int]:
         """(H, W)."""
-        return self.ftle.shape  # type: ignore[return-value]
+        return cast("tuple[int, int]", self.ftle.shape)
 
     @property
     def log_stretch(self) -> np.ndarray:
@@ -76,7 +77,7 @@ def check_extent(extent: Sequence[float]) -> Extent:
     u0, u1, v0, v1 = values
     if not (u0 < u1 and v0 < v1):
         raise ValueError(f"extent must have u0 < u1 and v0 < v1, not {values}")
-    return values  # type: ignore[return-value]
+    return values
 
 
 def pixel_coordinates(extent: Sequence[float], shape: tuple[int, int]) -> np.ndarray:
@@ -84,7 +85,9 @@ def pixel_coordinates(extent: Sequence[float], shape: tuple[int, int]) -> np.nda
     return _pixel_range(tuple(extent), shape, 0, shape[0] * shape[1])
 
 
-def _pixel_range(extent: Extent, shape: tuple[int, int], start: int, stop: int) -> np.ndarray:
+def _pixel_range(
+    extent: Sequence[float], shape: tuple[int, int], start: int, stop: int
+) -> np.ndarray:
     """Plane coordinates of the row-major pixels ``start:stop`` (a chunk at a time, so that huge
     fields never hold all coordinates at once)."""
     u0, u1, v0, v1 = extent
@@ -142,9 +145,11 @@ def compute_field(
             stop = min(start + chunk, total)
             x = plane.to_input(_pixel_range(extent, (h, w), start, stop)).to(dtype)
             lam, vec, out = engine.maximal(x, direction=directions, output=True)
+            assert out is not None  # asked for with output=True
             ftle[start:stop] = lam.float().cpu().numpy()
             pred[start:stop] = class_index(out).cpu().numpy()
             if dirs is not None:
+                assert vec is not None  # asked for with direction=directions
                 flat = vec.reshape(len(vec), -1).cpu()
                 dirs[start:stop] = plane.components(flat).float().numpy()
             if bar is not None:

@@ -15,6 +15,8 @@ after the peeled layer (P x); without peeling it is the flattened input space.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from typing import Any, cast
 
 import torch
 from torch import nn
@@ -30,7 +32,8 @@ class Jacobian:
     d: int
     m: int
     peel: torch.Tensor | None  # P (m × d), or None when z-space is the input space
-    endpoint: torch.Tensor  # (B, n)
+    endpoint: torch.Tensor | None  # (B, n); None until a pass computes it (FuncJacobian)
+    output: torch.Tensor | None  # the model's output (B, C) when the pass computed it
     pushed: torch.Tensor | None = None  # J columns carried by a fused forward pass
 
     def jvp_z(self, v: torch.Tensor) -> torch.Tensor:  # (B, k, m) -> (B, k, n)
@@ -45,6 +48,7 @@ class Jacobian:
 
     def ensure_endpoint(self) -> torch.Tensor:
         """The endpoint values (B, n), computing them if no pass has yet."""
+        assert self.endpoint is not None  # subclasses without a first pass override this
         return self.endpoint
 
     # Input-space maps, through the peeled layer.
@@ -57,14 +61,14 @@ class Jacobian:
         w = self.vjp_z(u)
         return w if self.peel is None else w @ self.peel
 
-    gram_cache: dict | None = None  # shared across batches by the engine
+    gram_cache: dict[Any, Any] | None = None  # shared across batches by the engine
 
     def z_gram(self) -> torch.Tensor | None:
         """P Pᵀ (m × m), or ``None`` for the identity; cached while P's storage and version
         counter stay the same (one entry per storage)."""
         if self.peel is None:
             return None
-        cache = self.gram_cache if self.gram_cache is not None else self.__dict__
+        cache: dict[Any, Any] = self.gram_cache if self.gram_cache is not None else self.__dict__
         key = ("z_gram", self.peel.data_ptr(), tuple(self.peel.shape), self.peel.dtype)
         held = cache.get(key)
         if held is None or held[1] != self.peel._version:
@@ -87,6 +91,8 @@ class ChainJacobian(Jacobian):
     no per-layer data is kept. Without, the pass records D⁽ℓ⁾ for later JVPs and VJPs.
     """
 
+    endpoint: torch.Tensor  # set by the pass (or by select())
+
     def __init__(
         self,
         stages: list[Stage],
@@ -102,8 +108,8 @@ class ChainJacobian(Jacobian):
         self.pushed = None
         if not stages:  # an empty shell, filled by select()
             return
-        first = stages[0].module
         assert stages[0].kind == "linear"
+        first = affine_module(stages[0])
         self.peel = first.weight.detach()
         self.m = self.peel.shape[0]
         h = nn.functional.linear(x.reshape(self.batch, -1), self.peel, _detached(first.bias))
@@ -163,7 +169,7 @@ def _push_stacked(
     ~3× faster than tanh here; the halves cancel the doubled W in the tangents).
     """
     batch, k = h.shape[0], tangents.shape[1]
-    widths = [h.shape[1]] + [s.module.weight.shape[0] for s in stages if s.kind == "linear"]
+    widths = [h.shape[1]] + [affine_module(s).weight.shape[0] for s in stages if s.kind == "linear"]
     size = (1 + k) * batch * max(widths)
     buffers = [torch.empty(size, dtype=h.dtype, device=h.device) for _ in range(2)]
     stack = buffers[0][: (1 + k) * h.numel()].view(1 + k, *h.shape)
@@ -173,8 +179,9 @@ def _push_stacked(
     while i < len(stages):
         stage = stages[i]
         if stage.kind == "linear":
-            weight = stage.module.weight.detach()
-            bias = _detached(stage.module.bias)
+            affine = affine_module(stage)
+            weight = affine.weight.detach()
+            bias = _detached(affine.bias)
             follower = stages[i + 1] if i + 1 < len(stages) else None
             fold = (
                 h.dtype == torch.float32
@@ -211,7 +218,8 @@ def _push_stacked(
         elif isinstance(stage.module, nn.Tanh):
             stack[1:] *= _tanh_(primal)
         else:
-            out, slope = torch.func.jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
+            assert stage.module is not None  # an elementwise stage
+            out, slope = _jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
             stack[0] = out
             stack[1:] *= slope
         i += 1
@@ -256,9 +264,11 @@ def densify(stages: list[Stage], input_shape: tuple[int, ...]) -> list[Stage] | 
         for stage in stages:
             module = stage.module
             if stage.kind == "linear":
+                assert isinstance(module, nn.Linear)  # chains are written out once, from Linears
                 shape = (module.out_features,)
                 out.append(stage)
             elif stage.kind == "conv":
+                assert isinstance(module, nn.modules.conv._ConvNd)
                 size = math.prod(shape)
                 weight = module.weight
                 try:
@@ -282,26 +292,43 @@ def _detached(t: torch.Tensor | None) -> torch.Tensor | None:
     return None if t is None else t.detach()
 
 
-def _apply_stage(stage: Stage, h: torch.Tensor, ops: list | None) -> torch.Tensor:
+def affine_module(stage: Stage) -> nn.Linear | DenseAffine:
+    """The module of a ``linear`` stage: an ``nn.Linear`` or a written-out convolution."""
+    assert isinstance(stage.module, nn.Linear | DenseAffine)
+    return stage.module
+
+
+def _jvp(
+    function: Callable[..., Any], primals: tuple, tangents: tuple
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``torch.func.jvp`` (its annotation adds the ``has_aux`` triple to the return type)."""
+    return cast("tuple[torch.Tensor, torch.Tensor]", torch.func.jvp(function, primals, tangents))
+
+
+def _apply_stage(
+    stage: Stage, h: torch.Tensor, ops: list[tuple[str, torch.Tensor]] | None
+) -> torch.Tensor:
     """Advance the primal ``h`` through ``stage``; record its local Jacobian in ``ops``."""
     if stage.kind == "linear":
-        w = stage.module.weight.detach()
+        affine = affine_module(stage)
+        w = affine.weight.detach()
         if ops is not None:
             ops.append(("linear", w))
-        return nn.functional.linear(h, w, _detached(stage.module.bias))
+        return nn.functional.linear(h, w, _detached(affine.bias))
     if stage.kind == "softmax":
         out = torch.sigmoid(h) if h.shape[1] == 1 else torch.softmax(h, dim=1)
         if ops is not None:
             ops.append(("diag", out * (1 - out)) if h.shape[1] == 1 else ("softmax", out))
         return out
     module = stage.module
+    assert module is not None  # an elementwise stage
     if ops is None:
         return module(h)
     if isinstance(module, nn.Tanh):
         out = torch.tanh(h)
         ops.append(("diag", torch.addcmul(torch.ones_like(out), out, out, value=-1)))
         return out
-    out, slope = torch.func.jvp(module, (h,), (torch.ones_like(h),))
+    out, slope = _jvp(module, (h,), (torch.ones_like(h),))
     ops.append(("diag", slope))
     return out
 
@@ -309,23 +336,31 @@ def _apply_stage(stage: Stage, h: torch.Tensor, ops: list | None) -> torch.Tenso
 class FuncJacobian(Jacobian):
     """J of any module through ``torch.func``; the batch's samples must be independent."""
 
-    def __init__(self, function, x: torch.Tensor, *, want_output: bool = False, model=None):
+    def __init__(
+        self,
+        function: Callable[[torch.Tensor], torch.Tensor],
+        x: torch.Tensor,
+        *,
+        want_output: bool = False,
+        model: nn.Module | None = None,
+    ):
         self.function = function
         self.x = x
         self.batch = x.shape[0]
         self.d = x[0].numel()
         self.m = self.d
         self.peel = None
-        self._vjp_fn = None
+        self._vjp_fn: Callable[..., Any] | None = None
         self._model = model
         self.endpoint = None
         self.output = None
         if want_output and model is not None:
             self.output = model(x).reshape(self.batch, -1)
 
-    def _ensure_vjp(self):
-        if self._vjp_fn is None:
-            self.endpoint, self._vjp_fn = torch.func.vjp(self.function, self.x)
+    def _ensure_vjp(self) -> Callable[..., Any]:
+        if self._vjp_fn is None:  # (torch.func.vjp's annotation adds the has_aux triple)
+            pair = torch.func.vjp(self.function, self.x)
+            self.endpoint, self._vjp_fn = cast("tuple[torch.Tensor, Callable[..., Any]]", pair)
         return self._vjp_fn
 
     def ensure_endpoint(self) -> torch.Tensor:
@@ -342,9 +377,10 @@ class FuncJacobian(Jacobian):
         tangents = v.transpose(0, 1).reshape(v.shape[1], *shape)
 
         def push(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            return torch.func.jvp(self.function, (self.x,), (t,))
+            return _jvp(self.function, (self.x,), (t,))
 
-        out, pushed = torch.func.vmap(push, out_dims=(None, 0))(tangents)
+        # out_dims None marks an unbatched output; torch's out_dims_t leaves None out of tuples
+        out, pushed = torch.func.vmap(push, out_dims=(None, 0))(tangents)  # type: ignore[arg-type]
         if self.endpoint is None:
             self.endpoint = out
         return pushed.transpose(0, 1)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
 import numpy as np
 import torch
@@ -51,8 +52,8 @@ def model_device(model: nn.Module) -> torch.device | None:
     """The device of the model's first parameter or buffer (``None`` if it has neither)."""
     for t in model.parameters():
         return t.device
-    for t in model.buffers():
-        return t.device
+    for b in model.buffers():
+        return b.device
     return None
 
 
@@ -95,7 +96,7 @@ def known_input_shape(model: nn.Module, remedy: str, data=None) -> tuple[int, ..
     shape = expected_input_shape(model)
     if shape is None or any(s is None for s in shape):
         raise ValueError(f"cannot tell this model's input shape: {remedy}")
-    return tuple(shape)  # type: ignore[arg-type]
+    return cast("tuple[int, ...]", tuple(shape))  # no None entries, as just checked
 
 
 def check_input(model: nn.Module, x: torch.Tensor) -> None:

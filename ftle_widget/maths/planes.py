@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Sequence
+from typing import overload
 
 import numpy as np
 import torch
@@ -122,12 +123,15 @@ class Plane:
         points = self.origin.reshape(1, -1) + coords @ basis
         return points.reshape(-1, *self.input_shape).to(device)
 
+    @overload
+    def coordinates(self, x: torch.Tensor) -> torch.Tensor: ...
+    @overload
+    def coordinates(self, x: np.ndarray | Sequence[float]) -> np.ndarray: ...
     def coordinates(self, x: ArrayLike) -> torch.Tensor | np.ndarray:
         """Project inputs (M, *input_shape) orthogonally onto the plane: coordinates (M, 2).
 
         Returns a float64 tensor for a tensor, else a numpy array.
         """
-        is_tensor = isinstance(x, torch.Tensor)
         points = _as_float64(x, "x")
         if tuple(points.shape[1:]) != self.input_shape:
             raise ValueError(
@@ -135,7 +139,7 @@ class Plane:
                 f"(M, {', '.join(map(str, self.input_shape))})"
             )
         coords = self.components(points.reshape(len(points), -1) - self.origin.reshape(1, -1))
-        return coords.to(x.device) if is_tensor else coords.numpy()
+        return coords.to(x.device) if isinstance(x, torch.Tensor) else coords.numpy()
 
     def components(self, vectors: torch.Tensor) -> torch.Tensor:
         """Plane components (M, 2) of the orthogonal projection of flat vectors (M, d)."""

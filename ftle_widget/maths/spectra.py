@@ -180,13 +180,16 @@ def top_pair(
         n = jac.n
         m_rows = jac.vjp_z(identity(b, n, _like(jac)))  # (B, n, m): row i is (Jᵀ e_i) in z
         if jac.peel is not None and jac.m <= jac.d:
-            gram = m_rows @ jac.z_gram() @ m_rows.transpose(1, 2)
+            z_gram = jac.z_gram()
+            assert z_gram is not None  # P is peeled
+            gram = m_rows @ z_gram @ m_rows.transpose(1, 2)
         else:
             full = m_rows if jac.peel is None else m_rows @ jac.peel
             gram = full @ full.transpose(1, 2)
         theta, u, finite = _top_symmetric(gram, direction)
         v = None
         if direction:
+            assert u is not None  # _top_symmetric gives the vector when asked
             v = (u[:, None, :] @ m_rows)[:, 0]
             if jac.peel is not None:
                 v = v @ jac.peel
@@ -211,6 +214,7 @@ def _gram_rows(rows: torch.Tensor) -> torch.Tensor:
 def _like(jac: Jacobian) -> torch.Tensor:
     if isinstance(jac, FuncJacobian):
         return jac.x
+    assert jac.endpoint is not None  # a ChainJacobian's pass sets it
     return jac.endpoint
 
 
@@ -260,7 +264,9 @@ class _GramOperator(Operator):
                 return jac.jvp(jac.vjp(v[:, None, :]))[:, 0]
             w = jac.vjp_z(v[:, None, :])
             if jac.peel is not None:
-                w = w @ jac.z_gram()
+                z_gram = jac.z_gram()
+                assert z_gram is not None  # P is peeled
+                w = w @ z_gram
             return jac.jvp_z(w)[:, 0]
         return jac.vjp(jac.jvp(v[:, None, :]))[:, 0]
 
@@ -268,7 +274,9 @@ class _GramOperator(Operator):
         self.jac = self.jac.select(mask.nonzero()[:, 0])
 
 
-def _lanczos(jac: Jacobian, direction: bool, depth: float):
+def _lanczos(
+    jac: Jacobian, direction: bool, depth: float
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     n, d = jac.n, jac.d
     side = "n" if n <= d else "d"
     size = min(n, d)

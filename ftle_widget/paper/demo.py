@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..widget.view import FTLEView
 from .datasets import circle
 from .models import default_model
 
 
-def demo_view(**kwargs) -> FTLEView:
+def demo_view(**kwargs: Any) -> FTLEView:
     """The embedded default model (the paper's 2 → 10×8 → 1 tanh net trained on the circle
     problem) over its input plane, shown as log Λ₁ on RdBu_r in [−4, 4] as in the paper's
     Fig. 2, with the test points. Keyword arguments override any of these settings."""
     data = circle()
-    settings = {
+    settings: dict[str, Any] = {
         "data": data.x_test,
         "labels": data.y_test,
         "quantity": "log_stretch",

@@ -33,6 +33,7 @@ import time
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -43,12 +44,24 @@ from .models import load_mlp, mlp, save_mlp
 
 CACHE_VERSION = 1
 RATES = (0.05, 0.01, 0.002)  # SGD learning rate, for 4/7, 2/7, 1/7 of the epochs
-CIRCLE_FULL = {"n": 40_000, "epochs": 21, "lr": RATES, "batch_size": 32, "optimizer": "sgd"}
-CIRCLE_QUICK = {"n": 10_000, "epochs": 7, "lr": RATES, "batch_size": 32, "optimizer": "sgd"}
-DIGITS_FULL = {"epochs": 60, "lr": RATES, "batch_size": 32, "optimizer": "sgd"}
-DIGITS_QUICK = {"epochs": 30, "lr": RATES, "batch_size": 32, "optimizer": "sgd"}
-MNIST_FULL = {"epochs": 14, "lr": RATES, "batch_size": 64, "optimizer": "sgd"}
-MNIST_QUICK = {"epochs": 3, "lr": RATES, "batch_size": 64, "optimizer": "sgd"}
+CIRCLE_FULL: dict[str, Any] = {
+    "n": 40_000,
+    "epochs": 21,
+    "lr": RATES,
+    "batch_size": 32,
+    "optimizer": "sgd",
+}
+CIRCLE_QUICK: dict[str, Any] = {
+    "n": 10_000,
+    "epochs": 7,
+    "lr": RATES,
+    "batch_size": 32,
+    "optimizer": "sgd",
+}
+DIGITS_FULL: dict[str, Any] = {"epochs": 60, "lr": RATES, "batch_size": 32, "optimizer": "sgd"}
+DIGITS_QUICK: dict[str, Any] = {"epochs": 30, "lr": RATES, "batch_size": 32, "optimizer": "sgd"}
+MNIST_FULL: dict[str, Any] = {"epochs": 14, "lr": RATES, "batch_size": 64, "optimizer": "sgd"}
+MNIST_QUICK: dict[str, Any] = {"epochs": 3, "lr": RATES, "batch_size": 64, "optimizer": "sgd"}
 ENSEMBLE_FULL, ENSEMBLE_QUICK = 10, 5
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import bqplot as bq
 import ipywidgets
@@ -125,8 +125,8 @@ class TrainingCurves(ipywidgets.VBox):
         self._parts.append(line)
         snapshots = self.scatters[group]
         order = [m for m in figure.marks if m is not snapshots] + [line]
-        if self._only is not None:  # the order asked for
-            order.sort(key=lambda m: self._only.index(m.labels[0]))
+        if (only := self._only) is not None:  # the order asked for
+            order.sort(key=lambda m: only.index(m.labels[0]))
         figure.marks = [*order, snapshots]  # the markers on top, to be clickable
 
     def _snapshot_marks(self, rug_scale: bq.LinearScale, **style: Any) -> bq.Scatter:
@@ -198,7 +198,7 @@ class TrainingCurves(ipywidgets.VBox):
     # ------------------------------------------------------------------ epoch
     @staticmethod
     def _index_of(epoch: int | None, epochs: np.ndarray) -> np.ndarray | None:
-        where = np.flatnonzero(epochs == epoch) if epoch is not None else []
+        where: np.ndarray | list[int] = np.flatnonzero(epochs == epoch) if epoch is not None else []
         return np.array(where[:1], dtype=np.int64) if len(where) else None
 
     def _on_selected(self, change: dict) -> None:
@@ -253,6 +253,6 @@ def link(view: traitlets.HasTraits, curves: traitlets.HasTraits) -> traitlets.li
     for name, obj in (("view", view), ("curves", curves)):
         if not isinstance(obj, traitlets.HasTraits) or not obj.has_trait("epoch"):
             raise TypeError(f"{name} needs an 'epoch' trait; {type(obj).__name__} has none")
-    if view.epoch is None and curves.epoch is not None:
+    if cast(Any, view).epoch is None and cast(Any, curves).epoch is not None:  # checked above
         return traitlets.link((curves, "epoch"), (view, "epoch"))
     return traitlets.link((view, "epoch"), (curves, "epoch"))

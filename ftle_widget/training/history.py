@@ -16,7 +16,7 @@ import os
 import pathlib
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import torch
@@ -163,6 +163,7 @@ class History:
         -------
         The epoch recorded.
         """
+        state: Mapping[str, Any]
         if isinstance(model_or_state_dict, nn.Module):
             model, state = model_or_state_dict, model_or_state_dict.state_dict()
         elif isinstance(model_or_state_dict, Mapping):
@@ -225,7 +226,7 @@ class History:
     def _probe_mean(self, model: nn.Module, points: torch.Tensor) -> float:
         dtype = model_float_dtype(model)
         x = points if dtype is None else points.to(dtype)
-        lam = maximal_ftle(model, x, layer=self.layer, depth=self.depth)
+        lam = cast(torch.Tensor, maximal_ftle(model, x, layer=self.layer, depth=self.depth))
         return float(torch.nanmean(lam.double()))
 
     def _store(
@@ -264,8 +265,8 @@ class History:
         if self.directory is not None:
             self._path(epoch).unlink(missing_ok=True)
 
-    def _path(self, epoch: int) -> pathlib.Path:
-        return self.directory / f"epoch_{epoch}.pt"
+    def _path(self, epoch: int) -> pathlib.Path:  # only with a directory
+        return cast(pathlib.Path, self.directory) / f"epoch_{epoch}.pt"
 
     # ------------------------------------------------------------------ observers
     def observe(self, callback: Callable[[int], None]) -> Callable[[], None]:

@@ -123,6 +123,7 @@ def train(
         raise ValueError("epochs must be ≥ 0 and batch_size ≥ 1")
     device = next(model.parameters()).device
     x, y = data.x_train.to(device), data.y_train.to(device)
+    opt: torch.optim.Optimizer
     if optimizer == "sgd":
         opt = torch.optim.SGD(model.parameters(), lr=lr or 0.05, momentum=momentum)
     else:

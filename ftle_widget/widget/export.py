@@ -127,7 +127,10 @@ def field_image(
     rgba = colorize(values, cmap, vmin, vmax)[::-1]  # the top row is v1
     picture = Image.fromarray(np.ascontiguousarray(rgba), "RGBA")
     if scale != 1:
-        picture = picture.resize((picture.width * scale, picture.height * scale), Image.NEAREST)
+        size = (picture.width * scale, picture.height * scale)
+        # Pillow sets Image.NEAREST with setattr, which its annotations do not declare
+        # (Image.Resampling.NEAREST would need pillow ≥ 9.1)
+        picture = picture.resize(size, Image.NEAREST)  # type: ignore[attr-defined]
     if directions is not None:
         draw_directions(picture, directions, grid)
     if not colorbar:

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -100,14 +101,16 @@ def image_shape(input_shape: tuple[int, ...]) -> tuple[int, ...] | None:
     return None
 
 
-def picture_shape(chosen, input_shape: tuple[int, ...]) -> list[int] | None:
+def picture_shape(
+    chosen: Sequence[int] | bool | None, input_shape: tuple[int, ...]
+) -> list[int] | None:
     """How hover pictures show an input: ``chosen`` (a shape, ``False`` for no pictures, or
     ``None``/``True`` for :func:`image_shape`'s guess), checked against ``input_shape``."""
     if chosen is False:
         return None
     if chosen is None or chosen is True:
-        shape = image_shape(input_shape)
-        return None if shape is None else list(shape)
+        guess = image_shape(input_shape)
+        return None if guess is None else list(guess)
     shape = [int(s) for s in chosen]
     if math.prod(shape) != math.prod(input_shape):
         raise ValueError(

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -70,13 +70,14 @@ REQUEST_KINDS = ("view", "data_request", "input_request")
 
 def parse(content: object) -> Request:
     """Validate a message from the browser; :class:`ProtocolError` names what is wrong."""
-    kind = content.get("kind") if isinstance(content, dict) else None
+    message = content if isinstance(content, dict) else {}
+    kind = message.get("kind")
     if kind == "view":
-        return _parse_view(content)  # type: ignore[arg-type]
+        return _parse_view(message)
     if kind == "data_request":
         return DataRequest()
     if kind == "input_request":
-        return _parse_input_request(content)  # type: ignore[arg-type]
+        return _parse_input_request(message)
     raise ProtocolError(
         f"unknown message {str(content)[:80]!r}: the kind must be one of {', '.join(REQUEST_KINDS)}"
     )
@@ -84,12 +85,8 @@ def parse(content: object) -> Request:
 
 def _parse_view(content: dict) -> ViewRequest:
     generation = _whole(content.get("generation"), "generation")
-    width, height = content.get("width"), content.get("height")
-    for name, value in (("width", width), ("height", height)):
-        if not _is_number(value) or not (math.isfinite(value) and 1 <= value <= MAX_VIEW_PIXELS):
-            raise ProtocolError(
-                f"{name} must be a number of pixels in [1, {MAX_VIEW_PIXELS}], not {value!r}"
-            )
+    width = _pixels(content.get("width"), "width")
+    height = _pixels(content.get("height"), "height")
     extent = content.get("extent")
     if not isinstance(extent, list | tuple) or not all(_is_number(e) for e in extent):
         raise ProtocolError(f"extent must be four numbers, not {extent!r}")
@@ -97,7 +94,15 @@ def _parse_view(content: dict) -> ViewRequest:
         checked = check_extent(extent)
     except ValueError as problem:
         raise ProtocolError(str(problem)) from None
-    return ViewRequest(View(checked, round(width), round(height)), generation)  # type: ignore[arg-type]
+    return ViewRequest(View(checked, round(width), round(height)), generation)
+
+
+def _pixels(value: object, name: str) -> float:
+    if not _is_number(value) or not (math.isfinite(value) and 1 <= value <= MAX_VIEW_PIXELS):
+        raise ProtocolError(
+            f"{name} must be a number of pixels in [1, {MAX_VIEW_PIXELS}], not {value!r}"
+        )
+    return value
 
 
 def _parse_input_request(content: dict) -> InputRequest:
@@ -111,7 +116,7 @@ def _parse_input_request(content: dict) -> InputRequest:
     return InputRequest(ident, coords[0], coords[1])
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

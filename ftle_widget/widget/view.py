@@ -11,6 +11,7 @@ import inspect
 import pathlib
 import threading
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import anywidget
 import numpy as np
@@ -21,7 +22,7 @@ from torch import nn
 from ..lazy.pyramid import View
 from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
-from ..maths.fields import Field, check_extent, compute_field
+from ..maths.fields import Extent, Field, check_extent, compute_field
 from ..maths.modules import known_input_shape
 from ..maths.planes import Plane, default_extent, default_plane
 from . import export, protocol
@@ -154,10 +155,11 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
     # ------------------------------------------------------------------ public
     @property
     def plane(self) -> Plane:
-        return self._scheduler.plane
+        return self.scheduler.plane
 
     @property
     def scheduler(self) -> TileScheduler:
+        assert self._scheduler is not None  # made by __init__
         return self._scheduler
 
     def zoom_to(self, extent: Sequence[float]) -> None:
@@ -180,19 +182,19 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         self._send_data()
 
     def _show_weights(self, weights: Mapping[str, torch.Tensor], tag: object) -> None:
-        self._scheduler.update_model(weights, tag=tag)
+        self.scheduler.update_model(weights, tag=tag)
         self._refresh()
 
     def update_model(self, model_or_state: nn.Module | Mapping[str, torch.Tensor]) -> None:
         """New weights (a state dict) or a new model: the visible tiles are recomputed."""
-        self._scheduler.update_model(model_or_state)
+        self.scheduler.update_model(model_or_state)
         self._refresh()
 
     @property
     def visible_extent(self) -> tuple[float, float, float, float]:
         """What the browser shows: ``extent`` grown to the canvas's aspect (square pixels), or
         ``extent`` before any browser has asked for a view."""
-        return self._last_view[0].extent if self._last_view else tuple(self.extent)
+        return self._last_view[0].extent if self._last_view else cast(Extent, tuple(self.extent))
 
     def field(self, shape: tuple[int, int] | None = None, directions: bool = False) -> Field:
         """What the view shows (:attr:`visible_extent`) as a :class:`Field`, at the view's
@@ -200,7 +202,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         if shape is None:
             view = self._last_view[0] if self._last_view else None
             shape = (view.height, view.width) if view else (256, 256)
-        engine = self._scheduler.engine()
+        engine = self.scheduler.engine()
         return compute_field(engine, self.plane, self.visible_extent, shape, directions=directions)
 
     def to_png(self, path, shape: tuple[int, int] | None = None):
@@ -262,7 +264,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
             self._refuse(str(problem))
 
     def _on_directions(self, change) -> None:
-        self._scheduler.set_directions(change["new"])
+        self.scheduler.set_directions(change["new"])
         self._refresh()
 
     def _send_data(self) -> None:
@@ -295,7 +297,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
             self._last_view = (view, generation)
         self.error = ""
         # a display's first request (generation 1) starts from an empty canvas
-        self._scheduler.request(view, internal, held=generation > 1)
+        self.scheduler.request(view, internal, held=generation > 1)
 
     def _refresh(self) -> None:
         if self._last_view is not None:
