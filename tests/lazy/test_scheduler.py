@@ -227,9 +227,15 @@ def test_no_tile_mixes_two_model_versions():
     writer.start()
     try:
         for g in range(12):
+            version = sched.model_version
             sched.request(View((0.1 * g, 0.1 * g + 1, 0, 1), 32, 32), g)
             time.sleep(0.03)
-        assert sched.wait(60)
+            # on a loaded machine, let each view finish and the writer change the weights
+            # before the next (else one version may serve every delivered tile)
+            assert sched.wait(60)
+            deadline = time.monotonic() + 10
+            while sched.model_version == version and time.monotonic() < deadline:
+                time.sleep(0.002)
     finally:
         stop.set()
         writer.join()
