@@ -123,6 +123,7 @@ class TileScheduler:
         self.plane = plane
         self.layer, self.depth, self.directions = layer, depth, directions
         self.coarse_levels, self.margin = coarse_levels, margin
+        self._own_cache = cache is None
         self.cache = cache if cache is not None else TileCache()
         self.on_tile, self.on_progress, self.on_error = on_tile, on_progress, on_error
         self._own_executor = executor is None
@@ -241,12 +242,16 @@ class TileScheduler:
             time.sleep(0.002)
 
     def close(self) -> None:
-        """Stop all work; the scheduler takes no more requests."""
+        """Stop all work and free its own cache and engines; the scheduler takes no more
+        requests (the weight snapshots stay readable until it is dropped)."""
         with self._lock:
             self._closed = True
             self._queue = []
             for job in self._running:
                 job.cancel.set()
+            self._engines.clear()
+            if self._own_cache:
+                self.cache.clear()
         if self._own_executor:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
@@ -350,7 +355,7 @@ class TileScheduler:
         with self._lock:
             if job in self._running:
                 self._running.remove(job)
-            if tile is not None:
+            if tile is not None and not self._closed:
                 self.cache.put(
                     self._cache_key(job.version, job.key, job.dtype, job.directions), tile
                 )

@@ -33,6 +33,19 @@ _STATIC = pathlib.Path(__file__).parents[1] / "static"  # the built front end (j
 QUANTITIES = ("lambda", "log_stretch")
 
 
+def _bundle() -> str:
+    """The built front end, as text: given a path, anywidget watches the file and its reload
+    signal holds every widget ever made, so closed views were never freed."""
+    path = _STATIC / "widget.js"
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"the front end is not built ({path} is missing): reinstall with "
+            "`pip install -e .` (needs Node.js and npm) or run `npm run build` in js/"
+        ) from None
+
+
 class FTLEView(FollowsHistory, anywidget.AnyWidget):
     """A live view of the FTLE field of ``model`` over a plane of its input space.
 
@@ -60,7 +73,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         (a copy is evaluated; the model is never touched) and :meth:`follow` tracks training.
     """
 
-    _esm = _STATIC / "widget.js"
+    _esm = _bundle()
 
     extent = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
     home = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
