@@ -18,7 +18,10 @@ from ..maths.planes import Plane
 from .pyramid import Pyramid, TileKey, View
 
 DEEP_ZOOM_ULPS = 256  # float64 once a pixel step spans fewer float32 ulps of the input
+FLOAT64_ULPS = 16  # the finest view: a pixel step spans this many float64 ulps (no staircase)
 _EPS32 = float(np.finfo(np.float32).eps)
+_EPS64 = float(np.finfo(np.float64).eps)
+_SMALLEST = 1e-200  # magnitudes below this count as this (far from subnormal numbers)
 
 COARSE, VIEW, MARGIN = 0, 1, 2  # the phases, in the order they run
 
@@ -97,3 +100,26 @@ def deep_zoom_dtype(
     point = plane.to_input(np.array([centre]))
     scale = max(1.0, float(point.abs().max()))
     return torch.float64 if step < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
+
+
+def finest_pixel(plane: Plane, extent: tuple[float, float, float, float]) -> float:
+    """The smallest pixel side (plane units) that float64 still resolves over ``extent``: a step
+    of one pixel changes the plane coordinates and the model's input by at least
+    :data:`FLOAT64_ULPS` of their float64 ulps. Finer views would show a staircase of equal
+    inputs, then fail."""
+    u0, u1, v0, v1 = extent
+    coordinate = max(abs(u0), abs(u1), abs(v0), abs(v1), _SMALLEST)
+    centre = plane.to_input(np.array([[0.5 * (u0 + u1), 0.5 * (v0 + v1)]]))
+    magnitude = max(float(centre.abs().max()), _SMALLEST)
+    shortest = min(float(plane.u.norm()), float(plane.v.norm()))
+    return FLOAT64_ULPS * _EPS64 * max(coordinate, magnitude / shortest)
+
+
+def check_resolution(plane: Plane, view: View) -> None:
+    """A ValueError when ``view``'s pixels are finer than float64 resolves."""
+    finest = finest_pixel(plane, view.extent)
+    if view.pixel < finest:
+        raise ValueError(
+            f"zoomed in beyond float64's resolution: a pixel of {view.pixel:.3g} plane units is "
+            f"finer than the {finest:.3g} that float64 resolves here; zoom out"
+        )

@@ -18,6 +18,7 @@ from ..maths.fields import check_extent
 
 TileKey = tuple[int, int, int]  # (z, i, j)
 MAX_VIEW_PIXELS = 4096  # per side: the largest view drawn (and the largest a browser may ask)
+MAX_COORDINATE = 1e12  # plane coordinates of a view lie within ±this
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,11 @@ class View:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "extent", check_extent(self.extent))
+        if max(abs(e) for e in self.extent) > MAX_COORDINATE:
+            raise ValueError(
+                f"view extent {self.extent} reaches beyond ±{MAX_COORDINATE:g} on the plane: "
+                "pan back towards the origin, or reset"
+            )
         for name in ("width", "height"):
             value = getattr(self, name)
             if (

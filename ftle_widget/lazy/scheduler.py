@@ -3,10 +3,8 @@
 A :class:`TileScheduler` turns view requests into tiles of a
 :class:`~ftle_widget.lazy.pyramid.Pyramid` (the order is planned by :mod:`.planning`):
 
-* it picks the level whose pixels match the view's, delivers cached tiles at once, then computes
-  a coarse level (``coarse_levels`` below, ≤ ¼ resolution) first (unless cached tiles of the
-  view's level or a neighbouring one already cover the view: the browser holds those), the
-  view's tiles centre first, and a margin of tiles around the view last;
+* it delivers cached tiles at once and computes the others in the planned order (coarse, the
+  view centre first, a margin); views finer than float64 resolves are refused;
 * a request carries a generation number: a newer one drops the queued jobs of older generations
   (jobs for tiles the new view still needs are kept and retagged) and a running job that is no
   longer wanted stops before its next chunk of pixels (chunks are sized to ~80 ms of work);
@@ -46,7 +44,7 @@ from ..maths.fields import check_plane
 from ..maths.modules import model_float_dtype
 from ..maths.planes import Plane
 from .compute import chunk_pixels, compute_tile, measure_tile_px
-from .planning import PlannedTile, deep_zoom_dtype, plan_view
+from .planning import PlannedTile, check_resolution, deep_zoom_dtype, plan_view
 from .pyramid import Pyramid, TileKey, View
 from .tiles import Tile, TileCache
 from .versions import ModelVersions
@@ -181,12 +179,15 @@ class TileScheduler:
                 raise RuntimeError("the scheduler is closed")
             if generation < self._generation:
                 return  # an older request that arrived late
+            self.check_resolution(view)
+            pyramid = self.pyramid
+            if pyramid is None:
+                side = self._base_side or (view.extent[1] - view.extent[0])
+                pyramid = Pyramid(float(side), self.tile_px)
+            plan = self._plan(view, held, pyramid)  # may raise: nothing has changed yet
+            self.pyramid = pyramid
             self._generation = generation
             version = self.versions.current()
-            if self.pyramid is None:
-                side = self._base_side or (view.extent[1] - view.extent[0])
-                self.pyramid = Pyramid(float(side), self.tile_px)
-            plan = self._plan(view, held)
             wanted = {(key, dtype) for _, key, dtype in plan}
             self._queue = []
             for job in self._running:
@@ -256,9 +257,11 @@ class TileScheduler:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ planning
-    def _plan(self, view: View, held: bool = True) -> list[PlannedTile]:
-        pyramid = self.pyramid
-        assert pyramid is not None  # made by the request
+    def check_resolution(self, view: View) -> None:
+        """A ValueError when ``view`` is finer than float64 resolves (:func:`check_resolution`)."""
+        check_resolution(self.plane, view)
+
+    def _plan(self, view: View, held: bool, pyramid: Pyramid) -> list[PlannedTile]:
         version = self.versions.current()
         model_dtype = model_float_dtype(self.versions.model)
 

@@ -66,14 +66,24 @@ def check_plane(model: nn.Module, plane: Plane) -> None:
         )
 
 
+def shown(value: object, limit: int = 80) -> str:
+    """``repr(value)`` cut to ``limit`` characters, for error messages about untrusted input."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[: limit - 12]}… ({len(text)} chars)"
+
+
 def check_extent(extent: Sequence[float]) -> Extent:
     """Validate ``(u0, u1, v0, v1)``: four finite numbers with u0 < u1 and v0 < v1."""
     try:
         values = tuple(float(e) for e in extent)
-    except (TypeError, ValueError):
-        raise ValueError(f"extent must be four numbers (u0, u1, v0, v1), not {extent!r}") from None
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(
+            f"extent must be four numbers (u0, u1, v0, v1), not {shown(extent)}"
+        ) from None
     if len(values) != 4 or not all(math.isfinite(e) for e in values):
-        raise ValueError(f"extent must be four finite numbers (u0, u1, v0, v1), not {extent!r}")
+        raise ValueError(
+            f"extent must be four finite numbers (u0, u1, v0, v1), not {shown(extent)}"
+        )
     u0, u1, v0, v1 = values
     if not (u0 < u1 and v0 < v1):
         raise ValueError(f"extent must have u0 < u1 and v0 < v1, not {values}")

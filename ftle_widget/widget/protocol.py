@@ -32,7 +32,7 @@ import numpy as np
 
 from ..lazy.pyramid import MAX_VIEW_PIXELS, TileKey, View
 from ..lazy.tiles import Tile
-from ..maths.fields import check_extent
+from ..maths.fields import check_extent, shown
 from .overlays import DataOverlay
 
 Message = tuple[dict[str, Any], list[bytes]]  # JSON content and binary buffers
@@ -79,7 +79,7 @@ def parse(content: object) -> Request:
     if kind == "input_request":
         return _parse_input_request(message)
     raise ProtocolError(
-        f"unknown message {str(content)[:80]!r}: the kind must be one of {', '.join(REQUEST_KINDS)}"
+        f"unknown message {shown(content)}: the kind must be one of {', '.join(REQUEST_KINDS)}"
     )
 
 
@@ -89,18 +89,17 @@ def _parse_view(content: dict) -> ViewRequest:
     height = _pixels(content.get("height"), "height")
     extent = content.get("extent")
     if not isinstance(extent, list | tuple) or not all(_is_number(e) for e in extent):
-        raise ProtocolError(f"extent must be four numbers, not {extent!r}")
+        raise ProtocolError(f"extent must be four numbers, not {shown(extent)}")
     try:
-        checked = check_extent(extent)
+        return ViewRequest(View(check_extent(extent), round(width), round(height)), generation)
     except ValueError as problem:
         raise ProtocolError(str(problem)) from None
-    return ViewRequest(View(checked, round(width), round(height)), generation)
 
 
 def _pixels(value: object, name: str) -> float:
     if not _is_number(value) or not (math.isfinite(value) and 1 <= value <= MAX_VIEW_PIXELS):
         raise ProtocolError(
-            f"{name} must be a number of pixels in [1, {MAX_VIEW_PIXELS}], not {value!r}"
+            f"{name} must be a number of pixels in [1, {MAX_VIEW_PIXELS}], not {shown(value)}"
         )
     return value
 
@@ -111,7 +110,7 @@ def _parse_input_request(content: dict) -> InputRequest:
     for name in ("u", "v"):
         value = content.get(name)
         if not _is_number(value) or not math.isfinite(value):
-            raise ProtocolError(f"{name} must be a finite number, not {value!r}")
+            raise ProtocolError(f"{name} must be a finite number, not {shown(value)}")
         coords.append(float(value))
     return InputRequest(ident, coords[0], coords[1])
 
@@ -122,7 +121,7 @@ def _is_number(value: object) -> TypeGuard[int | float]:
 
 def _whole(value: object, name: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ProtocolError(f"{name} must be an int ≥ 0, not {value!r}")
+        raise ProtocolError(f"{name} must be an int ≥ 0, not {shown(value)}")
     return value
 
 

@@ -19,6 +19,7 @@ import torch
 import traitlets
 from torch import nn
 
+from ..lazy.planning import finest_pixel
 from ..lazy.pyramid import View
 from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
@@ -176,8 +177,18 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         return self._scheduler
 
     def zoom_to(self, extent: Sequence[float]) -> None:
-        """Show ``extent`` = (u0, u1, v0, v1); the browser then asks for its tiles."""
-        self.extent = list(check_extent(extent))
+        """Show ``extent`` = (u0, u1, v0, v1); the browser then asks for its tiles. Beyond what
+        float64 resolves the extent is grown about its centre, and the status says so."""
+        last = self._last_view[0] if self._last_view else View(check_extent(extent), 512, 512)
+        view = View(check_extent(extent), last.width, last.height)
+        finest = finest_pixel(self.plane, view.extent)
+        if view.pixel < finest:
+            u0, u1, v0, v1 = view.extent
+            (cu, cv), grow = view.centre, finest / view.pixel
+            hu, hv = 0.5 * (u1 - u0) * grow, 0.5 * (v1 - v0) * grow
+            view = View((cu - hu, cu + hu, cv - hv, cv + hv), last.width, last.height)
+            self.status = "zoomed in as far as float64 resolves here"
+        self.extent = list(view.extent)
 
     def reset(self) -> None:
         """Back to the initial extent."""
@@ -273,7 +284,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
                 self._send_data()
             else:
                 self._send_input(request)
-        except ValueError as problem:
+        except (ValueError, ArithmeticError) as problem:  # the state stays as it was
             self._refuse(str(problem))
 
     def _on_directions(self, change) -> None:
@@ -301,16 +312,18 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         self.send(content, buffers)
 
     def _request(self, view: View, generation: int) -> None:
+        self.scheduler.check_resolution(view)  # refused before anything changes
         with self._lock:
             self._next += 1
             internal = self._next
             self._generations[internal] = generation
             for old in [g for g in self._generations if g < internal - 64]:
                 del self._generations[old]
-            self._last_view = (view, generation)
-        self.error = ""
         # a display's first request (generation 1) starts from an empty canvas
         self.scheduler.request(view, internal, held=generation > 1)
+        with self._lock:
+            self._last_view = (view, generation)
+        self.error = ""
 
     def _refresh(self) -> None:
         if self._last_view is not None:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from ftle_widget import Plane
 from ftle_widget.lazy.planning import (
     COARSE,
     DEEP_ZOOM_ULPS,
+    FLOAT64_ULPS,
     MARGIN,
     VIEW,
     deep_zoom_dtype,
+    finest_pixel,
     plan_view,
     stand_ins_cover,
 )
@@ -97,3 +100,13 @@ def test_deep_zoom_switches_to_float64_where_float32_runs_out():
     assert deep_zoom_dtype(wide, limit / 2, (0.0, 0.0), torch.float32) == torch.float32
     # a float64 model always gets float64
     assert deep_zoom_dtype(plane, 1.0, (0.0, 0.0), torch.float64) == torch.float64
+
+
+def test_the_finest_pixel_follows_the_coordinates_and_the_input():
+    eps = float(np.finfo(np.float64).eps)
+    plane = Plane.standard(2)
+    assert finest_pixel(plane, (0.5, 1.0, -0.25, 0.0)) == FLOAT64_ULPS * eps * 1.0
+    assert finest_pixel(plane, (-8.0, -7.0, 0.0, 1.0)) == FLOAT64_ULPS * eps * 8.0
+    # an origin far out: the input's ulps decide, shrunk by the direction's length
+    far = Plane(torch.tensor([1e6, 0.0]), torch.tensor([0.5, 0.0]), torch.tensor([0.0, 2.0]))
+    assert finest_pixel(far, (0.0, 1.0, 0.0, 1.0)) == pytest.approx(FLOAT64_ULPS * eps * 2e6)

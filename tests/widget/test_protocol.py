@@ -201,6 +201,26 @@ def test_every_message_the_browser_builds_parses_to_what_it_meant():
             },
             "height must be a number of pixels",
         ),
+        (
+            {
+                "kind": "view",
+                "generation": 1,
+                "extent": [0, 10**309, 0, 1],
+                "width": 9,
+                "height": 9,
+            },
+            "extent must be four numbers",
+        ),
+        (
+            {
+                "kind": "view",
+                "generation": 1,
+                "extent": [1e13, 2e13, 0, 1],
+                "width": 9,
+                "height": 9,
+            },
+            "beyond",
+        ),
         ({"kind": "input_request", "id": 1.5, "u": 0, "v": 0}, "id must be an int"),
         ({"kind": "input_request", "id": 1, "u": math.inf, "v": 0}, "u must be a finite number"),
         ({"kind": "input_request", "id": 1, "u": 0}, "v must be a finite number"),
@@ -209,3 +229,10 @@ def test_every_message_the_browser_builds_parses_to_what_it_meant():
 def test_bad_browser_messages_are_refused_with_a_reason(message, reason):
     with pytest.raises(protocol.ProtocolError, match=reason):
         protocol.parse(message)
+
+
+def test_refusals_echo_at_most_a_short_piece_of_the_bad_value():
+    huge = {"kind": "view", "generation": 1, "extent": [0.5] * 10**6, "width": 9, "height": 9}
+    with pytest.raises(protocol.ProtocolError) as refused:
+        protocol.parse(huge)
+    assert len(str(refused.value)) < 200 and "chars)" in str(refused.value)
