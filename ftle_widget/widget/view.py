@@ -8,6 +8,7 @@ never through traits; every browser message is validated before anything is comp
 from __future__ import annotations
 
 import inspect
+import math
 import pathlib
 import threading
 from collections.abc import Mapping, Sequence
@@ -23,7 +24,7 @@ from ..lazy.planning import finest_pixel
 from ..lazy.pyramid import View
 from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
-from ..maths.fields import Extent, Field, check_extent, compute_field
+from ..maths.fields import Extent, Field, check_extent, compute_field, shown
 from ..maths.modules import known_input_shape
 from ..maths.planes import Plane, default_extent, default_plane
 from . import export, protocol
@@ -125,9 +126,6 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
                 f"{known.replace('self, ', '').replace(', kwargs', '')} and widget traits "
                 "such as layout"
             )
-        if quantity not in QUANTITIES:
-            raise ValueError(f"quantity must be one of {QUANTITIES}, not {quantity!r}")
-        export.lut(cmap)  # a clear error for an unknown colormap
         if data is not None:
             data = np.asarray(
                 data.detach().cpu() if isinstance(data, torch.Tensor) else data, dtype=np.float64
@@ -165,6 +163,39 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         self.on_msg(self._on_message)
         self.observe(self._on_directions, names="show_directions")
         self._start_following(history)
+
+    # ------------------------------------------------------------------ display traits
+    @traitlets.validate("cmap")
+    def _valid_cmap(self, proposal: dict) -> str:
+        names = export.colormap_names()
+        if proposal["value"] not in names:
+            raise traitlets.TraitError(
+                f"unknown colormap {shown(proposal['value'])}; choose one of {', '.join(names)}"
+            )
+        return proposal["value"]
+
+    @traitlets.validate("quantity")
+    def _valid_quantity(self, proposal: dict) -> str:
+        if proposal["value"] not in QUANTITIES:
+            raise traitlets.TraitError(
+                f"quantity must be one of {', '.join(QUANTITIES)}, not {shown(proposal['value'])}"
+            )
+        return proposal["value"]
+
+    @traitlets.validate("vmin", "vmax")
+    def _valid_limit(self, proposal: dict) -> float | None:
+        value, name = proposal["value"], proposal["trait"].name
+        if value is None:
+            return None
+        if not math.isfinite(value):
+            raise traitlets.TraitError(f"{name} must be a finite number or None, not {value!r}")
+        lo, hi = (value, self.vmax) if name == "vmin" else (self.vmin, value)
+        if lo is not None and hi is not None and not lo < hi:
+            raise traitlets.TraitError(
+                f"vmin must be below vmax, not {lo!r} ≥ {hi!r}: to move both, set them together "
+                "with view.hold_trait_notifications()"
+            )
+        return value
 
     # ------------------------------------------------------------------ public
     @property

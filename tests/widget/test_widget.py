@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import traitlets
 from helpers import FailsBeyond, browser_sends
 from PIL import Image
 from torch import nn
@@ -313,4 +314,27 @@ def test_tagged_weights_are_served_from_the_cache_under_the_current_version():
     assert {m["model_version"] for m, _ in tiles} == {view.scheduler.model_version}
     for m, b in tiles:
         assert b[0] == first[(m["z"], m["i"], m["j"])]
+    view.close()
+
+
+@pytest.mark.parametrize(
+    ("trait", "value", "reason"),
+    [
+        ("cmap", "jet", "unknown colormap 'jet'; choose one of RdBu_r, viridis"),
+        ("quantity", "lyapunov", "quantity must be one of lambda, log_stretch"),
+        ("vmin", 5.0, "vmin must be below vmax"),
+        ("vmax", -5.0, "vmin must be below vmax"),
+        ("vmax", float("nan"), "vmax must be a finite number or None"),
+    ],
+)
+def test_display_traits_are_validated_with_the_choices(trait, value, reason):
+    view, _ = make(vmin=-4, vmax=4)
+    with pytest.raises(traitlets.TraitError, match=reason):
+        setattr(view, trait, value)
+    with pytest.raises(traitlets.TraitError, match=reason.split(";")[0]):
+        make(**{"vmin": -4, "vmax": 4, trait: value})
+    assert (view.cmap, view.quantity, view.vmin, view.vmax) == ("RdBu_r", "lambda", -4, 4)
+    with view.hold_trait_notifications():  # both limits move together
+        view.vmin, view.vmax = 5.0, 9.0
+    view.vmin = view.vmax = None  # automatic limits
     view.close()
