@@ -116,3 +116,18 @@ def browser_sends(widget, content: dict, buffers: list | None = None) -> None:
     the comm's message handler (ipywidgets' ``_handle_msg``), not the widget's own callback."""
     data = {"method": "custom", "content": content}
     widget._handle_msg({"content": {"data": data}, "buffers": buffers or []})
+
+
+class FailsInside(nn.Module):
+    """A general module whose batches fail where any point lies within ``radius`` of the origin
+    (max norm); a tanh layer ``lin`` to read exponents at."""
+
+    def __init__(self, radius: float, width: int = 3):
+        super().__init__()
+        self.lin = nn.Linear(2, width)
+        self.radius = radius
+
+    def forward(self, x):
+        if bool((x.abs().amax(dim=1) < self.radius).any()):
+            raise RuntimeError(f"nothing is defined within {self.radius} of the origin")
+        return torch.tanh(self.lin(x))

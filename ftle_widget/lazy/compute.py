@@ -66,14 +66,19 @@ def chunk_pixels(batch: int, rate: float, tile_px: int) -> int:
     return int(min(batches * batch, tile_px**2))
 
 
-def measure_tile_px(engine: Engine, plane: Plane, dtype: torch.dtype) -> tuple[int, float]:
-    """Time small fields at the plane's origin; return the largest tile side in {64, 128, 256}
-    whose predicted time (overhead + pixels / speed) is ≤ TILE_SECONDS, and the measured speed
-    in pixels per second."""
+def measure_tile_px(
+    engine: Engine,
+    plane: Plane,
+    dtype: torch.dtype,
+    extent: tuple[float, float, float, float] = (-1.0, 1.0, -1.0, 1.0),
+) -> tuple[int, float]:
+    """Time small fields over ``extent`` (where the view will be); return the largest tile side
+    in {64, 128, 256} whose predicted time (overhead + pixels / speed) is ≤ TILE_SECONDS, and the
+    measured speed in pixels per second."""
 
     def seconds(side: int) -> float:
         start = time.perf_counter()
-        compute_field(engine, plane, (-1, 1, -1, 1), (side, side), dtype=dtype)
+        compute_field(engine, plane, extent, (side, side), dtype=dtype)
         return max(time.perf_counter() - start, 1e-6)
 
     seconds(4)  # warm up

@@ -28,22 +28,21 @@ import heapq
 import threading
 import time
 import uuid
-from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 
-import numpy as np
 import torch
 from torch import nn
 
-from ..maths.endpoints import mark_warned, resolve
+from ..maths.endpoints import resolve
 from ..maths.exponents import Engine
 from ..maths.fields import check_plane
 from ..maths.modules import model_float_dtype
 from ..maths.planes import Plane
-from .compute import chunk_pixels, compute_tile, measure_tile_px
+from .compute import chunk_pixels, compute_tile
+from .engines import Engines
 from .planning import PlannedTile, check_resolution, deep_zoom_dtype, plan_view
 from .pyramid import Pyramid, TileKey, View
 from .tiles import Tile, TileCache
@@ -90,6 +89,8 @@ class TileScheduler:
         rings of tiles around the view are computed last.
     chunk_px : pixels between cancellation checks (default: ~80 ms of work, measured).
     keep_versions : snapshots of this many recent model versions are held.
+    home : the extent the first view will show (default [−1, 1]²): the model is first run
+        there (its centre, else a corner) and tile sizes are measured there.
     """
 
     def __init__(
@@ -109,6 +110,7 @@ class TileScheduler:
         margin: int = 1,
         chunk_px: int | None = None,
         keep_versions: int = 3,
+        home: Sequence[float] | None = None,
         on_tile: Callable[[Tile], None] | None = None,
         on_progress: Callable[[int, int, int], None] | None = None,
         on_error: Callable[[TileKey, str, int], None] | None = None,
@@ -131,7 +133,6 @@ class TileScheduler:
         self._token = uuid.uuid4().hex
         self._what: tuple = (repr(layer), depth)  # what a tile holds, for cache keys
         self._lock = threading.RLock()
-        self._engines: OrderedDict[int, Engine] = OrderedDict()
         self._queue: list[_Job] = []
         self._running: list[_Job] = []
         self._generation = -1
@@ -141,12 +142,15 @@ class TileScheduler:
         self._chunk_px = chunk_px
         self._base_side = base_side
         self.pyramid: Pyramid | None = None
-        engine = self._engine(self.versions.current())  # checks the model on the plane now
+        self.engines = Engines(self.versions, plane, layer=layer, depth=depth, home=home)
+        engine = self.engines.get(self.versions.current())  # checks the model on the plane now
         if isinstance(tile_px, str):
             if tile_px != "auto":
                 raise ValueError(f"tile_px must be an int or 'auto', not {tile_px!r}")
             dtype = model_float_dtype(self.versions.model) or torch.float32
-            tile_px, self._rate[dtype] = measure_tile_px(engine, plane, dtype)
+            tile_px, rate = self.engines.measure_tile_px(engine)
+            if rate is not None:
+                self._rate[dtype] = rate
         if not isinstance(tile_px, int) or not 8 <= tile_px <= 1024:
             raise ValueError(f"tile_px must be an int in [8, 1024], not {tile_px!r}")
         self.tile_px = tile_px
@@ -222,7 +226,7 @@ class TileScheduler:
 
     def engine(self, version: int | None = None) -> Engine:
         """The engine computing tiles for a model version (default: the current one)."""
-        return self._engine(self.versions.current() if version is None else version)
+        return self.engines.get(self.versions.current() if version is None else version)
 
     def update_model(
         self, model_or_state: nn.Module | Mapping[str, torch.Tensor], tag: object = None
@@ -250,7 +254,7 @@ class TileScheduler:
             self._queue = []
             for job in self._running:
                 job.cancel.set()
-            self._engines.clear()
+            self.engines.clear()
             if self._own_cache:
                 self.cache.clear()
         if self._own_executor:
@@ -302,23 +306,6 @@ class TileScheduler:
             future = self._submit(job)
             future.add_done_callback(partial(self._finished, job))
 
-    def _engine(self, version: int) -> Engine:
-        """The engine of a model version (made, and probed on one point, outside the lock)."""
-        with self._lock:
-            engine = self._engines.get(version)
-        if engine is not None:
-            return engine
-        snapshot = self.versions.snapshot(version)
-        mark_warned(snapshot)  # the user's model was warned about, if at all
-        engine = Engine(snapshot, layer=self.layer, depth=self.depth)
-        origin = self.plane.to_input(np.zeros((1, 2)))
-        engine.maximal(origin.to(model_float_dtype(snapshot) or torch.float32))
-        with self._lock:
-            engine = self._engines.setdefault(version, engine)
-            while len(self._engines) > 3:
-                self._engines.popitem(last=False)
-        return engine
-
     def _chunk(self, engine: Engine, dtype: torch.dtype) -> int:
         """Pixels between cancellation checks (:func:`chunk_pixels` at the measured speed)."""
         if self._chunk_px is not None:
@@ -329,7 +316,7 @@ class TileScheduler:
     def _submit(self, job: _Job) -> Future:
         if self._local:  # a thread of this process: shared engines, cancellation, speed
             return self.executor.submit(self._compute_here, job)
-        engine = self._engine(job.version)  # elsewhere: everything travels by pickle
+        engine = self.engines.get(job.version)  # elsewhere: everything travels by pickle
         return self.executor.submit(compute_tile, *self._arguments(job, engine))
 
     def _arguments(self, job: _Job, engine: Engine) -> _TileArguments:
@@ -343,7 +330,7 @@ class TileScheduler:
     def _compute_here(self, job: _Job) -> Tile | None:
         if job.cancel.is_set():
             return None
-        engine = self._engine(job.version)
+        engine = self.engines.get(job.version)
         start = time.perf_counter()
         tile = compute_tile(*self._arguments(job, engine), job.cancel.is_set)
         if tile is not None:

@@ -35,6 +35,10 @@ _STATIC = pathlib.Path(__file__).parents[1] / "static"  # the built front end (j
 QUANTITIES = ("lambda", "log_stretch")
 
 
+class BadTrait(traitlets.TraitError, ValueError):
+    """A display trait given a value it cannot show (a ValueError too, as for any bad input)."""
+
+
 def _bundle() -> str:
     """The built front end, as text: given a path, anywidget watches the file and its reload
     signal holds every widget ever made, so closed views were never freed."""
@@ -159,7 +163,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         self._next = 0
         self._last_view: tuple[View, int] | None = None
         self._scheduler: TileScheduler | None = None
-        self._set_scheduler(plane)
+        self._set_scheduler(plane, self.home)
         self.on_msg(self._on_message)
         self.observe(self._on_directions, names="show_directions")
         self._start_following(history)
@@ -169,7 +173,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
     def _valid_cmap(self, proposal: dict) -> str:
         names = export.colormap_names()
         if proposal["value"] not in names:
-            raise traitlets.TraitError(
+            raise BadTrait(
                 f"unknown colormap {shown(proposal['value'])}; choose one of {', '.join(names)}"
             )
         return proposal["value"]
@@ -177,7 +181,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
     @traitlets.validate("quantity")
     def _valid_quantity(self, proposal: dict) -> str:
         if proposal["value"] not in QUANTITIES:
-            raise traitlets.TraitError(
+            raise BadTrait(
                 f"quantity must be one of {', '.join(QUANTITIES)}, not {shown(proposal['value'])}"
             )
         return proposal["value"]
@@ -188,10 +192,10 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         if value is None:
             return None
         if not math.isfinite(value):
-            raise traitlets.TraitError(f"{name} must be a finite number or None, not {value!r}")
+            raise BadTrait(f"{name} must be a finite number or None, not {value!r}")
         lo, hi = (value, self.vmax) if name == "vmin" else (self.vmin, value)
-        if lo is not None and hi is not None and not lo < hi:
-            raise traitlets.TraitError(
+        if lo is not None and hi is not None and not lo < hi and math.isfinite(lo + hi):
+            raise BadTrait(
                 f"vmin must be below vmax, not {lo!r} ≥ {hi!r}: to move both, set them together "
                 "with view.hold_trait_notifications()"
             )
@@ -229,8 +233,8 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         """Show another plane (same model); the view starts over at ``extent``."""
         if not isinstance(plane, Plane):
             raise TypeError(f"plane must be a Plane, not {type(plane).__name__}")
-        self._set_scheduler(plane)
         extent = list(check_extent(extent or default_extent(plane, None)))
+        self._set_scheduler(plane, extent)
         self.home = extent
         self.extent = extent
         self._post(protocol.encode_reset())
@@ -281,7 +285,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         super().close()
 
     # ------------------------------------------------------------------ internals
-    def _set_scheduler(self, plane: Plane) -> None:
+    def _set_scheduler(self, plane: Plane, home: Sequence[float]) -> None:
         old = self._scheduler
         self._scheduler = TileScheduler(
             self._model if old is None else old.versions.model,
@@ -290,6 +294,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
             depth=self._depth,
             device=self._device,
             directions=self.show_directions,
+            home=home,  # the model is first run where the view will be
             on_tile=self._send_tile,
             on_progress=self._on_progress,
             on_error=self._on_error,

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from helpers import browser_sends
+from helpers import FailsInside, browser_sends
 
-from ftle_widget import FTLEView
+from ftle_widget import FTLEView, Plane
 from ftle_widget.lazy.planning import finest_pixel
 from ftle_widget.paper.models import mlp
 
@@ -68,4 +68,19 @@ def test_zoom_to_stops_where_float64_runs_out_and_says_so():
     assert view.extent == [0.3, 0.31, -0.2, -0.19]
     with pytest.raises(ValueError, match="beyond"):
         view.zoom_to((1e13, 1e13 + 1, 0, 1))
+    view.close()
+
+
+def test_a_model_that_fails_near_the_origin_still_opens_and_shows_the_rest():
+    # the view is centred on the hole, and the old tile-size probe ran over (−1, 1)²
+    view = FTLEView(FailsInside(0.4), Plane.standard(2), layer="lin", extent=(-2, 2, -2, 2))
+    sent = []
+    view.send = lambda content, buffers=None: sent.append(content)
+    browser_sends(view, {**GOOD, "extent": [-2, 2, -2, 2]})
+    assert view.scheduler.wait(60)
+    tiles = [m for m in sent if m["kind"] == "tile"]
+    errors = [m for m in sent if m["kind"] == "error"]
+    assert tiles and errors and "within 0.4 of the origin" in view.error
+    assert all(m["extent"][1] <= -0.4 or m["extent"][0] >= 0.4 or m["extent"][3] <= -0.4
+               or m["extent"][2] >= 0.4 for m in tiles)  # fmt: skip
     view.close()
