@@ -7,7 +7,9 @@ through three inputs. Figures (medians of several runs):
 * ``full_view_s_toy``: a 512×512 view → all its tiles delivered (the margin ring excluded);
 * ``storm_ratio``: 200 view changes in 2 s, then the time until the last view is complete,
   divided by the time that view takes alone (no backlog means ≈ 1);
-* ``cache_hit_ms``: a cached view is requested → its first tile is delivered.
+* ``cache_hit_ms``: a cached view is requested → its first tile is delivered;
+* ``request_ms_512``: what one view message costs the kernel: ``request()`` for a 512×512 view
+  panned by a pixel or so over cached tiles (planning and cached deliveries), median of 300.
 
 Run: ``python benchmarks/bench_tiles.py`` (``--quick``: one run of each).
 """
@@ -170,6 +172,21 @@ def storm(runs: int) -> float:
     return statistics.median(ratios)
 
 
+def request_cost() -> float:
+    model, plane = make("toy")
+    sched = TileScheduler(model, plane)  # deliveries go nowhere: the kernel's own work
+    sched.request(View((-1.5, 1.5, -1.5, 1.5), 512, 512), 0)
+    sched.wait()
+    times = []
+    for g in range(1, 301):
+        view = View((-1.5 + 0.003 * g, 1.5 + 0.003 * g, -1.5, 1.5), 512, 512)
+        start = time.perf_counter()
+        sched.request(view, g)
+        times.append(time.perf_counter() - start)
+    sched.close()
+    return statistics.median(times) * 1e3
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="one run of each")
@@ -180,11 +197,13 @@ def main() -> None:
     mnist = first_coarse("mnist", runs)
     full, hit = full_view(1 if args.quick else 3)
     ratio = storm(1 if args.quick else 3)
+    request_ms = request_cost()
     print(f"first_coarse_ms_toy: {toy:.1f}")
     print(f"first_coarse_ms_mnist: {mnist:.1f}")
     print(f"full_view_s_toy: {full:.2f}")
     print(f"storm_ratio: {ratio:.2f}")
     print(f"cache_hit_ms: {hit:.2f}")
+    print(f"request_ms_512: {request_ms:.2f}")
 
 
 if __name__ == "__main__":

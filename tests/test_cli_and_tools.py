@@ -269,5 +269,6 @@ def test_tile_benchmark_script_runs_and_reports():
         "full_view_s_toy",
         "storm_ratio",
         "cache_hit_ms",
+        "request_ms_512",
     ):
         assert key in figures and float(figures[key]) > 0, done.stdout

@@ -8,6 +8,7 @@ margin of ``margin`` rings of tiles around the view (for short pans).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -96,10 +97,11 @@ def deep_zoom_dtype(
     resolve near the view's ``centre`` (deep zoom), and for float64 models; else float32."""
     if model_dtype == torch.float64:
         return torch.float64
-    step = pixel_side * max(float(plane.u.norm()), float(plane.v.norm()))
-    point = plane.to_input(np.array([centre]))
-    scale = max(1.0, float(point.abs().max()))
-    return torch.float64 if step < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
+    origin, u, v, longest, _ = _plane_arrays(plane)
+    scale = max(1.0, _largest(origin, u, v, centre))
+    return (
+        torch.float64 if pixel_side * longest < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
+    )
 
 
 def finest_pixel(plane: Plane, extent: tuple[float, float, float, float]) -> float:
@@ -109,10 +111,23 @@ def finest_pixel(plane: Plane, extent: tuple[float, float, float, float]) -> flo
     inputs, then fail."""
     u0, u1, v0, v1 = extent
     coordinate = max(abs(u0), abs(u1), abs(v0), abs(v1), _SMALLEST)
-    centre = plane.to_input(np.array([[0.5 * (u0 + u1), 0.5 * (v0 + v1)]]))
-    magnitude = max(float(centre.abs().max()), _SMALLEST)
-    shortest = min(float(plane.u.norm()), float(plane.v.norm()))
+    origin, u, v, _, shortest = _plane_arrays(plane)
+    magnitude = max(_largest(origin, u, v, (0.5 * (u0 + u1), 0.5 * (v0 + v1))), _SMALLEST)
     return FLOAT64_ULPS * _EPS64 * max(coordinate, magnitude / shortest)
+
+
+@functools.lru_cache(maxsize=16)
+def _plane_arrays(plane: Plane) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+    """The plane as flat float64 arrays, and its longer and shorter direction's length (planning
+    runs on every view message: numpy on small arrays is much cheaper than torch)."""
+    origin, u, v = (t.reshape(-1).numpy() for t in (plane.origin, plane.u, plane.v))
+    lengths = float(np.linalg.norm(u)), float(np.linalg.norm(v))
+    return origin, u, v, max(lengths), min(lengths)
+
+
+def _largest(origin: np.ndarray, u: np.ndarray, v: np.ndarray, at: tuple[float, float]) -> float:
+    """max |x| of the input at plane point ``at``."""
+    return float(np.abs(origin + at[0] * u + at[1] * v).max())
 
 
 def check_resolution(plane: Plane, view: View) -> None:

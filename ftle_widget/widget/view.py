@@ -348,7 +348,6 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         self.send(content, buffers)
 
     def _request(self, view: View, generation: int) -> None:
-        self.scheduler.check_resolution(view)  # refused before anything changes
         with self._lock:
             self._next += 1
             internal = self._next
