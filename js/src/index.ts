@@ -14,7 +14,7 @@ import type { Render } from "@anywidget/types";
 import { Controls } from "./controls";
 import { boxOf, fitExtent, resized } from "./gestures";
 import { Layout } from "./layout";
-import { colourSettings, quantityLabel, REDRAWN, type Traits } from "./model";
+import { ColourTraits, colourSettings, quantityLabel, REDRAWN, type Traits } from "./model";
 import { hasUnlabelled } from "./overlays/data";
 import { hoverText, readAt } from "./overlays/hover";
 import { drawInput } from "./overlays/input";
@@ -35,6 +35,7 @@ const render: Render<Traits> = ({ model, el }) => {
   const layout = new Layout(el, toolbar.el);
   const store = new TileStore();
   const renderer = new Renderer(layout.canvas);
+  const colours = new ColourTraits();
   let frame = 0;
   const session = new Session(model, store, {
     view: () => controls.view,
@@ -71,8 +72,16 @@ const render: Render<Traits> = ({ model, el }) => {
   const drawNow = () => {
     cancelAnimationFrame(frame);
     const { view, gesture } = controls;
-    const scene = { view, store, data: session.data, box: boxOf(gesture) };
-    toolbar.showLegend(drawScene(layout, renderer, model, scene));
+    const scene = {
+      view,
+      store,
+      data: session.data,
+      box: boxOf(gesture),
+      colours: colours.read(model),
+    };
+    const shown = drawScene(layout, renderer, model, scene);
+    toolbar.showLegend(shown.legend);
+    session.setNotes(shown.notes);
     session.painted();
   };
   const redraw = () => {

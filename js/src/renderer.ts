@@ -31,14 +31,18 @@ export class Renderer {
 
   constructor(private readonly canvas: HTMLCanvasElement) {}
 
-  /** The colour limits in use: the settings', or symmetric about 0 over the tiles held. */
+  /**
+   * The colour limits in use: the settings', or symmetric about 0 over the tiles held; where one
+   * limit is set and lies beyond the automatic other one, the automatic limits.
+   */
   limits(tiles: DecodedTile[], s: ColourSettings): [number, number] {
     if (s.vmin !== null && s.vmax !== null) return [s.vmin, s.vmax];
     const [lo, hi] = symmetricRange(
       tiles.map((t) => (t.message.vmin ?? NaN) * s.factor),
       tiles.map((t) => (t.message.vmax ?? NaN) * s.factor),
     );
-    return [s.vmin ?? lo, s.vmax ?? hi];
+    const mixed: [number, number] = [s.vmin ?? lo, s.vmax ?? hi];
+    return mixed[0] < mixed[1] ? mixed : [lo, hi];
   }
 
   /** Draw `tiles` (coarse to fine), then hatch the `failed` extents; returns the colour limits. */

@@ -4,7 +4,7 @@
  * colorbar for the colour limits in use; the traits say what is shown and how.
  */
 import { HEIGHT, type Layout } from "./layout";
-import { colourSettings, flag, type Model, quantityLabel } from "./model";
+import { type CheckedColours, flag, type Model } from "./model";
 import { drawAxes } from "./overlays/axes";
 import { drawColorbar } from "./overlays/colorbar";
 import { drawData } from "./overlays/data";
@@ -22,12 +22,22 @@ export interface Scene {
   data: DecodedData | null;
   /** The zoom box being drawn, in CSS pixels. */
   box: { x0: number; y0: number; x1: number; y1: number } | null;
+  /** The colour traits, checked (`ColourTraits.read` of model.ts). */
+  colours: CheckedColours;
 }
 
-/** Draw the frame now; returns whether data points are shown (the legend goes with them). */
-export function drawScene(layout: Layout, renderer: Renderer, model: Model, scene: Scene): boolean {
-  const { view, store, data, box } = scene;
-  const settings = colourSettings(model);
+/** What a frame showed. */
+export interface Shown {
+  /** Whether data points are shown (the legend goes with them). */
+  legend: boolean;
+  /** The colour notes, and one for a limit set beyond the automatic other one (then unused). */
+  notes: string[];
+}
+
+/** Draw the frame now. */
+export function drawScene(layout: Layout, renderer: Renderer, model: Model, scene: Scene): Shown {
+  const { view, store, data, box, colours } = scene;
+  const { settings, label } = colours;
   const failed = store
     .failures()
     .map((f) => store.extentOf(f.key))
@@ -49,6 +59,13 @@ export function drawScene(layout: Layout, renderer: Renderer, model: Model, scen
     ctx.setLineDash([4, 3]);
     ctx.strokeRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
   }
-  drawColorbar(layout.colorbar, settings.cmap, lo, hi, quantityLabel(model), HEIGHT, ink);
-  return showData && data !== null && data.count > 0;
+  drawColorbar(layout.colorbar, settings.cmap, lo, hi, label, HEIGHT, ink);
+  const notes = [...colours.notes];
+  if (settings.vmin !== null && settings.vmin !== lo) {
+    notes.push(`vmin ${settings.vmin} is not below the automatic vmax ${hi}: automatic limits`);
+  }
+  if (settings.vmax !== null && settings.vmax !== hi) {
+    notes.push(`vmax ${settings.vmax} is not above the automatic vmin ${lo}: automatic limits`);
+  }
+  return { legend: showData && data !== null && data.count > 0, notes };
 }

@@ -781,3 +781,79 @@ def test_ink_follows_the_jupyterlab_theme(browser):
     page.wait_for_timeout(100)
     assert ink().min() > 200
     page.close()
+
+
+def _quadrant_tiles(generation, ftle, prediction, tile_px=8):
+    """The four level-0 tiles (side 1.5) covering the home view, valued by ftle(u, v) and
+    prediction(u, v) at their pixel centres (row 0 at v0), as (message, arrays)."""
+    out = []
+    side = 1.5
+    for i in (-1, 0):
+        for j in (-1, 0):
+            u0, v0 = j * side, i * side
+            centres = (np.arange(tile_px) + 0.5) / tile_px * side
+            u, v = np.meshgrid(u0 + centres, v0 + centres)  # [row, column]: row 0 at v0
+            values = np.asarray(ftle(u, v), dtype=float) * np.ones_like(u)
+            msg, _ = _direction_tile(generation, j, (u0, u0 + side, v0, v0 + side), (1.0, 0.0))
+            msg.update(i=i, tile_px=tile_px, has_direction=False)
+            msg.update(vmin=float(values.min()), vmax=float(values.max()))
+            out.append((msg, [values, np.asarray(prediction(u, v), dtype=float) * np.ones_like(u)]))
+    return out
+
+
+def test_unknown_trait_values_fall_back_and_say_so(browser):
+    page = open_page(browser, dict(STATE, show_boundary=False))
+    generation = page.evaluate("window.sent")[0]["generation"]
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: u / 2, lambda u, v: 0 * u):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    rdbu = canvas_rgba(page)
+    assert (rdbu[:, :, 3] == 255).all() and rdbu[:, :, :3].std() > 20
+    assert _status(page)[0] == ""
+
+    def after(trait, value):
+        page.evaluate("([k, v]) => window.setTrait(k, v)", [trait, value])
+        page.wait_for_timeout(100)
+        return canvas_rgba(page), _status(page)
+
+    # an unknown colormap: the last valid one (here the first, RdBu_r) is drawn, and named
+    image, (text, colour) = after("cmap", "jet")
+    assert (image == rdbu).all()
+    assert "unknown colormap 'jet': showing RdBu_r" in text and colour == "rgb(204, 0, 0)"
+    bar = _canvas(page, ".ftle-colorbar")
+    assert (bar[:, 10, 3] == 255).sum() > 300  # the colorbar is drawn too
+    viridis, (text, _) = after("cmap", "viridis")
+    assert np.abs(viridis.astype(int) - rdbu.astype(int)).max() > 50 and text == ""
+    image, (text, _) = after("cmap", "no-such-map")
+    assert (image == viridis).all() and "unknown colormap 'no-such-map': showing viridis" in text
+    after("cmap", "RdBu_r")
+    # reversed or non-finite limits: the automatic ones (symmetric about 0 over the tiles)
+    after("vmin", None)
+    automatic, (text, _) = after("vmax", None)
+    assert text == "" and np.abs(automatic.astype(int) - rdbu.astype(int)).max() > 20
+    page.evaluate("window.setTrait('vmin', 1); window.setTrait('vmax', -1)")
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page) == automatic).all()
+    assert "vmin 1 is not below vmax -1: automatic limits" in _status(page)[0]
+    page.evaluate("window.setTrait('vmin', NaN); window.setTrait('vmax', 1)")
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page) == automatic).all()
+    assert "vmin NaN is not a finite number" in _status(page)[0]
+    page.evaluate("window.setTrait('vmin', -1)")
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page) == rdbu).all() and _status(page)[0] == ""
+    # an unknown quantity: λ₁, as for "lambda"
+    image, (text, _) = after("quantity", "lyapunov")
+    assert (image == rdbu).all() and "unknown quantity 'lyapunov': showing λ₁" in text
+    image, (text, _) = after("quantity", "lambda")
+    assert (image == rdbu).all() and text == ""
+    page.close()
+    # a page opened with an unknown colormap shows RdBu_r
+    page = open_page(browser, dict(STATE, show_boundary=False, cmap="jet"))
+    generation = page.evaluate("window.sent")[0]["generation"]
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: u / 2, lambda u, v: 0 * u):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page) == rdbu).all()
+    assert "unknown colormap 'jet': showing RdBu_r" in _status(page)[0]
+    page.close()
