@@ -8,7 +8,8 @@
  *
  * It also carries `timings` ({@link Timings} of session.ts, `performance.now()` milliseconds): how
  * long the last gesture's redraw took, and when the last view request went out and its first tile
- * at the view's own resolution was painted; the browser tests report them.
+ * at the view's own resolution was painted; the browser tests report them. And `axes`
+ * ({@link AxesLayout} of overlays/axes.ts): the last frame's tick marks and label boxes.
  */
 import type { Render } from "@anywidget/types";
 import { Controls } from "./controls";
@@ -59,7 +60,8 @@ const render: Render<Traits> = ({ model, el }) => {
     hover: (u, v) => {
       const reading = readAt(store, u, v, colourSettings(model).factor);
       const labels = session.data?.labels ?? [];
-      layout.hover.textContent = hoverText(reading, quantityLabel(model), labels);
+      const pixel = controls.view.pixelSize();
+      layout.hover.textContent = hoverText(reading, quantityLabel(model), labels, pixel);
       session.hover(u, v);
     },
     reset: () => goHome(),

@@ -1,6 +1,6 @@
 /**
  * One frame: the held tiles and the failed ones on the field canvas (through the Renderer), then on the overlay
- * canvas the stretching directions, the axes, the data points and the zoom box, and the
+ * canvas the stretching directions, the data points, the axes and the zoom box, and the
  * colorbar for the colour limits in use; the traits say what is shown and how.
  */
 import { HEIGHT, type Layout } from "./layout";
@@ -51,9 +51,9 @@ export function drawScene(layout: Layout, renderer: Renderer, model: Model, scen
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   const ink = layout.ink();
   if (flag(model, "show_directions", false)) drawDirections(ctx, directionSegments(view, store));
-  drawAxes(ctx, view, ink);
   const showData = flag(model, "show_data", true);
   if (showData && data) drawData(ctx, view, data);
+  layout.root.axes = drawAxes(ctx, view, ink, layout.background()); // over the data points
   if (box) {
     ctx.strokeStyle = ink;
     ctx.setLineDash([4, 3]);

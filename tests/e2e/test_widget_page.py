@@ -857,3 +857,115 @@ def test_unknown_trait_values_fall_back_and_say_so(browser):
     assert (canvas_rgba(page) == rdbu).all()
     assert "unknown colormap 'jet': showing RdBu_r" in _status(page)[0]
     page.close()
+
+
+def _axes(page):
+    return page.evaluate("document.querySelector('.ftle-widget').axes")
+
+
+def _gap(a, b):
+    """The gap between two boxes (negative where they overlap)."""
+    dx = max(a["x"] - (b["x"] + b["width"]), b["x"] - (a["x"] + a["width"]))
+    dy = max(a["y"] - (b["y"] + b["height"]), b["y"] - (a["y"] + a["height"]))
+    return max(dx, dy)
+
+
+def _mark_box(t):
+    x, y = min(t["x0"], t["x1"]) - 0.5, min(t["y0"], t["y1"]) - 0.5
+    return {
+        "x": x,
+        "y": y,
+        "width": abs(t["x1"] - t["x0"]) + 1,
+        "height": abs(t["y1"] - t["y0"]) + 1,
+    }
+
+
+def _dilate(mask, r):
+    out = np.zeros_like(mask)
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            out |= np.roll(np.roll(mask, dy, 0), dx, 1)
+    return out
+
+
+def _label_pixels(overlay, label):
+    """Masks over the overlay: the label's ink, and the pixels next to it."""
+    x0, y0 = int(label["x"]), int(label["y"])
+    x1, y1 = int(np.ceil(label["x"] + label["width"])), int(np.ceil(label["y"] + label["height"]))
+    box = np.zeros(overlay.shape[:2], dtype=bool)
+    box[max(y0 - 1, 0) : y1 + 1, max(x0 - 1, 0) : x1 + 1] = True
+    ink = box & (overlay[:, :, 3] >= 160) & (overlay[:, :, :3].max(axis=2) < 128)
+    ring = _dilate(ink, 1) & ~ink
+    return ink, ring
+
+
+def test_axes_labels_are_haloed_apart_and_read_at_any_zoom(browser):
+    page = open_page(browser, STATE)
+    generation = page.evaluate("window.sent")[0]["generation"]
+    # the darkest blue of RdBu_r under every label
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: -1 + 0 * u, lambda u, v: 0 * u):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    axes = _axes(page)
+    labels = axes["labels"]
+    assert {lb["axis"] for lb in labels} == {"u", "v"} and len(labels) >= 6
+    overlay = _canvas(page, ".ftle-overlay")
+    image = _rgba_of(page, "document.querySelector('.ftle-widget').composeImage()")
+    luma = image[:, : overlay.shape[1], :3].astype(float) @ [0.299, 0.587, 0.114]
+    assert luma[200, 200] < 60  # the field is dark
+    for label in labels:
+        ink, ring = _label_pixels(overlay, label)
+        assert ink.sum() >= 4 and ring.sum() >= 10, label
+        # the halo around the text: every pixel next to it covered, most in the background
+        # colour (white here) at the halo's opacity, the rest the glyphs' anti-aliased edges
+        halo = overlay[ring]
+        assert (halo[:, 3] >= 120).all() and halo[:, :3].mean() > 200, label
+        pure = (halo[:, :3] >= 250).all(axis=1) & (np.abs(halo[:, 3].astype(int) - 153) <= 10)
+        assert pure.mean() > 0.7, label
+        # on the dark field the text is dark and its halo light: it reads
+        assert luma[ink].mean() < 70 and luma[ring].mean() > 140, label
+    # no label meets another or a tick mark (a mark touching "1" reads "–1")
+    marks = [_mark_box(t) for t in axes["ticks"]]
+    for k, a in enumerate(labels):
+        assert all(_gap(a, b) >= 2 for b in labels[k + 1 :]), a
+        assert all(_gap(a, m) >= 2 for m in marks), a
+    # labels are drawn over the data points
+    label = next(lb for lb in labels if lb["axis"] == "v" and lb["text"] == "0.5")
+    ink, _ = _label_pixels(overlay, label)
+    ink &= overlay[:, :, 3] >= 200  # mostly covered by the glyphs
+    assert ink.sum() >= 3
+    box, width, height = _field_size(page)
+    cx, cy = label["x"] + label["width"] / 2, label["y"] + label["height"] / 2
+    u, v = -1.5 + 3 * cx / width, 1.5 - 3 * cy / height
+    _deliver(page, {"kind": "data", "count": 1, "labels": ["a"]}, [np.array([[u, v]]), np.zeros(1)])
+    page.wait_for_timeout(100)
+    dotted = _canvas(page, ".ftle-overlay")
+    assert (dotted[:, :, 3] != overlay[:, :, 3]).sum() > 10  # the dot is drawn …
+    assert (dotted[ink][:, :3].max(axis=1) < 80).all()  # … under the label's dark text
+    # ticks at u = 0 and v = 0 share the bottom-left corner: their labels do not overlap
+    page.evaluate("window.setTrait('extent', [0, 3, 0, 3])")
+    page.wait_for_timeout(100)
+    labels = _axes(page)["labels"]
+    assert next(lb["text"] for lb in labels if lb["axis"] == "u") == "0"
+    for k, a in enumerate(labels):
+        assert all(_gap(a, b) >= 2 for b in labels[k + 1 :]), a
+    # deep zoom: the labels differ, and so does the hover read-out of adjacent pixels
+    page.evaluate("window.setTrait('extent', [0.1234567, 0.1234568, -0.5000001, -0.5])")
+    page.wait_for_timeout(100)
+    labels = _axes(page)["labels"]
+    for axis in ("u", "v"):
+        texts = [lb["text"] for lb in labels if lb["axis"] == axis]
+        assert len(texts) >= 3 and len(set(texts)) == len(texts), texts
+    for k, a in enumerate(labels):
+        assert all(_gap(a, b) >= 2 for b in labels[k + 1 :]), a
+    readouts = []
+    for dx, dy in ((0, 0), (1, 0), (1, 1)):
+        page.mouse.move(box["x"] + 200 + dx, box["y"] + 150 + dy)
+        page.wait_for_timeout(30)
+        readouts.append(page.evaluate("document.querySelector('.ftle-hover').textContent"))
+    u0, v0 = (float(x) for x in readouts[0].split()[1:4:2])
+    u1, v1 = (float(x) for x in readouts[2].split()[1:4:2])
+    assert readouts[0] != readouts[1] != readouts[2]
+    assert abs(u0 - (0.1234567 + 200 * 1e-7 / width)) < 1e-7 / width  # the cursor's own pixel
+    assert u1 > u0 and v1 < v0  # one pixel right and down
+    page.close()
