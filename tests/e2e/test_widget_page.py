@@ -969,3 +969,47 @@ def test_axes_labels_are_haloed_apart_and_read_at_any_zoom(browser):
     assert abs(u0 - (0.1234567 + 200 * 1e-7 / width)) < 1e-7 / width  # the cursor's own pixel
     assert u1 > u0 and v1 < v0  # one pixel right and down
     page.close()
+
+
+def test_decision_boundary_runs_on_across_tile_seams(browser):
+    page = open_page(browser, dict(STATE, show_data=False))
+    generation = page.evaluate("window.sent")[0]["generation"]
+
+    # two lines through the centre, u = v/10 and v = u/10: they run along the seams between the
+    # four tiles (u = 0 and v = 0) for most of their length; 16-px tiles, each pixel ~13 px
+    def classes(u, v):
+        return (u > 0.1 * v) + 2 * (v > 0.1 * u)
+
+    # one frame apart: a tile drawn before its neighbours arrive is marked again when they do
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: 0 * u, classes, tile_px=16):
+        _deliver(page, msg, arrays)
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(100)
+    image = canvas_rgba(page)
+    dark = (image[:, :, :3] < 40).all(axis=2)
+    _, width, height = _field_size(page)
+    assert dark.sum() > 200
+    pixel = width / 32  # screen pixels per tile pixel
+    missing = {"rows": [], "columns": []}
+    for y in range(3, round(height) - 3):
+        v = 1.5 - 3 * (y + 0.5) / height
+        if abs(v) < 0.2:
+            continue  # where the lines cross
+        x = (0.1 * v + 1.5) / 3 * width  # the line u = v/10 on this row
+        if not dark[y, max(0, round(x - 1.5 * pixel)) : round(x + 1.5 * pixel)].any():
+            missing["rows"].append(y)
+    for x in range(3, round(width) - 3):
+        u = -1.5 + 3 * (x + 0.5) / width
+        if abs(u) < 0.2:
+            continue
+        y = (1.5 - 0.1 * u) / 3 * height  # the line v = u/10 in this column
+        if not dark[max(0, round(y - 1.5 * pixel)) : round(y + 1.5 * pixel), x].any():
+            missing["columns"].append(x)
+    assert missing == {"rows": [], "columns": []}
+    # nothing is marked away from the two lines
+    ys, xs = np.nonzero(dark)
+    u = -1.5 + 3 * (xs + 0.5) / width
+    v = 1.5 - 3 * (ys + 0.5) / height
+    near = (np.abs(u - 0.1 * v) < 2.5 * 3 / 32) | (np.abs(v - 0.1 * u) < 2.5 * 3 / 32)
+    assert near.all()
+    page.close()
