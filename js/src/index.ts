@@ -8,13 +8,14 @@
  *
  * It also carries `timings` ({@link Timings} of session.ts, `performance.now()` milliseconds): how
  * long the last gesture's redraw took, and when the last view request went out and its first tile
- * at the view's own resolution was painted; the browser tests report them.
+ * at the view's own resolution was painted; the browser tests report them. And `axes`
+ * ({@link AxesLayout} of overlays/axes.ts): the last frame's tick marks and label boxes.
  */
 import type { Render } from "@anywidget/types";
 import { Controls } from "./controls";
 import { boxOf, fitExtent, resized } from "./gestures";
 import { Layout } from "./layout";
-import { colourSettings, quantityLabel, REDRAWN, type Traits } from "./model";
+import { ColourTraits, colourSettings, quantityLabel, REDRAWN, type Traits } from "./model";
 import { hasUnlabelled } from "./overlays/data";
 import { hoverText, readAt } from "./overlays/hover";
 import { drawInput } from "./overlays/input";
@@ -35,6 +36,7 @@ const render: Render<Traits> = ({ model, el }) => {
   const layout = new Layout(el, toolbar.el);
   const store = new TileStore();
   const renderer = new Renderer(layout.canvas);
+  const colours = new ColourTraits();
   let frame = 0;
   const session = new Session(model, store, {
     view: () => controls.view,
@@ -58,7 +60,8 @@ const render: Render<Traits> = ({ model, el }) => {
     hover: (u, v) => {
       const reading = readAt(store, u, v, colourSettings(model).factor);
       const labels = session.data?.labels ?? [];
-      layout.hover.textContent = hoverText(reading, quantityLabel(model), labels);
+      const pixel = controls.view.pixelSize();
+      layout.hover.textContent = hoverText(reading, quantityLabel(model), labels, pixel);
       session.hover(u, v);
     },
     reset: () => goHome(),
@@ -71,8 +74,16 @@ const render: Render<Traits> = ({ model, el }) => {
   const drawNow = () => {
     cancelAnimationFrame(frame);
     const { view, gesture } = controls;
-    const scene = { view, store, data: session.data, box: boxOf(gesture) };
-    toolbar.showLegend(drawScene(layout, renderer, model, scene));
+    const scene = {
+      view,
+      store,
+      data: session.data,
+      box: boxOf(gesture),
+      colours: colours.read(model),
+    };
+    const shown = drawScene(layout, renderer, model, scene);
+    toolbar.showLegend(shown.legend);
+    session.setNotes(shown.notes);
     session.painted();
   };
   const redraw = () => {

@@ -4,6 +4,7 @@
  * (`.ftle-colorbar`) to its right, then the hover read-out (`.ftle-hover`) beside the hover
  * picture (`.ftle-input`), and the status line (`.ftle-status`) at the bottom.
  */
+import type { AxesLayout } from "./overlays/axes";
 import { COLORBAR_WIDTH } from "./overlays/colorbar";
 import type { Timings } from "./session";
 
@@ -14,10 +15,12 @@ const INPUT_PX = 64;
 /** The status line's colour for errors. */
 const ERROR_COLOUR = "#c00";
 
-/** The root element, with the PNG composition as a method and the latency figures. */
+/** The root element, with the PNG composition as a method, the latency figures and the axes. */
 export interface WidgetElement extends HTMLDivElement {
   composeImage(): HTMLCanvasElement;
   timings: Timings;
+  /** The tick marks and label boxes (CSS pixels) of the last frame, null before the first. */
+  axes: AxesLayout | null;
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -88,6 +91,7 @@ export class Layout {
     info.append(this.hover, this.picture);
     root.append(toolbar, row, info, this.status);
     el.appendChild(root);
+    root.axes = null;
     this.root = root;
   }
 

@@ -1,5 +1,6 @@
 /** The widget's model: its synced traits (typed), and typed reads of a few of them. */
 import type { AnyModel } from "@anywidget/types";
+import { COLORMAPS, type ColormapName } from "./colormap";
 import type { Extent } from "./protocol";
 import type { ColourSettings } from "./renderer";
 
@@ -73,15 +74,82 @@ export function imageShape(model: Model): number[] | null {
   return Array.isArray(shape) && shape.length >= 2 ? (shape as number[]) : null;
 }
 
-/** How tiles are coloured, from the traits cmap, vmin, vmax, quantity, depth, show_boundary. */
-export function colourSettings(model: Model): ColourSettings {
-  return {
-    cmap: model.get("cmap"),
-    vmin: model.get("vmin"),
-    vmax: model.get("vmax"),
-    factor: model.get("quantity") === "log_stretch" ? model.get("depth") : 1,
+/** The colormap shown when the `cmap` trait names none known and none was shown before. */
+export const DEFAULT_CMAP: ColormapName = "RdBu_r";
+
+/** The colour traits as a frame uses them, and a note for every value it could not use. */
+export interface CheckedColours {
+  settings: ColourSettings;
+  /** The shown quantity's name, for the colorbar and the hover read-out. */
+  label: string;
+  /** One line per trait value replaced: what it was and what is shown instead. */
+  notes: string[];
+}
+
+/** A trait value as the status line names it: strings quoted, numbers as JavaScript writes them. */
+function shown(x: unknown): string {
+  if (typeof x === "string") return `'${x}'`;
+  if (typeof x === "number") return String(x);
+  return JSON.stringify(x) ?? String(x);
+}
+
+/**
+ * How tiles are coloured, from the traits cmap, vmin, vmax, quantity, depth and show_boundary,
+ * whatever values they hold (Python validates them, the front end does not rely on it): an
+ * unknown colormap gives `fallbackCmap` (if known, else {@link DEFAULT_CMAP}); a vmin or vmax that
+ * is not a finite number, or vmin ≥ vmax, gives the automatic limits; an unknown quantity is
+ * shown as "lambda". Each replacement adds a note.
+ */
+export function checkColours(model: Model, fallbackCmap: string): CheckedColours {
+  const notes: string[] = [];
+  const raw: unknown = model.get("cmap");
+  let cmap = raw as string;
+  if (!(COLORMAPS as readonly unknown[]).includes(raw)) {
+    cmap = (COLORMAPS as readonly string[]).includes(fallbackCmap) ? fallbackCmap : DEFAULT_CMAP;
+    notes.push(`unknown colormap ${shown(raw)}: showing ${cmap}`);
+  }
+  const limit = (name: "vmin" | "vmax"): number | null | undefined => {
+    const x: unknown = model.get(name);
+    if (x === null || x === undefined) return null;
+    if (typeof x === "number" && Number.isFinite(x)) return x;
+    notes.push(`${name} ${shown(x)} is not a finite number: automatic limits`);
+    return undefined; // bad
+  };
+  let vmin = limit("vmin");
+  let vmax = limit("vmax");
+  if (typeof vmin === "number" && typeof vmax === "number" && !(vmin < vmax)) {
+    notes.push(`vmin ${vmin} is not below vmax ${vmax}: automatic limits`);
+    vmin = vmax = undefined;
+  }
+  if (vmin === undefined || vmax === undefined) vmin = vmax = null;
+  const quantity: unknown = model.get("quantity");
+  if (quantity !== "lambda" && quantity !== "log_stretch") {
+    notes.push(`unknown quantity ${shown(quantity)}: showing λ₁`);
+  }
+  const settings = {
+    cmap,
+    vmin,
+    vmax,
+    factor: quantity === "log_stretch" ? model.get("depth") : 1,
     boundary: flag(model, "show_boundary", true),
   };
+  return { settings, label: quantityLabel(model), notes };
+}
+
+/** {@link checkColours} with the last colormap shown as the fallback. */
+export class ColourTraits {
+  private last: string = DEFAULT_CMAP;
+
+  read(model: Model): CheckedColours {
+    const checked = checkColours(model, this.last);
+    this.last = checked.settings.cmap;
+    return checked;
+  }
+}
+
+/** How tiles are coloured, from the traits (unknown values replaced, see {@link checkColours}). */
+export function colourSettings(model: Model): ColourSettings {
+  return checkColours(model, DEFAULT_CMAP).settings;
 }
 
 /** The shown quantity's name, for the colorbar and the hover read-out. */

@@ -2,10 +2,12 @@
  * Float tiles → pixels through a colormap LUT. A tile is coloured into its own small canvas
  * once per colour setting; a redraw only stretches those canvases onto the view, so pans and
  * zooms need no recolouring and colormap changes need no kernel round trip. Tiles that failed
- * to compute are hatched grey over whatever stands in for them.
+ * to compute are hatched grey over whatever stands in for them. The decision boundary is marked
+ * across tile edges too: a tile's last column and top row are compared with the first column and
+ * row of its right and upper neighbours (same level), so the line has no gaps at the seams.
  */
 import { applyLut, colormapLut, symmetricRange } from "./colormap";
-import type { DecodedTile, Extent } from "./protocol";
+import { type DecodedTile, type Extent, keyString } from "./protocol";
 import type { Viewport } from "./viewport";
 
 export interface ColourSettings {
@@ -26,19 +28,49 @@ export const FAILED_FILL = "rgb(160, 160, 160)";
 export const FAILED_STRIPE = "rgb(96, 96, 96)";
 export const FAILED_STRIPE_SPACING = 8;
 
+/** The tiles whose edge pixels meet a tile's last column (`right`) and top row (`up`). */
+export interface Neighbours {
+  right: DecodedTile | null;
+  up: DecodedTile | null;
+}
+
+/**
+ * Each tile's right and upper neighbours among `tiles`: the tiles (z, i, j + 1) and (z, i + 1, j)
+ * of the same size and model version (another version's predictions are not compared).
+ */
+export function boundaryNeighbours(tiles: readonly DecodedTile[]): Map<DecodedTile, Neighbours> {
+  const byKey = new Map(tiles.map((t) => [keyString(t.key), t]));
+  const next = (tile: DecodedTile, di: number, dj: number) => {
+    const [z, i, j] = tile.key;
+    const n = byKey.get(keyString([z, i + di, j + dj]));
+    const same =
+      n?.message.tile_px === tile.message.tile_px &&
+      n.message.model_version === tile.message.model_version;
+    return same ? n : null;
+  };
+  return new Map(tiles.map((t) => [t, { right: next(t, 0, 1), up: next(t, 1, 0) }]));
+}
+
 export class Renderer {
   private images = new WeakMap<DecodedTile, { stamp: string; canvas: HTMLCanvasElement }>();
+  /** A number per tile seen, for the stamps of the images that read its edge pixels. */
+  private ids = new WeakMap<DecodedTile, number>();
+  private lastId = 0;
 
   constructor(private readonly canvas: HTMLCanvasElement) {}
 
-  /** The colour limits in use: the settings', or symmetric about 0 over the tiles held. */
+  /**
+   * The colour limits in use: the settings', or symmetric about 0 over the tiles held; where one
+   * limit is set and lies beyond the automatic other one, the automatic limits.
+   */
   limits(tiles: DecodedTile[], s: ColourSettings): [number, number] {
     if (s.vmin !== null && s.vmax !== null) return [s.vmin, s.vmax];
     const [lo, hi] = symmetricRange(
       tiles.map((t) => (t.message.vmin ?? NaN) * s.factor),
       tiles.map((t) => (t.message.vmax ?? NaN) * s.factor),
     );
-    return [s.vmin ?? lo, s.vmax ?? hi];
+    const mixed: [number, number] = [s.vmin ?? lo, s.vmax ?? hi];
+    return mixed[0] < mixed[1] ? mixed : [lo, hi];
   }
 
   /** Draw `tiles` (coarse to fine), then hatch the `failed` extents; returns the colour limits. */
@@ -60,9 +92,10 @@ export class Renderer {
     ctx.clearRect(0, 0, view.width, view.height);
     ctx.imageSmoothingEnabled = false;
     const [lo, hi] = this.limits(tiles, s);
-    const stamp = `${s.cmap}|${lo}|${hi}|${s.boundary}`;
+    const stamp = `${s.cmap}|${lo}|${hi}|${s.boundary}|${s.factor}`;
+    const neighbours = s.boundary ? boundaryNeighbours(tiles) : null;
     for (const tile of tiles) {
-      const image = this.image(tile, s, lo, hi, stamp);
+      const image = this.image(tile, s, lo, hi, stamp, neighbours?.get(tile) ?? null);
       const [u0, u1, v0, v1] = tile.message.extent;
       const [x0, y0] = view.toScreen(u0, v1); // top-left corner is (u0, v1)
       const [x1, y1] = view.toScreen(u1, v0);
@@ -72,9 +105,20 @@ export class Renderer {
     return [lo, hi];
   }
 
-  private image(tile: DecodedTile, s: ColourSettings, lo: number, hi: number, stamp: string) {
+  private image(
+    tile: DecodedTile,
+    s: ColourSettings,
+    lo: number,
+    hi: number,
+    colours: string,
+    neighbours: Neighbours | null,
+  ) {
+    // the image changes with the colours, and (boundary marked) with the neighbours held
+    const stamp = neighbours
+      ? `${colours}|${this.id(neighbours.right)}|${this.id(neighbours.up)}`
+      : colours;
     const held = this.images.get(tile);
-    if (held && held.stamp === `${stamp}|${s.factor}`) return held.canvas;
+    if (held && held.stamp === stamp) return held.canvas;
     const t = tile.message.tile_px;
     const canvas = held?.canvas ?? document.createElement("canvas");
     canvas.width = t;
@@ -82,10 +126,26 @@ export class Renderer {
     const values = s.factor === 1 ? tile.ftle : tile.ftle.map((x) => x * s.factor);
     const pixels = new ImageData(t, t);
     applyLut(values, colormapLut(s.cmap), lo, hi, pixels.data, { width: t, height: t });
-    if (s.boundary) markBoundary(tile.prediction, t, pixels.data);
+    if (neighbours) {
+      const { right, up } = neighbours;
+      markBoundary(tile.prediction, t, pixels.data, {
+        right: right?.prediction ?? null,
+        up: up?.prediction ?? null,
+      });
+    }
     canvas.getContext("2d")!.putImageData(pixels, 0, 0);
-    this.images.set(tile, { stamp: `${stamp}|${s.factor}`, canvas });
+    this.images.set(tile, { stamp, canvas });
     return canvas;
+  }
+
+  private id(tile: DecodedTile | null): number {
+    if (!tile) return 0;
+    let id = this.ids.get(tile);
+    if (id === undefined) {
+      id = ++this.lastId;
+      this.ids.set(tile, id);
+    }
+    return id;
   }
 }
 
@@ -118,14 +178,26 @@ function hatch(ctx: CanvasRenderingContext2D, view: Viewport, extent: Extent): v
   ctx.restore();
 }
 
-/** Paint pixels whose class differs from the next pixel's along u or v (rows flipped: row 0 of
- * the tile is its bottom, row 0 of the image its top). */
-export function markBoundary(prediction: Float32Array, t: number, out: Uint8ClampedArray): void {
+/**
+ * Paint pixels whose class differs from the next pixel's along u or v (rows flipped: row 0 of
+ * the tile is its bottom, row 0 of the image its top). The last column's next pixels are the
+ * first column of `neighbours.right` and the top row's the bottom row of `neighbours.up`
+ * (predictions of tiles of the same size), where given: the line goes on across the seams.
+ */
+export function markBoundary(
+  prediction: Float32Array,
+  t: number,
+  out: Uint8ClampedArray,
+  neighbours: { right?: Float32Array | null; up?: Float32Array | null } = {},
+): void {
+  const { right: east = null, up: north = null } = neighbours;
   for (let i = 0; i < t; i++) {
     for (let j = 0; j < t; j++) {
       const p = prediction[i * t + j]!;
-      const right = j + 1 < t && prediction[i * t + j + 1] !== p;
-      const up = i + 1 < t && prediction[(i + 1) * t + j] !== p;
+      const next = j + 1 < t ? prediction[i * t + j + 1] : east?.[i * t];
+      const above = i + 1 < t ? prediction[(i + 1) * t + j] : north?.[j];
+      const right = next !== undefined && next !== p;
+      const up = above !== undefined && above !== p;
       if (right || up) out.set(BOUNDARY_RGBA, 4 * ((t - 1 - i) * t + j));
     }
   }

@@ -1,10 +1,10 @@
 /**
  * One frame: the held tiles and the failed ones on the field canvas (through the Renderer), then on the overlay
- * canvas the stretching directions, the axes, the data points and the zoom box, and the
+ * canvas the stretching directions, the data points, the axes and the zoom box, and the
  * colorbar for the colour limits in use; the traits say what is shown and how.
  */
 import { HEIGHT, type Layout } from "./layout";
-import { colourSettings, flag, type Model, quantityLabel } from "./model";
+import { type CheckedColours, flag, type Model } from "./model";
 import { drawAxes } from "./overlays/axes";
 import { drawColorbar } from "./overlays/colorbar";
 import { drawData } from "./overlays/data";
@@ -22,12 +22,22 @@ export interface Scene {
   data: DecodedData | null;
   /** The zoom box being drawn, in CSS pixels. */
   box: { x0: number; y0: number; x1: number; y1: number } | null;
+  /** The colour traits, checked (`ColourTraits.read` of model.ts). */
+  colours: CheckedColours;
 }
 
-/** Draw the frame now; returns whether data points are shown (the legend goes with them). */
-export function drawScene(layout: Layout, renderer: Renderer, model: Model, scene: Scene): boolean {
-  const { view, store, data, box } = scene;
-  const settings = colourSettings(model);
+/** What a frame showed. */
+export interface Shown {
+  /** Whether data points are shown (the legend goes with them). */
+  legend: boolean;
+  /** The colour notes, and one for a limit set beyond the automatic other one (then unused). */
+  notes: string[];
+}
+
+/** Draw the frame now. */
+export function drawScene(layout: Layout, renderer: Renderer, model: Model, scene: Scene): Shown {
+  const { view, store, data, box, colours } = scene;
+  const { settings, label } = colours;
   const failed = store
     .failures()
     .map((f) => store.extentOf(f.key))
@@ -41,14 +51,21 @@ export function drawScene(layout: Layout, renderer: Renderer, model: Model, scen
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   const ink = layout.ink();
   if (flag(model, "show_directions", false)) drawDirections(ctx, directionSegments(view, store));
-  drawAxes(ctx, view, ink);
   const showData = flag(model, "show_data", true);
   if (showData && data) drawData(ctx, view, data);
+  layout.root.axes = drawAxes(ctx, view, ink, layout.background()); // over the data points
   if (box) {
     ctx.strokeStyle = ink;
     ctx.setLineDash([4, 3]);
     ctx.strokeRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
   }
-  drawColorbar(layout.colorbar, settings.cmap, lo, hi, quantityLabel(model), HEIGHT, ink);
-  return showData && data !== null && data.count > 0;
+  drawColorbar(layout.colorbar, settings.cmap, lo, hi, label, HEIGHT, ink);
+  const notes = [...colours.notes];
+  if (settings.vmin !== null && settings.vmin !== lo) {
+    notes.push(`vmin ${settings.vmin} is not below the automatic vmax ${hi}: automatic limits`);
+  }
+  if (settings.vmax !== null && settings.vmax !== hi) {
+    notes.push(`vmax ${settings.vmax} is not above the automatic vmin ${lo}: automatic limits`);
+  }
+  return { legend: showData && data !== null && data.count > 0, notes };
 }

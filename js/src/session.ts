@@ -84,6 +84,8 @@ export class Session {
     firstFineTileAt: null,
   };
   private finePending = false;
+  /** Lines the frame adds to the status line: trait values it could not show as they are. */
+  private notes: string[] = [];
   /** The extent this session just set the trait to (its change event is no news). */
   private synced: Extent | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -179,6 +181,16 @@ export class Session {
     this.hooks.status(e instanceof Error ? e.message : String(e), true);
   }
 
+  /**
+   * The notes of the last frame (trait values it replaced, see `checkColours` in model.ts):
+   * shown after the status, in red, until a frame has none.
+   */
+  setNotes(notes: readonly string[]): void {
+    if (notes.length === this.notes.length && notes.every((n, k) => n === this.notes[k])) return;
+    this.notes = [...notes];
+    this.showStatus();
+  }
+
   destroy(): void {
     clearTimeout(this.timer);
     clearTimeout(this.inputTimer);
@@ -187,20 +199,23 @@ export class Session {
 
   /**
    * The `error` trait in red if set, else the `status` trait; with failed tiles in the last
-   * request, "N tiles failed: <the first one's message>" after the status, in red.
+   * request, "N tiles failed: <the first one's message>" after the status, in red; then the
+   * frame's notes, in red.
    */
   private readonly showStatus = () => {
     const error = this.model.get("error");
     const status = this.model.get("status");
     const failed = this.store.failures();
-    if (failed.length === 0) {
-      this.hooks.status(error || status, Boolean(error));
-      return;
-    }
     const n = failed.length;
-    const parts = [status, `${n} tile${n === 1 ? "" : "s"} failed: ${failed[0]!.message}`];
-    if (error && !failed.some((f) => f.message === error)) parts.push(error);
-    this.hooks.status(parts.filter(Boolean).join(" · "), true);
+    const parts = [error || status];
+    if (n > 0) {
+      parts[0] = status;
+      parts.push(`${n} tile${n === 1 ? "" : "s"} failed: ${failed[0]!.message}`);
+      if (error && !failed.some((f) => f.message === error)) parts.push(error);
+    }
+    parts.push(...this.notes);
+    const red = Boolean(error) || n > 0 || this.notes.length > 0;
+    this.hooks.status(parts.filter(Boolean).join(" · "), red);
   };
 
   private readonly onExtent = () => {

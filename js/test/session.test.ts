@@ -310,3 +310,22 @@ test("failed tiles of the last request are held and named in the status line", (
   assert.equal(store.extentOf([7, 1, 2]), null, "a new plane: its geometry is not known yet");
   assert.deepEqual(calls.status.at(-1), ["0/4 tiles", false]);
 });
+
+test("notes (trait values the front end replaced) follow the status, in red, until cleared", () => {
+  const { session, calls, model, fire } = setUp({ status: "ready" });
+  session.start();
+  assert.deepEqual(calls.status.at(-1), ["ready", false]);
+  session.setNotes(["unknown colormap 'jet': showing RdBu_r"]);
+  assert.deepEqual(calls.status.at(-1), ["ready · unknown colormap 'jet': showing RdBu_r", true]);
+  const count = calls.status.length;
+  session.setNotes(["unknown colormap 'jet': showing RdBu_r"]); // no news: nothing shown again
+  assert.equal(calls.status.length, count);
+  model.set("error", "boom");
+  fire("change:error");
+  assert.deepEqual(calls.status.at(-1), ["boom · unknown colormap 'jet': showing RdBu_r", true]);
+  model.set("error", "");
+  fire("change:error");
+  session.setNotes([]);
+  assert.deepEqual(calls.status.at(-1), ["ready", false]);
+  session.destroy();
+});

@@ -781,3 +781,235 @@ def test_ink_follows_the_jupyterlab_theme(browser):
     page.wait_for_timeout(100)
     assert ink().min() > 200
     page.close()
+
+
+def _quadrant_tiles(generation, ftle, prediction, tile_px=8):
+    """The four level-0 tiles (side 1.5) covering the home view, valued by ftle(u, v) and
+    prediction(u, v) at their pixel centres (row 0 at v0), as (message, arrays)."""
+    out = []
+    side = 1.5
+    for i in (-1, 0):
+        for j in (-1, 0):
+            u0, v0 = j * side, i * side
+            centres = (np.arange(tile_px) + 0.5) / tile_px * side
+            u, v = np.meshgrid(u0 + centres, v0 + centres)  # [row, column]: row 0 at v0
+            values = np.asarray(ftle(u, v), dtype=float) * np.ones_like(u)
+            msg, _ = _direction_tile(generation, j, (u0, u0 + side, v0, v0 + side), (1.0, 0.0))
+            msg.update(i=i, tile_px=tile_px, has_direction=False)
+            msg.update(vmin=float(values.min()), vmax=float(values.max()))
+            out.append((msg, [values, np.asarray(prediction(u, v), dtype=float) * np.ones_like(u)]))
+    return out
+
+
+def test_unknown_trait_values_fall_back_and_say_so(browser):
+    page = open_page(browser, dict(STATE, show_boundary=False))
+    generation = page.evaluate("window.sent")[0]["generation"]
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: u / 2, lambda u, v: 0 * u):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    rdbu = canvas_rgba(page)
+    assert (rdbu[:, :, 3] == 255).all() and rdbu[:, :, :3].std() > 20
+    assert _status(page)[0] == ""
+
+    def after(trait, value):
+        page.evaluate("([k, v]) => window.setTrait(k, v)", [trait, value])
+        page.wait_for_timeout(100)
+        return canvas_rgba(page), _status(page)
+
+    # an unknown colormap: the last valid one (here the first, RdBu_r) is drawn, and named
+    image, (text, colour) = after("cmap", "jet")
+    assert (image == rdbu).all()
+    assert "unknown colormap 'jet': showing RdBu_r" in text and colour == "rgb(204, 0, 0)"
+    bar = _canvas(page, ".ftle-colorbar")
+    assert (bar[:, 10, 3] == 255).sum() > 300  # the colorbar is drawn too
+    viridis, (text, _) = after("cmap", "viridis")
+    assert np.abs(viridis.astype(int) - rdbu.astype(int)).max() > 50 and text == ""
+    image, (text, _) = after("cmap", "no-such-map")
+    assert (image == viridis).all() and "unknown colormap 'no-such-map': showing viridis" in text
+    after("cmap", "RdBu_r")
+    # reversed or non-finite limits: the automatic ones (symmetric about 0 over the tiles)
+    after("vmin", None)
+    automatic, (text, _) = after("vmax", None)
+    assert text == "" and np.abs(automatic.astype(int) - rdbu.astype(int)).max() > 20
+    page.evaluate("window.setTrait('vmin', 1); window.setTrait('vmax', -1)")
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page) == automatic).all()
+    assert "vmin 1 is not below vmax -1: automatic limits" in _status(page)[0]
+    page.evaluate("window.setTrait('vmin', NaN); window.setTrait('vmax', 1)")
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page) == automatic).all()
+    assert "vmin NaN is not a finite number" in _status(page)[0]
+    page.evaluate("window.setTrait('vmin', -1)")
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page) == rdbu).all() and _status(page)[0] == ""
+    # an unknown quantity: λ₁, as for "lambda"
+    image, (text, _) = after("quantity", "lyapunov")
+    assert (image == rdbu).all() and "unknown quantity 'lyapunov': showing λ₁" in text
+    image, (text, _) = after("quantity", "lambda")
+    assert (image == rdbu).all() and text == ""
+    page.close()
+    # a page opened with an unknown colormap shows RdBu_r
+    page = open_page(browser, dict(STATE, show_boundary=False, cmap="jet"))
+    generation = page.evaluate("window.sent")[0]["generation"]
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: u / 2, lambda u, v: 0 * u):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    assert (canvas_rgba(page) == rdbu).all()
+    assert "unknown colormap 'jet': showing RdBu_r" in _status(page)[0]
+    page.close()
+
+
+def _axes(page):
+    return page.evaluate("document.querySelector('.ftle-widget').axes")
+
+
+def _gap(a, b):
+    """The gap between two boxes (negative where they overlap)."""
+    dx = max(a["x"] - (b["x"] + b["width"]), b["x"] - (a["x"] + a["width"]))
+    dy = max(a["y"] - (b["y"] + b["height"]), b["y"] - (a["y"] + a["height"]))
+    return max(dx, dy)
+
+
+def _mark_box(t):
+    x, y = min(t["x0"], t["x1"]) - 0.5, min(t["y0"], t["y1"]) - 0.5
+    return {
+        "x": x,
+        "y": y,
+        "width": abs(t["x1"] - t["x0"]) + 1,
+        "height": abs(t["y1"] - t["y0"]) + 1,
+    }
+
+
+def _dilate(mask, r):
+    out = np.zeros_like(mask)
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            out |= np.roll(np.roll(mask, dy, 0), dx, 1)
+    return out
+
+
+def _label_pixels(overlay, label):
+    """Masks over the overlay: the label's ink, and the pixels next to it."""
+    x0, y0 = int(label["x"]), int(label["y"])
+    x1, y1 = int(np.ceil(label["x"] + label["width"])), int(np.ceil(label["y"] + label["height"]))
+    box = np.zeros(overlay.shape[:2], dtype=bool)
+    box[max(y0 - 1, 0) : y1 + 1, max(x0 - 1, 0) : x1 + 1] = True
+    ink = box & (overlay[:, :, 3] >= 160) & (overlay[:, :, :3].max(axis=2) < 128)
+    ring = _dilate(ink, 1) & ~ink
+    return ink, ring
+
+
+def test_axes_labels_are_haloed_apart_and_read_at_any_zoom(browser):
+    page = open_page(browser, STATE)
+    generation = page.evaluate("window.sent")[0]["generation"]
+    # the darkest blue of RdBu_r under every label
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: -1 + 0 * u, lambda u, v: 0 * u):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    axes = _axes(page)
+    labels = axes["labels"]
+    assert {lb["axis"] for lb in labels} == {"u", "v"} and len(labels) >= 6
+    overlay = _canvas(page, ".ftle-overlay")
+    image = _rgba_of(page, "document.querySelector('.ftle-widget').composeImage()")
+    luma = image[:, : overlay.shape[1], :3].astype(float) @ [0.299, 0.587, 0.114]
+    assert luma[200, 200] < 60  # the field is dark
+    for label in labels:
+        ink, ring = _label_pixels(overlay, label)
+        assert ink.sum() >= 4 and ring.sum() >= 10, label
+        # the halo around the text: every pixel next to it covered, most in the background
+        # colour (white here) at the halo's opacity, the rest the glyphs' anti-aliased edges
+        halo = overlay[ring]
+        assert (halo[:, 3] >= 120).all() and halo[:, :3].mean() > 200, label
+        pure = (halo[:, :3] >= 250).all(axis=1) & (np.abs(halo[:, 3].astype(int) - 153) <= 10)
+        assert pure.mean() > 0.7, label
+        # on the dark field the text is dark and its halo light: it reads
+        assert luma[ink].mean() < 70 and luma[ring].mean() > 140, label
+    # no label meets another or a tick mark (a mark touching "1" reads "–1")
+    marks = [_mark_box(t) for t in axes["ticks"]]
+    for k, a in enumerate(labels):
+        assert all(_gap(a, b) >= 2 for b in labels[k + 1 :]), a
+        assert all(_gap(a, m) >= 2 for m in marks), a
+    # labels are drawn over the data points
+    label = next(lb for lb in labels if lb["axis"] == "v" and lb["text"] == "0.5")
+    ink, _ = _label_pixels(overlay, label)
+    ink &= overlay[:, :, 3] >= 200  # mostly covered by the glyphs
+    assert ink.sum() >= 3
+    box, width, height = _field_size(page)
+    cx, cy = label["x"] + label["width"] / 2, label["y"] + label["height"] / 2
+    u, v = -1.5 + 3 * cx / width, 1.5 - 3 * cy / height
+    _deliver(page, {"kind": "data", "count": 1, "labels": ["a"]}, [np.array([[u, v]]), np.zeros(1)])
+    page.wait_for_timeout(100)
+    dotted = _canvas(page, ".ftle-overlay")
+    assert (dotted[:, :, 3] != overlay[:, :, 3]).sum() > 10  # the dot is drawn …
+    assert (dotted[ink][:, :3].max(axis=1) < 80).all()  # … under the label's dark text
+    # ticks at u = 0 and v = 0 share the bottom-left corner: their labels do not overlap
+    page.evaluate("window.setTrait('extent', [0, 3, 0, 3])")
+    page.wait_for_timeout(100)
+    labels = _axes(page)["labels"]
+    assert next(lb["text"] for lb in labels if lb["axis"] == "u") == "0"
+    for k, a in enumerate(labels):
+        assert all(_gap(a, b) >= 2 for b in labels[k + 1 :]), a
+    # deep zoom: the labels differ, and so does the hover read-out of adjacent pixels
+    page.evaluate("window.setTrait('extent', [0.1234567, 0.1234568, -0.5000001, -0.5])")
+    page.wait_for_timeout(100)
+    labels = _axes(page)["labels"]
+    for axis in ("u", "v"):
+        texts = [lb["text"] for lb in labels if lb["axis"] == axis]
+        assert len(texts) >= 3 and len(set(texts)) == len(texts), texts
+    for k, a in enumerate(labels):
+        assert all(_gap(a, b) >= 2 for b in labels[k + 1 :]), a
+    readouts = []
+    for dx, dy in ((0, 0), (1, 0), (1, 1)):
+        page.mouse.move(box["x"] + 200 + dx, box["y"] + 150 + dy)
+        page.wait_for_timeout(30)
+        readouts.append(page.evaluate("document.querySelector('.ftle-hover').textContent"))
+    u0, v0 = (float(x) for x in readouts[0].split()[1:4:2])
+    u1, v1 = (float(x) for x in readouts[2].split()[1:4:2])
+    assert readouts[0] != readouts[1] != readouts[2]
+    assert abs(u0 - (0.1234567 + 200 * 1e-7 / width)) < 1e-7 / width  # the cursor's own pixel
+    assert u1 > u0 and v1 < v0  # one pixel right and down
+    page.close()
+
+
+def test_decision_boundary_runs_on_across_tile_seams(browser):
+    page = open_page(browser, dict(STATE, show_data=False))
+    generation = page.evaluate("window.sent")[0]["generation"]
+
+    # two lines through the centre, u = v/10 and v = u/10: they run along the seams between the
+    # four tiles (u = 0 and v = 0) for most of their length; 16-px tiles, each pixel ~13 px
+    def classes(u, v):
+        return (u > 0.1 * v) + 2 * (v > 0.1 * u)
+
+    # one frame apart: a tile drawn before its neighbours arrive is marked again when they do
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: 0 * u, classes, tile_px=16):
+        _deliver(page, msg, arrays)
+        page.wait_for_timeout(50)
+    page.wait_for_timeout(100)
+    image = canvas_rgba(page)
+    dark = (image[:, :, :3] < 40).all(axis=2)
+    _, width, height = _field_size(page)
+    assert dark.sum() > 200
+    pixel = width / 32  # screen pixels per tile pixel
+    missing = {"rows": [], "columns": []}
+    for y in range(3, round(height) - 3):
+        v = 1.5 - 3 * (y + 0.5) / height
+        if abs(v) < 0.2:
+            continue  # where the lines cross
+        x = (0.1 * v + 1.5) / 3 * width  # the line u = v/10 on this row
+        if not dark[y, max(0, round(x - 1.5 * pixel)) : round(x + 1.5 * pixel)].any():
+            missing["rows"].append(y)
+    for x in range(3, round(width) - 3):
+        u = -1.5 + 3 * (x + 0.5) / width
+        if abs(u) < 0.2:
+            continue
+        y = (1.5 - 0.1 * u) / 3 * height  # the line v = u/10 in this column
+        if not dark[max(0, round(y - 1.5 * pixel)) : round(y + 1.5 * pixel), x].any():
+            missing["columns"].append(x)
+    assert missing == {"rows": [], "columns": []}
+    # nothing is marked away from the two lines
+    ys, xs = np.nonzero(dark)
+    u = -1.5 + 3 * (xs + 0.5) / width
+    v = 1.5 - 3 * (ys + 0.5) / height
+    near = (np.abs(u - 0.1 * v) < 2.5 * 3 / 32) | (np.abs(v - 0.1 * u) < 2.5 * 3 / 32)
+    assert near.all()
+    page.close()

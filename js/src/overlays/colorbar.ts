@@ -1,6 +1,6 @@
 /** The colorbar: the LUT as a vertical strip (top = vmax) with ticks and the quantity's name. */
 import { colormapLut } from "../colormap";
-import { niceTicks, tickLabel } from "./ticks";
+import { niceTicks, tickLabel, tickStep } from "./ticks";
 
 export const COLORBAR_WIDTH = 70;
 
@@ -32,13 +32,14 @@ export function drawColorbar(
   ctx.strokeRect(3.5, top - 0.5, 15, bottom - top + 1);
   ctx.font = "11px sans-serif";
   ctx.textBaseline = "middle";
+  const step = tickStep(lo, hi, 5);
   for (const t of niceTicks(lo, hi, 5)) {
     const y = top + ((hi - t) / (hi - lo)) * (bottom - top - 1);
     ctx.beginPath();
     ctx.moveTo(18, y);
     ctx.lineTo(22, y);
     ctx.stroke();
-    ctx.fillText(tickLabel(t), 24, y);
+    ctx.fillText(tickLabel(t, step), 24, y);
   }
   ctx.textBaseline = "top";
   ctx.fillText(label, 2, 2);

@@ -4,6 +4,7 @@
  */
 import type { TileMessage } from "../protocol";
 import { pixelIndex, type TileStore } from "../tiles";
+import { coordinateText } from "./ticks";
 
 export interface HoverReading {
   u: number;
@@ -32,14 +33,21 @@ export function readAt(store: TileStore, u: number, v: number, factor: number): 
 /**
  * The read-out line. `classes` (the data's label names, sorted as Python sorts them) name the
  * predicted class index when there is one for it: a one-output net predicts 0 (output ≤ 0) or 1,
- * so labels −1/+1 read as "−1"/"1". A tile computed in float64 adds " · float64".
+ * so labels −1/+1 read as "−1"/"1". A tile computed in float64 adds " · float64". With `pixel`
+ * (the view's plane units per screen pixel) u and v carry the digits that tell adjacent pixels
+ * apart (4 decimals at least); the value keeps 4.
  */
-export function hoverText(r: HoverReading, label: string, classes: readonly string[] = []): string {
-  const fmt = (x: number) =>
-    Math.abs(x) >= 1e4 || (x !== 0 && Math.abs(x) < 1e-3) ? x.toExponential(4) : x.toFixed(4);
-  const value = r.value === null ? "–" : fmt(r.value);
+export function hoverText(
+  r: HoverReading,
+  label: string,
+  classes: readonly string[] = [],
+  pixel?: number,
+): string {
+  const value = r.value === null ? "–" : coordinateText(r.value);
   const name = r.prediction === null ? null : (classes[r.prediction] ?? String(r.prediction));
   const cls = name === null ? "" : `  class ${name}`;
   const precision = r.dtype === "float64" ? " · float64" : "";
-  return `u ${fmt(r.u)}  v ${fmt(r.v)}  ${label} ${value}${cls}${precision}`;
+  const u = coordinateText(r.u, pixel);
+  const v = coordinateText(r.v, pixel);
+  return `u ${u}  v ${v}  ${label} ${value}${cls}${precision}`;
 }
