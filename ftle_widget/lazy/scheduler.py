@@ -188,10 +188,10 @@ class TileScheduler:
             if pyramid is None:
                 side = self._base_side or (view.extent[1] - view.extent[0])
                 pyramid = Pyramid(float(side), self.tile_px)
-            plan = self._plan(view, held, pyramid)  # may raise: nothing has changed yet
+            version = self.versions.current()
+            plan = self._plan(view, held, pyramid, version)  # may raise: nothing changed yet
             self.pyramid = pyramid
             self._generation = generation
-            version = self.versions.current()
             wanted = {(key, dtype) for _, key, dtype in plan}
             self._queue = []
             for job in self._running:
@@ -265,8 +265,7 @@ class TileScheduler:
         """A ValueError when ``view`` is finer than float64 resolves (:func:`check_resolution`)."""
         check_resolution(self.plane, view)
 
-    def _plan(self, view: View, held: bool, pyramid: Pyramid) -> list[PlannedTile]:
-        version = self.versions.current()
+    def _plan(self, view: View, held: bool, pyramid: Pyramid, version: int) -> list[PlannedTile]:
         model_dtype = model_float_dtype(self.versions.model)
 
         def dtype_for(z: int) -> torch.dtype:

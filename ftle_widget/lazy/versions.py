@@ -37,7 +37,7 @@ class ModelVersions:
     def current(self) -> int:
         """The current version, after noticing any in-place change of the weights."""
         with self.lock:
-            if weights_fingerprint(self._model) != self._fingerprint:
+            if weights_fingerprint(self._model, values=True) != self._fingerprint:
                 self._version += 1
                 self._take_snapshot()
             return self._version
@@ -80,9 +80,9 @@ class ModelVersions:
 
     def _take_snapshot(self) -> None:
         for _ in range(10):  # retry if a writer that ignores the lock changed weights meanwhile
-            before = weights_fingerprint(self._model)
+            before = weights_fingerprint(self._model, values=True)
             clone = copy.deepcopy(self._model)
-            if weights_fingerprint(self._model) == before:
+            if weights_fingerprint(self._model, values=True) == before:
                 break
         clone.requires_grad_(False).eval()
         if self.device is not None and model_device(clone) != self.device:

@@ -65,12 +65,25 @@ def model_float_dtype(model: nn.Module) -> torch.dtype | None:
     return None
 
 
-def weights_fingerprint(model: nn.Module) -> tuple:
-    """Identity and version counter of every parameter and buffer (changes on in-place writes,
-    e.g. an optimizer step, and on replaced tensors)."""
-    return tuple(
-        (t.data_ptr(), t._version) for t in itertools.chain(model.parameters(), model.buffers())
-    )
+FINGERPRINT_SAMPLE = 64  # values per tensor that weights_fingerprint reads
+
+
+def weights_fingerprint(model: nn.Module, values: bool = False) -> tuple:
+    """What identifies the current weights, cheaply: for every parameter and buffer its storage
+    and version counter (moved by in-place writes such as an optimizer step) and, with
+    ``values``, a digest of up to :data:`FINGERPRINT_SAMPLE` evenly spaced values. Writes
+    through ``param.data`` (older training code) move no version counter: the sample sees any
+    update that changes most values (every optimizer step does); a write to a few values
+    outside it goes unseen."""
+    parts = []
+    for t in itertools.chain(model.parameters(), model.buffers()):
+        part: tuple = (t.data_ptr(), t._version)
+        if values:
+            flat = t.detach().reshape(-1)
+            sample = flat[:: max(1, flat.numel() // FINGERPRINT_SAMPLE)][:FINGERPRINT_SAMPLE]
+            part += (hash(sample.cpu().numpy().tobytes()),)
+        parts.append(part)
+    return tuple(parts)
 
 
 def expected_input_shape(model: nn.Module) -> tuple[int | None, ...] | None:
