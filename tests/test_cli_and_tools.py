@@ -272,3 +272,28 @@ def test_tile_benchmark_script_runs_and_reports():
         "request_ms_512",
     ):
         assert key in figures and float(figures[key]) > 0, done.stdout
+
+
+@pytest.mark.parametrize(
+    ("architecture", "state", "reason"),
+    [
+        # 3 KB asking for 60000-wide layers (about 14 GB): refused before anything is made
+        ({"n_in": 2, "width": 60000, "depth": 4, "n_out": 1}, "small",
+         r"0.bias is \(4,\) where it needs \(60000,\) \(10 tensor\(s\) differ\)"),
+        ({"n_in": 2, "width": "4", "depth": 2, "n_out": 1}, "small", "positive ints"),
+        ({"n_in": 2, "width": 4, "depth": 2, "n_out": 1, "evil": 1}, "small", "not mlp\\(\\)'s"),
+        ({"n_in": 2, "width": 4, "depth": 2, "n_out": 1}, "strings", "0.bias is None"),
+    ],
+)  # fmt: skip
+def test_cli_render_refuses_a_weights_file_that_lies_in_one_line(tmp_path, capsys, architecture,
+                                                                  state, reason):  # fmt: skip
+    weights = mlp(2, 4, 2, 1, seed=0).state_dict()
+    if state == "strings":
+        weights = {k: "x" for k in weights}
+    path = tmp_path / "lies.pt"
+    torch.save({"architecture": architecture, "state_dict": weights}, path)
+    assert path.stat().st_size < 5000
+    assert main(["render", "--model", str(path), "--out", str(tmp_path / "x.png")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
+    assert re.search(reason, err), err

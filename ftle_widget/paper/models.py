@@ -97,7 +97,34 @@ def load_mlp(path) -> nn.Sequential:
 
 
 def mlp_from_saved(saved: Mapping) -> nn.Sequential:
-    """The :func:`mlp` a :func:`save_mlp` dict (``architecture``, ``state_dict``) describes."""
-    model = mlp(**saved["architecture"])
-    model.load_state_dict(saved["state_dict"])
+    """The :func:`mlp` a :func:`save_mlp` dict (``architecture``, ``state_dict``) describes.
+
+    The architecture is checked against the saved tensors' shapes before anything is made, so a
+    file cannot ask for more memory than its own weights take."""
+    architecture, state = saved.get("architecture"), saved.get("state_dict")
+    if not isinstance(architecture, Mapping) or not isinstance(state, Mapping):
+        raise ValueError("a saved mlp holds an 'architecture' dict and a 'state_dict' dict")
+    given = {k: architecture.get(k) for k in ("n_in", "width", "depth", "n_out")}
+    extra = set(architecture) - {*given, "output_activation"}
+    sizes = {k: n for k, n in given.items() if type(n) is int and n >= 1}
+    if extra or len(sizes) < 4:
+        raise ValueError(
+            f"the architecture {dict(architecture)!r} is not mlp()'s: it takes positive ints "
+            "n_in, width, depth, n_out (and output_activation)"
+        )
+    layers = [sizes["n_in"]] + [sizes["width"]] * sizes["depth"] + [sizes["n_out"]]
+    want: dict[str, tuple[int, ...]] = {}
+    for k, (fan_in, fan_out) in enumerate(itertools.pairwise(layers)):
+        want[f"{2 * k}.weight"], want[f"{2 * k}.bias"] = (fan_out, fan_in), (fan_out,)
+    have = {k: tuple(v.shape) if isinstance(v, torch.Tensor) else None for k, v in state.items()}
+    if have != want:
+        wrong = sorted(k for k in want.keys() | have.keys() if want.get(k) != have.get(k))
+        first = wrong[0]
+        raise ValueError(
+            f"the weights do not match the architecture {dict(architecture)}: {first} is "
+            f"{have.get(first, 'missing')} where it needs {want.get(first, 'nothing')} "
+            f"({len(wrong)} tensor(s) differ)"
+        )
+    model = mlp(**architecture)
+    model.load_state_dict(state)
     return model.eval()
