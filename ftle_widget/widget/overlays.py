@@ -12,6 +12,7 @@ import numpy as np
 from ..maths.planes import Plane
 
 MAX_DATA_POINTS = 5000  # sent to the browser at most (a seeded random subset beyond)
+DEFAULT_POINTS = 500  # shown by default: a sample stratified by class, so the field stays visible
 NEAREST_POINTS = 500  # off-plane data: how many of the nearest points are shown by default
 
 
@@ -36,13 +37,19 @@ class DataOverlay:
 
 
 def data_overlay(
-    plane: Plane, data, labels=None, near: float | None = None, seed: int = 0
+    plane: Plane,
+    data,
+    labels=None,
+    near: float | None = None,
+    seed: int = 0,
+    limit: int | None = DEFAULT_POINTS,
 ) -> DataOverlay:
     """The data points worth drawing on ``plane``.
 
     Points within distance ``near`` of the plane; by default every point when the plane fills
-    the input space (2-D inputs), else the :data:`NEAREST_POINTS` nearest. At most
-    :data:`MAX_DATA_POINTS` (a seeded random subset) are kept.
+    the input space (2-D inputs), else the :data:`NEAREST_POINTS` nearest. Of those, ``limit``
+    (default :data:`DEFAULT_POINTS`; ``None``: all, up to :data:`MAX_DATA_POINTS`) are kept: a
+    seeded sample in which every class keeps its share (and at least one point).
     """
     points = np.asarray(data, dtype=np.float64)
     if points.ndim < 2 or tuple(points.shape[1:]) != plane.input_shape:
@@ -65,14 +72,25 @@ def data_overlay(
         keep = np.arange(len(points))
     else:
         keep = np.sort(np.argsort(distance, kind="stable")[:NEAREST_POINTS])
-    if len(keep) > MAX_DATA_POINTS:
-        keep = np.sort(np.random.default_rng(seed).choice(keep, MAX_DATA_POINTS, replace=False))
+    most = MAX_DATA_POINTS if limit is None else min(int(limit), MAX_DATA_POINTS)
+    if len(keep) > most:
+        keep = _stratified(keep, np.asarray(index)[keep], most, np.random.default_rng(seed))
     uv = plane.coordinates(points[keep]) if len(keep) else np.zeros((0, 2))
     return DataOverlay(
         uv=np.ascontiguousarray(uv, dtype=np.float32),
         classes=np.asarray(index, dtype=np.float32)[keep],
         names=names,
     )
+
+
+def _stratified(keep: np.ndarray, classes: np.ndarray, most: int, rng) -> np.ndarray:
+    """About ``most`` of ``keep``, each class in proportion to its count (at least one each)."""
+    chosen = []
+    for label in np.unique(classes):
+        members = keep[classes == label]
+        share = max(1, round(most * len(members) / len(keep)))
+        chosen.append(rng.choice(members, min(share, len(members)), replace=False))
+    return np.sort(np.concatenate(chosen))
 
 
 def _label_text(value) -> str:
