@@ -154,13 +154,27 @@ def notebooks_folder() -> Path:
     raise FileNotFoundError("the demo notebooks are missing from this installation")
 
 
+def copy_notebooks(target: Path, dry_run: bool = False) -> list[str]:
+    """Copy the demo notebooks into ``target``: never over a file (the user's edits stay), never
+    through a link (a dangling one would write outside ``target``). Returns what was done (or,
+    with ``dry_run``, what would be), a line each."""
+    done = []
+    for notebook in sorted(notebooks_folder().glob("*.ipynb")):
+        destination = target / notebook.name
+        if destination.is_symlink():
+            done.append(f"skip {destination}: a link (not followed)")
+        elif destination.exists():
+            done.append(f"keep {destination}")
+        else:
+            done.append(f"copy {notebook.name} to {destination}")
+            if not dry_run:
+                target.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(notebook, destination)
+    return done
+
+
 def _demo(args: argparse.Namespace) -> int:
     target = Path(args.dir).expanduser().resolve()
-    source = notebooks_folder()
-    target.mkdir(parents=True, exist_ok=True)
-    for notebook in sorted(source.glob("*.ipynb")):
-        if not (target / notebook.name).exists():  # never overwrite the user's edits
-            shutil.copy2(notebook, target / notebook.name)
     command = [
         sys.executable,
         "-m",
@@ -168,18 +182,34 @@ def _demo(args: argparse.Namespace) -> int:
         str(target / "01_quickstart.ipynb"),
         f"--ServerApp.root_dir={target}",
     ]
-    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers: JupyterLab refuses root
+    root = hasattr(os, "geteuid") and os.geteuid() == 0
+    if root:  # containers: JupyterLab refuses root unless told
         command.append("--ServerApp.allow_root=True")
     command += args.lab_args
     if args.dry_run:
+        print("\n".join(copy_notebooks(target, dry_run=True)))
         print(" ".join(command))
         return 0
     if shutil.which("jupyter-lab") is None and not _has_module("jupyterlab"):
         raise FileNotFoundError("JupyterLab is not installed: pip install 'ftle_widget[demo]'")
+    for line in copy_notebooks(target):
+        if line.startswith("skip"):
+            print(line)
+    if root:
+        print("running as root: JupyterLab is allowed to (--ServerApp.allow_root=True)")
     print(f"notebooks in {target}; starting JupyterLab (Ctrl-C stops it)", flush=True)
+    # its own session, so that Ctrl-C reaches only this process, which stops JupyterLab cleanly
+    lab = subprocess.Popen(command, env=os.environ.copy(), start_new_session=True)
     try:
-        return subprocess.call(command, env=os.environ.copy())
+        return lab.wait()
     except KeyboardInterrupt:
+        print("stopping JupyterLab …", flush=True)
+        lab.terminate()  # SIGTERM: it shuts its kernels down and removes its runtime files
+        try:
+            lab.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            lab.kill()
+            lab.wait()
         return 0
 
 

@@ -137,16 +137,30 @@ def test_cli_render_a_saved_model_with_directions_and_errors(tmp_path, capsys):
     assert "no model file" in capsys.readouterr().err
 
 
-def test_cli_demo_copies_the_notebooks_and_starts_jupyterlab(tmp_path, capsys):
+def test_cli_demo_dry_run_copies_nothing_and_prints_the_command(tmp_path, capsys):
     assert main(["demo", "--dir", str(tmp_path / "demo"), "--dry-run", "--no-browser"]) == 0
-    command = capsys.readouterr().out
-    assert "-m jupyterlab" in command and "01_quickstart.ipynb" in command
-    assert command.strip().endswith("--no-browser")
-    copied = sorted(p.name for p in (tmp_path / "demo").glob("*.ipynb"))
-    assert "01_quickstart.ipynb" in copied
-    (tmp_path / "demo" / "01_quickstart.ipynb").write_text("{}")  # the user's edits stay
-    main(["demo", "--dir", str(tmp_path / "demo"), "--dry-run"])
-    assert (tmp_path / "demo" / "01_quickstart.ipynb").read_text() == "{}"
+    out = capsys.readouterr().out
+    assert "-m jupyterlab" in out and "01_quickstart.ipynb" in out
+    assert out.strip().endswith("--no-browser")
+    assert "copy 01_quickstart.ipynb to" in out
+    assert not (tmp_path / "demo").exists()  # a dry run changes nothing
+
+
+def test_cli_demo_keeps_the_users_edits_and_follows_no_links(tmp_path):
+    from ftle_widget.cli import copy_notebooks
+
+    target = tmp_path / "demo"
+    done = copy_notebooks(target)
+    assert "01_quickstart.ipynb" in sorted(p.name for p in target.glob("*.ipynb"))
+    assert all(line.startswith("copy") for line in done)
+    (target / "01_quickstart.ipynb").write_text("{}")  # the user's edits stay
+    (target / "02_depth_and_width.ipynb").unlink()
+    outside = tmp_path / "outside.ipynb"
+    (target / "02_depth_and_width.ipynb").symlink_to(outside)  # dangling, pointing out
+    done = copy_notebooks(target)
+    assert (target / "01_quickstart.ipynb").read_text() == "{}"
+    assert not outside.exists()
+    assert any(line.startswith("skip") and "02_depth" in line for line in done)
 
 
 def test_cli_demo_serves_the_quickstart(tmp_path):
@@ -194,9 +208,16 @@ def test_cli_demo_serves_the_quickstart(tmp_path):
         assert '"name": "01_quickstart.ipynb"' in reply.replace('":"', '": "')
         lab = urllib.request.urlopen(f"http://127.0.0.1:{port}/lab", timeout=10).read()
         assert b"JupyterLab" in lab
+        assert list((tmp_path / "rt").glob("jpserver-*.json"))  # its runtime files
+        proc.send_signal(signal.SIGINT)  # Ctrl-C
+        assert proc.wait(60) == 0
+        assert not list((tmp_path / "rt").glob("jpserver-*.json"))  # a clean stop
+        with pytest.raises(OSError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status", timeout=2)
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+            proc.wait(60)
 
 
 def test_console_script_is_installed():
