@@ -41,9 +41,13 @@ def preview(values: np.ndarray, vmin: float, vmax: float) -> str:
 
 
 def _field(args: argparse.Namespace) -> int:
-    model = mlp(2, args.width, args.depth, 1, seed=args.seed)
-    if args.weights:
-        model.load_state_dict(torch.load(args.weights, map_location="cpu", weights_only=True))
+    if any(a is not None for a in (args.width, args.depth, args.seed, args.weights)):
+        model = mlp(2, args.width or 10, args.depth or 8, 1, seed=args.seed or 0)
+        if args.weights:
+            state = torch.load(args.weights, map_location="cpu", weights_only=True)
+            model.load_state_dict(state)
+    else:  # the trained default model, as in the README's picture
+        model = default_model()
     plane = Plane.standard(2)
     layer: int | str | None = args.layer
     if isinstance(layer, str) and layer.lstrip("-").isdigit():
@@ -226,6 +230,8 @@ def main(argv: list[str] | None = None) -> int:
         "demo",
         help="JupyterLab on the quickstart notebook (other arguments, e.g. --no-browser "
         "--port 8899, go to JupyterLab)",
+        description="Copy the demo notebooks to --dir and start JupyterLab on the quickstart. "
+        "Any other option (e.g. --no-browser --port 8899) goes to JupyterLab.",
     )
     demo.add_argument(
         "--dir",
@@ -259,12 +265,14 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--npy", default=None, help="the array (default: the PNG's name, .npy)")
     render.set_defaults(run=_render)
     field = sub.add_parser(
-        "field", help="FTLE field of the paper's 2 → N×L → 1 tanh network over its input plane"
+        "field",
+        help="FTLE field of the paper's 2 → N×L → 1 tanh network over its input plane: the "
+        "trained default model, or with --width/--depth/--seed/--weights an mlp() of your own",
     )
-    field.add_argument("--width", type=int, default=10, help="hidden width N (default 10)")
-    field.add_argument("--depth", type=int, default=8, help="hidden layers L (default 8)")
-    field.add_argument("--seed", type=int, default=0, help="seed of the initial weights")
-    field.add_argument("--weights", help="a state_dict saved with torch.save to load instead")
+    field.add_argument("--width", type=int, default=None, help="hidden width N (default 10)")
+    field.add_argument("--depth", type=int, default=None, help="hidden layers L (default 8)")
+    field.add_argument("--seed", type=int, default=None, help="seed of the initial weights")
+    field.add_argument("--weights", help="a state_dict saved with torch.save to load")
     field.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     field.add_argument("--size", type=int, default=64, help="pixels per side (default 64)")
     _add_extent(field)

@@ -318,3 +318,16 @@ def test_cli_render_refuses_a_weights_file_that_lies_in_one_line(tmp_path, capsy
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
     assert re.search(reason, err), err
+
+
+def test_cli_field_shows_the_trained_default_model_by_default(tmp_path, capsys):
+    out = tmp_path / "field.npy"
+    assert main(["field", "--size", "10", "--no-preview", "--out", str(out)]) == 0
+    expected = ftle_field(default_model(), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (10, 10))
+    np.testing.assert_array_equal(np.load(out), expected.log_stretch)
+
+
+def test_cli_demo_help_says_other_options_go_to_jupyterlab(capsys):
+    with pytest.raises(SystemExit):
+        main(["demo", "--help"])
+    assert "goes to JupyterLab" in " ".join(capsys.readouterr().out.split())
