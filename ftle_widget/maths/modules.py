@@ -75,15 +75,15 @@ def weights_fingerprint(model: nn.Module, values: bool = False) -> tuple:
     through ``param.data`` (older training code) move no version counter: the sample sees any
     update that changes most values (every optimizer step does); a write to a few values
     outside it goes unseen."""
-    parts = []
-    for t in itertools.chain(model.parameters(), model.buffers()):
-        part: tuple = (t.data_ptr(), t._version)
-        if values:
+    tensors = list(itertools.chain(model.parameters(), model.buffers()))
+    parts: tuple = tuple((t.data_ptr(), t._version) for t in tensors)
+    if values and tensors:
+        samples = []
+        for t in tensors:
             flat = t.detach().reshape(-1)
-            sample = flat[:: max(1, flat.numel() // FINGERPRINT_SAMPLE)][:FINGERPRINT_SAMPLE]
-            part += (hash(sample.cpu().numpy().tobytes()),)
-        parts.append(part)
-    return tuple(parts)
+            samples.append(flat[:: max(1, flat.numel() // FINGERPRINT_SAMPLE)][:FINGERPRINT_SAMPLE])
+        parts += (hash(torch.cat([x.double() for x in samples]).cpu().numpy().tobytes()),)
+    return parts
 
 
 def expected_input_shape(model: nn.Module) -> tuple[int | None, ...] | None:
