@@ -17,7 +17,8 @@ A :class:`TileScheduler` turns view requests into tiles of a
 * below the resolution of float32 inputs (deep zoom) tiles are computed in float64.
 
 Callbacks run in the worker's thread (or, for cached tiles, in the caller's): ``on_tile(tile)``,
-``on_progress(done, total, generation)`` and ``on_error(key, message, generation)``. A failing
+``on_progress(done, total, generation)`` (:meth:`TileScheduler.pending_phase` tells what is
+being computed) and ``on_error(key, message, generation)``. A failing
 tile is reported and never stops the worker; tiles already delivered stay valid.
 """
 
@@ -218,6 +219,19 @@ class TileScheduler:
         for tile in deliver:
             self._emit_tile(tile, generation, version)
         self._emit_progress(done, total, generation)
+
+    def pending_phase(self) -> int | None:
+        """The phase (:data:`~.planning.COARSE`, ``VIEW`` or ``MARGIN``) of the latest request's
+        work left, the earliest among its queued and running tiles; None when none is left."""
+        with self._lock:
+            phases = [
+                job.priority[0]
+                for job in self._running
+                if job.generation == self._generation and not job.cancel.is_set()
+            ]
+            if self._queue:
+                phases.append(self._queue[0].priority[0])  # the heap's first: the earliest
+            return min(phases, default=None)
 
     def set_directions(self, directions: bool) -> None:
         """Compute stretching directions from now on (or stop); the next request uses it."""

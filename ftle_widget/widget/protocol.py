@@ -20,6 +20,9 @@ Python → browser (JSON + little-endian float32 buffers):
 * ``reset``: ``{"kind"}``: the plane changed, every held tile is stale.
 
 A message that does not parse raises :class:`ProtocolError` naming what is wrong.
+
+The ``plane_info`` trait carries :func:`plane_resolution`: what the browser needs to stop zooming
+where float64 runs out (no finer than Python's :func:`~ftle_widget.lazy.planning.finest_pixel`).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ import numpy as np
 from ..lazy.pyramid import MAX_VIEW_PIXELS, TileKey, View
 from ..lazy.tiles import Tile
 from ..maths.fields import check_extent, shown
+from ..maths.planes import Plane
 from .overlays import DataOverlay
 
 Message = tuple[dict[str, Any], list[bytes]]  # JSON content and binary buffers
@@ -126,6 +130,22 @@ def _whole(value: object, name: str) -> int:
 
 
 # ---------------------------------------------------------------------- Python → browser
+def plane_resolution(plane: Plane) -> dict[str, float]:
+    """``plane_info["resolution"]``: max |x| of the plane's origin, u and v, and the shorter of
+    |u| and |v|. From them the browser bounds the finest pixel float64 resolves from above:
+    16·ε·max(max |coordinate|, (|o|∞ + |u_c|·|u|∞ + |v_c|·|v|∞) / shortest) at a view centred on
+    (u_c, v_c) is at least :func:`~ftle_widget.lazy.planning.finest_pixel` (|o + u_c·u + v_c·v|∞
+    is at most the sum), so a view the browser allows is one Python computes."""
+    origin, u, v = (t.reshape(-1).numpy() for t in (plane.origin, plane.u, plane.v))
+    shortest = min(float(np.linalg.norm(u)), float(np.linalg.norm(v)))  # as finest_pixel
+    return {
+        "origin": float(np.abs(origin).max()),
+        "u": float(np.abs(u).max()),
+        "v": float(np.abs(v).max()),
+        "shortest": shortest,
+    }
+
+
 def encode_tile(tile: Tile, generation: int) -> Message:
     """A computed tile, for the browser's ``generation``."""
     z, i, j = tile.key

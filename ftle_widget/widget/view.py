@@ -1,5 +1,6 @@
 """FTLEView: the Jupyter widget. Traits and glue only: no mathematics (:mod:`ftle_widget.maths`),
-no tile planning (:mod:`ftle_widget.lazy`), no message formats (:mod:`.protocol`).
+no tile planning (:mod:`ftle_widget.lazy`), no message formats (:mod:`.protocol`); the display
+traits and fitting the colours are :mod:`.display`'s, the progress shown :mod:`.progress`'s.
 
 Small durable state lives in synced traits. Tiles travel as custom messages with binary buffers,
 never through traits; every browser message is validated before anything is computed.
@@ -8,7 +9,6 @@ never through traits; every browser message is validated before anything is comp
 from __future__ import annotations
 
 import inspect
-import math
 import pathlib
 import threading
 from collections.abc import Mapping, Sequence
@@ -24,19 +24,17 @@ from ..lazy.planning import finest_pixel
 from ..lazy.pyramid import View
 from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
-from ..maths.fields import Extent, Field, check_extent, compute_field, shown
+from ..maths.fields import Extent, Field, check_extent, compute_field
 from ..maths.modules import known_input_shape
 from ..maths.planes import Plane, default_extent, default_plane
 from . import export, protocol
+from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
 from .following import FollowsHistory
 from .overlays import data_overlay, picture_shape
+from .progress import Reports, progress_status, progress_value
 
 _STATIC = pathlib.Path(__file__).parents[1] / "static"  # the built front end (js/)
-QUANTITIES = ("lambda", "log_stretch")
-
-
-class BadTrait(traitlets.TraitError, ValueError):
-    """A display trait given a value it cannot show (a ValueError too, as for any bad input)."""
+__all__ = ["QUANTITIES", "BadTrait", "FTLEView"]
 
 
 def _bundle() -> str:
@@ -52,7 +50,7 @@ def _bundle() -> str:
         ) from None
 
 
-class FTLEView(FollowsHistory, anywidget.AnyWidget):
+class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
     """A live view of the FTLE field of ``model`` over a plane of its input space.
 
     Parameters
@@ -67,7 +65,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         predicted class index k by the k-th of the sorted labels (one output: 0 is output ≤ 0).
     device : compute on a copy of the model on this device.
     cmap, vmin, vmax : colormap (see :func:`ftle_widget.widget.export.colormap_names`) and limits
-        (``None``: symmetric about 0 over what is shown).
+        (``None``: symmetric about 0 over what is shown; :meth:`fit_colors` fits them to it).
     quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2).
     show_boundary, show_data, show_directions : the overlays: decision boundary, data points
         near the plane (coloured by label), stretching directions on a coarse grid.
@@ -77,6 +75,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         input shape (:func:`ftle_widget.widget.overlays.image_shape`); ``False``: no pictures.
     history : a :class:`~ftle_widget.History`: the ``epoch`` trait then picks the weights shown
         (a copy is evaluated; the model is never touched) and :meth:`follow` tracks training.
+    height : of the field and colorbar, in CSS pixels (an int in [150, 2000]; a trait).
     """
 
     _esm = _bundle()
@@ -84,11 +83,10 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
     extent = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
     home = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
     plane_info = traitlets.Dict().tag(sync=True)
-    depth = traitlets.Float(1.0).tag(sync=True)
-    cmap = traitlets.Unicode("RdBu_r").tag(sync=True)
-    vmin = traitlets.Float(None, allow_none=True).tag(sync=True)
-    vmax = traitlets.Float(None, allow_none=True).tag(sync=True)
-    quantity = traitlets.Unicode("lambda").tag(sync=True)
+    # tiles done and planned for the last view, the phase of the work left (progress.py)
+    progress = traitlets.Tuple(
+        traitlets.Int(), traitlets.Int(), traitlets.Unicode(), default_value=(0, 0, "")
+    ).tag(sync=True)
     status = traitlets.Unicode("").tag(sync=True)
     error = traitlets.Unicode("").tag(sync=True)
     show_boundary = traitlets.Bool(True).tag(sync=True)
@@ -96,7 +94,6 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
     show_directions = traitlets.Bool(False).tag(sync=True)
     # Python-side state, not synced (the browser draws without them):
     layer = traitlets.Unicode("")  # the endpoint, described
-    progress = traitlets.List(traitlets.Int(), default_value=[0, 0])  # tiles done, total
     tile_px = traitlets.Int(64)  # pixels per tile side
 
     def __init__(
@@ -120,6 +117,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         data_near: float | None = None,
         image_shape: Sequence[int] | bool | None = None,
         history=None,
+        height: int = HEIGHT,
         **kwargs,
     ):
         unknown = sorted(k for k in kwargs if k not in self.class_trait_names())
@@ -152,6 +150,7 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
             show_boundary=show_boundary,
             show_data=show_data,
             show_directions=show_directions,
+            height=height,
             **kwargs,
         )
         self._model, self._layer, self._depth, self._device = model, layer, depth, device
@@ -162,44 +161,14 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         self._generations: dict[int, int] = {}  # scheduler generation → browser generation
         self._next = 0
         self._last_view: tuple[View, int] | None = None
+        # the tiles sent for the last request (for fit_colors): its generation, key → tile
+        self._shown: tuple[int, dict] = (-1, {})
+        self._reports = Reports()
         self._scheduler: TileScheduler | None = None
         self._set_scheduler(plane, self.home)
         self.on_msg(self._on_message)
         self.observe(self._on_directions, names="show_directions")
         self._start_following(history)
-
-    # ------------------------------------------------------------------ display traits
-    @traitlets.validate("cmap")
-    def _valid_cmap(self, proposal: dict) -> str:
-        names = export.colormap_names()
-        if proposal["value"] not in names:
-            raise BadTrait(
-                f"unknown colormap {shown(proposal['value'])}; choose one of {', '.join(names)}"
-            )
-        return proposal["value"]
-
-    @traitlets.validate("quantity")
-    def _valid_quantity(self, proposal: dict) -> str:
-        if proposal["value"] not in QUANTITIES:
-            raise BadTrait(
-                f"quantity must be one of {', '.join(QUANTITIES)}, not {shown(proposal['value'])}"
-            )
-        return proposal["value"]
-
-    @traitlets.validate("vmin", "vmax")
-    def _valid_limit(self, proposal: dict) -> float | None:
-        value, name = proposal["value"], proposal["trait"].name
-        if value is None:
-            return None
-        if not math.isfinite(value):
-            raise BadTrait(f"{name} must be a finite number or None, not {value!r}")
-        lo, hi = (value, self.vmax) if name == "vmin" else (self.vmin, value)
-        if lo is not None and hi is not None and not lo < hi and math.isfinite(lo + hi):
-            raise BadTrait(
-                f"vmin must be below vmax, not {lo!r} ≥ {hi!r}: to move both, set them together "
-                "with view.hold_trait_notifications()"
-            )
-        return value
 
     # ------------------------------------------------------------------ public
     @property
@@ -307,8 +276,9 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
         self.tile_px = self._scheduler.tile_px
         self.plane_info = {
             "image_shape": picture_shape(self._image_shape, plane.input_shape),
+            "resolution": protocol.plane_resolution(plane),
         }
-        self._last_view = None
+        self._last_view, self._shown = None, (-1, {})
 
     def _on_message(self, _widget, content, _buffers) -> None:
         """A message from the browser (see :mod:`ftle_widget.widget.protocol`)."""
@@ -374,15 +344,31 @@ class FTLEView(FollowsHistory, anywidget.AnyWidget):
 
     def _send_tile(self, tile: Tile) -> None:
         generation = self._browser_generation(tile.generation)
-        if generation is not None:
-            self._post(protocol.encode_tile(tile, generation))
-
-    def _on_progress(self, done: int, total: int, internal: int) -> None:
-        generation = self._browser_generation(internal)
         if generation is None:
             return
-        self.progress = [done, total]
-        self.status = f"{done}/{total} tiles" if done < total else f"{total} tiles"
+        with self._lock:  # kept for fit_colors: the tiles of the last request
+            if tile.generation > self._shown[0]:
+                self._shown = (tile.generation, {})
+            if tile.generation == self._shown[0]:
+                self._shown[1][tile.key] = tile
+        self._post(protocol.encode_tile(tile, generation))
+
+    def _shown_values(self) -> tuple[list[np.ndarray], str]:
+        with self._lock:
+            tiles = list(self._shown[1].values())
+        if tiles:
+            return shown_pixels(tiles, self.visible_extent), "the tiles of the last view"
+        return [self.field().ftle], "the field of the visible extent, computed"
+
+    def _say(self, text: str) -> None:
+        self.status = text
+
+    def _on_progress(self, done: int, total: int, internal: int) -> None:
+        if self._browser_generation(internal) is None or not self._reports.fresh(internal, done):
+            return
+        progress = progress_value(done, total, self.scheduler.pending_phase())
+        self.progress = progress
+        self.status = progress_status(*progress)
 
     def _on_error(self, key, message: str, internal: int) -> None:
         generation = self._browser_generation(internal)

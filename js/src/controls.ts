@@ -1,7 +1,8 @@
 /**
  * The field canvas's DOM listeners: wheel, pointer and double-click events go through the pure
  * functions of gestures.ts; the view and the gesture in progress live here. The held tiles are
- * redrawn transformed at once; the view request follows once the view has settled.
+ * redrawn transformed at once; the view request follows once the view has settled. Zooms stop
+ * where float64 runs out (gestures.ts's `limitZoom`) and say whether they did.
  */
 import * as gestures from "./gestures";
 import type { Layout } from "./layout";
@@ -21,6 +22,10 @@ export interface ControlHooks {
   boxMode(): boolean;
   /** How long the last wheel event's redraw took (ms). */
   wheelRedraw(ms: number): void;
+  /** The plane's float64 resolution (`plane_info.resolution`), null if unknown. */
+  resolution(): gestures.Resolution | null;
+  /** A zoom stopped where float64 runs out (true), or went where it resolves (false). */
+  limited(on: boolean): void;
 }
 
 export class Controls {
@@ -79,7 +84,9 @@ export class Controls {
     e.preventDefault();
     const [x, y] = this.layout.local(e.clientX, e.clientY);
     const start = performance.now();
-    this.view = gestures.wheelZoom(this.view, x, y, e.deltaY);
+    const step = gestures.wheelStep(this.view, x, y, e.deltaY, this.hooks.resolution());
+    this.view = step.view;
+    this.hooks.limited(step.limited);
     this.hooks.draw();
     this.hooks.wheelRedraw(performance.now() - start);
     this.hooks.settle();
@@ -98,7 +105,9 @@ export class Controls {
   };
 
   private readonly onUp = () => {
-    this.apply(gestures.release(this.view, this.gesture));
+    const step = gestures.release(this.view, this.gesture, this.hooks.resolution());
+    if (step.request) this.hooks.limited(step.limited === true); // a box zoom
+    this.apply(step);
     this.showCursor();
   };
 }

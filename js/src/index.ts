@@ -6,6 +6,9 @@
  * picture (field + overlay + colorbar, device pixels) as a canvas, for tests and scripts:
  * `document.querySelector(".ftle-widget").composeImage()`.
  *
+ * The `height` trait sets the field's height, the `progress` trait the progress bar; "Fit colours"
+ * (toolbar) and the colorbar (overlays/limits.ts) set vmin and vmax.
+ *
  * It also carries `timings` ({@link Timings} of session.ts, `performance.now()` milliseconds): how
  * long the last gesture's redraw took, and when the last view request went out and its first tile
  * at the view's own resolution was painted; the browser tests report them. And `axes`
@@ -13,12 +16,24 @@
  */
 import type { Render } from "@anywidget/types";
 import { Controls } from "./controls";
-import { boxOf, fitExtent, resized } from "./gestures";
+import { visibleRange } from "./fit";
+import { boxOf, fitExtent, limitZoom, resized } from "./gestures";
 import { Layout } from "./layout";
-import { ColourTraits, colourSettings, quantityLabel, REDRAWN, type Traits } from "./model";
+import {
+  ColourTraits,
+  colourSettings,
+  heightOf,
+  progressOf,
+  quantityLabel,
+  REDRAWN,
+  resolutionOf,
+  setLimits,
+  type Traits,
+} from "./model";
 import { hasUnlabelled } from "./overlays/data";
 import { hoverText, readAt } from "./overlays/hover";
 import { drawInput } from "./overlays/input";
+import { LimitControls } from "./overlays/limits";
 import { composeImage, downloadPng } from "./png";
 import { Renderer } from "./renderer";
 import { drawScene } from "./scene";
@@ -31,13 +46,20 @@ const render: Render<Traits> = ({ model, el }) => {
     reset: () => goHome(),
     box: () => controls.showCursor(),
     png: () => downloadPng(layout.root.composeImage()),
+    fit: () => {
+      const range = visibleRange(store.drawOrder(), controls.view.extent, settings().factor);
+      if (range) setLimits(model, ...range);
+      redraw();
+    },
     changed: () => redraw(),
   });
-  const layout = new Layout(el, toolbar.el);
+  const layout = new Layout(el, toolbar.el, heightOf(model));
   const store = new TileStore();
   const renderer = new Renderer(layout.canvas);
   const colours = new ColourTraits();
+  const settings = () => colourSettings(model);
   let frame = 0;
+  let limits: [number, number] = [-1, 1]; // the colour limits of the last frame
   const session = new Session(model, store, {
     view: () => controls.view,
     redraw: () => redraw(),
@@ -50,15 +72,24 @@ const render: Render<Traits> = ({ model, el }) => {
     pictures: (on) => layout.showPicture(on),
     // the view follows the extent trait (set from Python, or by a reset)
     extent: () => {
-      controls.view = fitExtent(model.get("extent"), ...layout.size());
+      controls.view = shownExtent();
       drawNow();
     },
   });
-  const controls = new Controls(layout, fitExtent(model.get("extent"), ...layout.size()), {
+  // the view of the extent trait, no finer than float64 resolves
+  const shownExtent = () => {
+    const { view, limited } = limitZoom(
+      fitExtent(model.get("extent"), ...layout.size()),
+      resolutionOf(model),
+    );
+    session.setLimited(limited);
+    return view;
+  };
+  const controls = new Controls(layout, shownExtent(), {
     draw: () => drawNow(),
     settle: () => session.settle(true),
     hover: (u, v) => {
-      const reading = readAt(store, u, v, colourSettings(model).factor);
+      const reading = readAt(store, u, v, settings().factor);
       const labels = session.data?.labels ?? [];
       const pixel = controls.view.pixelSize();
       layout.hover.textContent = hoverText(reading, quantityLabel(model), labels, pixel);
@@ -69,6 +100,13 @@ const render: Render<Traits> = ({ model, el }) => {
     wheelRedraw: (ms) => {
       session.timings.wheelRedrawMs = ms;
     },
+    resolution: () => resolutionOf(model),
+    limited: (on) => session.setLimited(on),
+  });
+  const limitControls = new LimitControls(model, layout.colorbar, layout.colorbarBox, {
+    limits: () => limits,
+    height: () => layout.height,
+    changed: () => redraw(),
   });
 
   const drawNow = () => {
@@ -82,6 +120,8 @@ const render: Render<Traits> = ({ model, el }) => {
       colours: colours.read(model),
     };
     const shown = drawScene(layout, renderer, model, scene);
+    limits = shown.limits;
+    limitControls.show(...limits);
     toolbar.showLegend(shown.legend);
     session.setNotes(shown.notes);
     session.painted();
@@ -108,7 +148,15 @@ const render: Render<Traits> = ({ model, el }) => {
     toolbar.sync();
     redraw();
   };
+  const showProgress = () => {
+    const p = progressOf(model);
+    layout.setProgress(p?.done ?? 0, p?.total ?? 0, p?.phase ?? "");
+  };
   const traits = REDRAWN.map((name): [string, () => void] => [`change:${name}`, onTrait]);
+  traits.push(
+    ["change:height", () => layout.setHeight(heightOf(model))], // the ResizeObserver follows
+    ["change:progress", showProgress],
+  );
   for (const [event, handler] of traits) model.on(event, handler);
 
   layout.root.timings = session.timings;
@@ -118,6 +166,7 @@ const render: Render<Traits> = ({ model, el }) => {
     return composeImage(canvas, overlay, colorbar, layout.background());
   };
   drawNow();
+  showProgress();
   session.start();
 
   return () => {
@@ -126,6 +175,7 @@ const render: Render<Traits> = ({ model, el }) => {
     resize.disconnect();
     for (const [event, handler] of traits) model.off(event, handler);
     controls.destroy();
+    limitControls.destroy();
     toolbar.destroy();
     layout.remove();
   };

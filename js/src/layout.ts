@@ -1,15 +1,23 @@
 /**
  * The widget's DOM: the root `.ftle-widget` with the toolbar on top, the field canvas
- * (`.ftle-field`) with the overlay canvas (`.ftle-overlay`) over it and the colorbar
- * (`.ftle-colorbar`) to its right, then the hover read-out (`.ftle-hover`) beside the hover
- * picture (`.ftle-input`), and the status line (`.ftle-status`) at the bottom.
+ * (`.ftle-field`) with the overlay canvas (`.ftle-overlay`) and the progress bar
+ * (`.ftle-progress`, thin, along the top edge, while tiles are pending) over it and the colorbar
+ * (`.ftle-colorbar`, in `.ftle-colorbar-box` with its limit labels) to its right, then the hover
+ * read-out (`.ftle-hover`) beside the hover picture (`.ftle-input`), and the status line
+ * (`.ftle-status`) at the bottom. The field and colorbar are {@link Layout.height} tall (the
+ * `height` trait); the width follows the container.
  */
+import { DEFAULT_HEIGHT } from "./model";
 import type { AxesLayout } from "./overlays/axes";
 import { COLORBAR_WIDTH } from "./overlays/colorbar";
 import type { Timings } from "./session";
 
-/** CSS pixels: the height of the field, its overlay and the colorbar. */
-export const HEIGHT = 420;
+/** What the progress bar says for each phase of the work left. */
+const PHASES: Readonly<Record<string, string>> = {
+  coarse: "a coarse pass",
+  view: "the view",
+  margin: "the margin around the view",
+};
 /** CSS pixels: the side of the hover picture. */
 const INPUT_PX = 64;
 /** The status line's colour for errors. */
@@ -41,38 +49,63 @@ export class Layout {
   /** Axes, data points, directions and the zoom box, over the field. */
   readonly overlay: HTMLCanvasElement;
   readonly colorbar: HTMLCanvasElement;
+  /** The colorbar and the limit labels over it. */
+  readonly colorbarBox: HTMLDivElement;
+  /** The progress bar's track and its fill. */
+  readonly progress: HTMLDivElement;
+  private readonly progressFill: HTMLDivElement;
+  private readonly plot: HTMLDivElement;
+  /** CSS pixels: the height of the field, its overlay and the colorbar. */
+  height: number;
   /** The read-out under the cursor. */
   readonly hover: HTMLDivElement;
   /** The input under the cursor, for image inputs. */
   readonly picture: HTMLCanvasElement;
   private readonly status: HTMLDivElement;
 
-  /** Build the DOM with `toolbar` on top, inside `el`. */
-  constructor(el: HTMLElement, toolbar: HTMLElement) {
+  /** Build the DOM with `toolbar` on top, inside `el`; the field `height` CSS pixels tall. */
+  constructor(el: HTMLElement, toolbar: HTMLElement, height = DEFAULT_HEIGHT) {
+    this.height = height;
     const root = element(
       "div",
       "ftle-widget",
       "position:relative;width:100%;font:12px sans-serif;color:var(--jp-ui-font-color1,#222);",
     ) as unknown as WidgetElement;
     const row = element("div", "", "display:flex;align-items:flex-start;");
-    const plot = element("div", "", `position:relative;flex:1;min-width:0;height:${HEIGHT}px;`);
+    const plot = element("div", "", `position:relative;flex:1;min-width:0;height:${height}px;`);
+    this.plot = plot;
     this.canvas = element(
       "canvas",
       "ftle-field",
-      `display:block;width:100%;height:${HEIGHT}px;cursor:grab;touch-action:none;`,
+      `display:block;width:100%;height:${height}px;cursor:grab;touch-action:none;`,
     );
     this.overlay = element(
       "canvas",
       "ftle-overlay",
-      `position:absolute;left:0;top:0;width:100%;height:${HEIGHT}px;pointer-events:none;`,
+      `position:absolute;left:0;top:0;width:100%;height:${height}px;pointer-events:none;`,
     );
     this.colorbar = element(
       "canvas",
       "ftle-colorbar",
-      `width:${COLORBAR_WIDTH}px;height:${HEIGHT}px;flex:none;`,
+      `display:block;width:${COLORBAR_WIDTH}px;height:${height}px;cursor:ns-resize;touch-action:none;`,
     );
-    plot.append(this.canvas, this.overlay);
-    row.append(plot, this.colorbar);
+    this.colorbarBox = element("div", "ftle-colorbar-box", "position:relative;flex:none;");
+    this.colorbarBox.append(this.colorbar);
+    this.progress = element(
+      "div",
+      "ftle-progress",
+      "position:absolute;left:0;top:0;width:100%;height:3px;display:none;pointer-events:none;" +
+        "background:rgba(128,128,128,0.25);",
+    );
+    this.progress.setAttribute("role", "progressbar");
+    this.progressFill = element(
+      "div",
+      "ftle-progress-fill",
+      "height:100%;width:0;background:var(--jp-brand-color1,#1976d2);",
+    );
+    this.progress.append(this.progressFill);
+    plot.append(this.canvas, this.overlay, this.progress);
+    row.append(plot, this.colorbarBox);
     this.status = element("div", "ftle-status", "min-height:1.4em;padding:2px 4px;");
     const info = element("div", "", "display:flex;align-items:flex-start;gap:8px;");
     this.hover = element(
@@ -97,7 +130,36 @@ export class Layout {
 
   /** The field's size in CSS pixels (512 wide while it is not laid out). */
   size(): [width: number, height: number] {
-    return [Math.max(1, this.canvas.clientWidth || 512), HEIGHT];
+    return [Math.max(1, this.canvas.clientWidth || 512), this.height];
+  }
+
+  /** Make the field, its overlay and the colorbar `height` CSS pixels tall. */
+  setHeight(height: number): void {
+    if (height === this.height) return;
+    this.height = height;
+    for (const e of [this.plot, this.canvas, this.overlay, this.colorbar]) {
+      e.style.height = `${height}px`;
+    }
+  }
+
+  /**
+   * Show `done` of `total` tiles as the progress bar's fill, with the phase of the work left
+   * (`data-phase`, and in its title); hidden when nothing is pending.
+   */
+  setProgress(done: number, total: number, phase: string): void {
+    const pending = total > 0 && done < total;
+    this.progress.style.display = pending ? "" : "none";
+    if (!pending) return;
+    const fraction = Math.min(1, Math.max(0, done / total));
+    this.progressFill.style.width = `${(100 * fraction).toFixed(3)}%`;
+    this.progress.dataset.phase = phase;
+    this.progress.setAttribute("aria-valuemin", "0");
+    this.progress.setAttribute("aria-valuemax", String(total));
+    this.progress.setAttribute("aria-valuenow", String(done));
+    const what = PHASES[phase];
+    const text = `${done}/${total} tiles`;
+    this.progress.title = what ? `computing ${what}: ${text}` : text;
+    this.progress.setAttribute("aria-valuetext", this.progress.title);
   }
 
   /** Canvas position (CSS pixels from its top-left corner) of a client position. */

@@ -1,6 +1,7 @@
 /** The widget's model: its synced traits (typed), and typed reads of a few of them. */
 import type { AnyModel } from "@anywidget/types";
 import { COLORMAPS, type ColormapName } from "./colormap";
+import type { Resolution } from "./gestures";
 import type { Extent } from "./protocol";
 import type { ColourSettings } from "./renderer";
 
@@ -10,6 +11,8 @@ export interface PlaneInfo {
   orthonormal?: boolean;
   /** [H, W] or [C, H, W] for image inputs, else null. */
   image_shape?: number[] | null;
+  /** What bounds the zoom where float64 runs out (gestures.ts's `finestPixel`). */
+  resolution?: Resolution;
 }
 
 /**
@@ -30,8 +33,11 @@ export interface Traits {
   vmax: number | null;
   quantity: "lambda" | "log_stretch";
   status: string;
-  /** [done, total] tiles of the last request. */
-  progress: number[];
+  /** Tiles done and planned for the last request, and the phase of the work left ("coarse",
+   * "view", "margin"; "" when none is left). */
+  progress: [number, number, string];
+  /** CSS pixels of the field and the colorbar. */
+  height: number;
   error: string;
   tile_px: number;
   show_boundary: boolean;
@@ -72,6 +78,43 @@ export function imageShape(model: Model): number[] | null {
   const info: PlaneInfo | null | undefined = model.get("plane_info");
   const shape: unknown = info?.image_shape;
   return Array.isArray(shape) && shape.length >= 2 ? (shape as number[]) : null;
+}
+
+/** `plane_info.resolution` when it holds four finite numbers (shortest > 0), else null. */
+export function resolutionOf(model: Model): Resolution | null {
+  const info: PlaneInfo | null | undefined = model.get("plane_info");
+  const r: Partial<Record<keyof Resolution, unknown>> | undefined = info?.resolution;
+  if (!r) return null;
+  const { origin, u, v, shortest } = r;
+  const all = [origin, u, v, shortest];
+  if (!all.every((x) => typeof x === "number" && Number.isFinite(x))) return null;
+  return (shortest as number) > 0 ? (r as Resolution) : null;
+}
+
+/** The height of the field, CSS pixels (Python's `FTLEView.height`, default 420). */
+export const DEFAULT_HEIGHT = 420;
+/** The heights the widget takes (Python validates the trait to these too). */
+export const HEIGHTS = [150, 2000] as const;
+
+/** The `height` trait, rounded into {@link HEIGHTS}; {@link DEFAULT_HEIGHT} if not a number. */
+export function heightOf(model: Model): number {
+  const h: unknown = model.get("height");
+  if (typeof h !== "number" || !Number.isFinite(h)) return DEFAULT_HEIGHT;
+  return Math.min(HEIGHTS[1], Math.max(HEIGHTS[0], Math.round(h)));
+}
+
+/** The `progress` trait: tiles done and planned, and the phase; null when it holds no numbers. */
+export function progressOf(model: Model): { done: number; total: number; phase: string } | null {
+  const p: unknown = model.get("progress");
+  if (!Array.isArray(p) || typeof p[0] !== "number" || typeof p[1] !== "number") return null;
+  return { done: p[0], total: p[1], phase: typeof p[2] === "string" ? p[2] : "" };
+}
+
+/** Set the colour limits (both: Python checks vmin < vmax once both have changed). */
+export function setLimits(model: Model, vmin: number, vmax: number, save = true): void {
+  model.set("vmin", vmin);
+  model.set("vmax", vmax);
+  if (save) model.save_changes();
 }
 
 /** The colormap shown when the `cmap` trait names none known and none was shown before. */

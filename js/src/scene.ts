@@ -3,7 +3,7 @@
  * canvas the stretching directions, the data points, the axes and the zoom box, and the
  * colorbar for the colour limits in use; the traits say what is shown and how.
  */
-import { HEIGHT, type Layout } from "./layout";
+import type { Layout } from "./layout";
 import { type CheckedColours, flag, type Model } from "./model";
 import { drawAxes } from "./overlays/axes";
 import { drawColorbar } from "./overlays/colorbar";
@@ -32,6 +32,8 @@ export interface Shown {
   legend: boolean;
   /** The colour notes, and one for a limit set beyond the automatic other one (then unused). */
   notes: string[];
+  /** The colour limits in use. */
+  limits: [number, number];
 }
 
 /** Draw the frame now. */
@@ -59,7 +61,7 @@ export function drawScene(layout: Layout, renderer: Renderer, model: Model, scen
     ctx.setLineDash([4, 3]);
     ctx.strokeRect(box.x0, box.y0, box.x1 - box.x0, box.y1 - box.y0);
   }
-  drawColorbar(layout.colorbar, settings.cmap, lo, hi, label, HEIGHT, ink);
+  drawColorbar(layout.colorbar, settings.cmap, lo, hi, label, layout.height, ink);
   const notes = [...colours.notes];
   if (settings.vmin !== null && settings.vmin !== lo) {
     notes.push(`vmin ${settings.vmin} is not below the automatic vmax ${hi}: automatic limits`);
@@ -67,5 +69,5 @@ export function drawScene(layout: Layout, renderer: Renderer, model: Model, scen
   if (settings.vmax !== null && settings.vmax !== hi) {
     notes.push(`vmax ${settings.vmax} is not above the automatic vmin ${lo}: automatic limits`);
   }
-  return { legend: showData && data !== null && data.count > 0, notes };
+  return { legend: showData && data !== null && data.count > 0, notes, limits: [lo, hi] };
 }

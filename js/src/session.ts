@@ -28,6 +28,9 @@ import { levelFor, type Viewport } from "./viewport";
 /** How long the view must stay still before its tiles are asked for. */
 export const DEBOUNCE_MS = 100;
 
+/** The status when a zoom stopped where float64 runs out (Python's `zoom_to` says the same). */
+export const LIMITED = "zoomed in as far as float64 resolves here";
+
 /** Latency figures of the last gesture and the last view request. */
 export interface Timings {
   /** Duration of the synchronous transformed redraw in the last wheel event's handler. */
@@ -86,6 +89,8 @@ export class Session {
   private finePending = false;
   /** Lines the frame adds to the status line: trait values it could not show as they are. */
   private notes: string[] = [];
+  /** Whether the last zoom stopped where float64 runs out. */
+  private limited = false;
   /** The extent this session just set the trait to (its change event is no news). */
   private synced: Extent | null = null;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -191,6 +196,13 @@ export class Session {
     this.showStatus();
   }
 
+  /** Say in the status line (after the status) whether the last zoom stopped at float64's limit. */
+  setLimited(on: boolean): void {
+    if (on === this.limited) return;
+    this.limited = on;
+    this.showStatus();
+  }
+
   destroy(): void {
     clearTimeout(this.timer);
     clearTimeout(this.inputTimer);
@@ -200,7 +212,7 @@ export class Session {
   /**
    * The `error` trait in red if set, else the `status` trait; with failed tiles in the last
    * request, "N tiles failed: <the first one's message>" after the status, in red; then the
-   * frame's notes, in red.
+   * frame's notes, in red. After the status, {@link LIMITED} when the last zoom stopped there.
    */
   private readonly showStatus = () => {
     const error = this.model.get("error");
@@ -208,6 +220,7 @@ export class Session {
     const failed = this.store.failures();
     const n = failed.length;
     const parts = [error || status];
+    if (this.limited && status !== LIMITED) parts.push(LIMITED);
     if (n > 0) {
       parts[0] = status;
       parts.push(`${n} tile${n === 1 ? "" : "s"} failed: ${failed[0]!.message}`);

@@ -1,6 +1,7 @@
 /**
  * The toolbar above the plot: reset, box-zoom mode, the overlay toggles (traits show_boundary,
- * show_data, show_directions), the colormap and the PNG download. Every control carries a
+ * show_data, show_directions), the colormap, "Fit colours" (vmin and vmax to what is shown) and
+ * the PNG download. Every control carries a
  * `data-action`; toggles show their state in `aria-pressed`.
  */
 import { COLORMAPS } from "./colormap";
@@ -40,6 +41,8 @@ export interface ToolbarActions {
   box(on: boolean): void;
   /** Download a PNG. */
   png(): void;
+  /** Fit the colour limits to what is shown. */
+  fit(): void;
   /** A trait was set from the toolbar (redraw). */
   changed(): void;
 }
@@ -92,6 +95,7 @@ export class Toolbar {
       button("box", "Box zoom", "Drag a box to zoom (shift-drag always does)", true),
       ...TOGGLES.map((t) => button(t.action, t.label, t.title, true)),
       this.select,
+      button("fit", "Fit colours", "Set vmin and vmax to the range of what is shown", false),
       button("png", "PNG", "Download what is shown as ftle_field.png", false),
       this.legend,
     );
@@ -168,6 +172,8 @@ export class Toolbar {
       this.actions.reset();
     } else if (action === "png") {
       this.actions.png();
+    } else if (action === "fit") {
+      this.actions.fit();
     }
   };
 

@@ -3,17 +3,23 @@ import { test } from "node:test";
 import {
   boxOf,
   cursorFor,
+  FLOAT64_MARGIN,
+  FLOAT64_ULPS,
+  finestPixel,
   fitExtent,
   type Gesture,
   IDLE,
+  limitZoom,
   MIN_BOX,
   move,
   type PointerAt,
   press,
+  type Resolution,
   release,
   resized,
   WHEEL_RATE,
   wheelFactor,
+  wheelStep,
   wheelZoom,
 } from "../src/gestures";
 import type { Extent } from "../src/protocol";
@@ -180,4 +186,80 @@ test("resize: same centre and scale on the new size; null when the size is the s
   const shorter = resized(view, 400, 100)!;
   closeExtent(shorter.extent, [0, 4, 0.5, 1.5]);
   assert.equal(shorter.height, 100);
+});
+
+// ---------------------------------------------------------------------- float64's limit
+const standard: Resolution = { origin: 0, u: 1, v: 1, shortest: 1 };
+
+test("finestPixel: 16 ulps of the largest coordinate or input component; 0 without a plane", () => {
+  assert.equal(FLOAT64_ULPS, 16);
+  const eps = Number.EPSILON;
+  close(finestPixel(standard, [0.25, 0.26, 0.5, 0.51]), 16 * eps * (0.255 + 0.505));
+  close(finestPixel(standard, [-2, -1, 0, 1]), 16 * eps * 2);
+  // origin far away, short directions: the input's magnitude over the shorter direction
+  const far: Resolution = { origin: 1000, u: 2, v: 0.5, shortest: 0.5 };
+  close(finestPixel(far, [0, 1, 0, 1]), 16 * eps * ((1000 + 0.5 * 2 + 0.5 * 0.5) / 0.5));
+  assert.equal(finestPixel(null, [0, 1e-300, 0, 1e-300]), 0);
+  assert.ok(finestPixel(standard, [0, 1e-300, 0, 1e-300]) > 0); // no zero bound at the origin
+});
+
+test("wheel zooms stop where float64 runs out, about the cursor, and say so", () => {
+  let shown = new Viewport([0.25, 0.25 + 4e-12, 0.5, 0.5 + 2e-12], 400, 200);
+  const [pu, pv] = shown.toPlane(100, 50);
+  let limited = false;
+  for (let k = 0; k < 40 && !limited; k++) {
+    const step = wheelStep(shown, 100, 50, -500, standard);
+    assert.ok(step.view.pixelSize() >= FLOAT64_MARGIN * finestPixel(standard, step.view.extent));
+    ({ view: shown, limited } = step);
+  }
+  assert.ok(limited, "a deep enough zoom is stopped");
+  const bound = finestPixel(standard, shown.extent);
+  assert.ok(shown.pixelSize() < 1.1 * FLOAT64_MARGIN * bound, "as far in as it resolves");
+  const [u, v] = shown.toPlane(100, 50);
+  const pixel = shown.pixelSize();
+  assert.ok(Math.abs(u - pu) < 0.1 * pixel && Math.abs(v - pv) < 0.1 * pixel); // under the cursor
+  // wheeling on changes nothing more; zooming out is never limited
+  const again = wheelStep(shown, 100, 50, -500, standard);
+  assert.ok(again.limited && Math.abs(again.view.pixelSize() / shown.pixelSize() - 1) < 0.05);
+  const out = wheelStep(shown, 100, 50, 500, standard);
+  assert.equal(out.limited, false);
+  assert.ok(out.view.pixelSize() > shown.pixelSize());
+  // without a resolution, or well above the bound: the plain wheel zoom
+  assert.deepEqual(
+    wheelStep(view, 100, 50, -100, null).view.extent,
+    wheelZoom(view, 100, 50, -100).extent,
+  );
+  assert.deepEqual(wheelStep(view, 100, 50, -100, standard), {
+    view: wheelZoom(view, 100, 50, -100),
+    limited: false,
+  });
+});
+
+test("a box zoom beyond float64 is grown about the box's centre to where it resolves", () => {
+  const deep = new Viewport([0.25, 0.25 + 4e-13, 0.5, 0.5 + 2e-13], 400, 200);
+  const box: Gesture = { kind: "box", x0: 100, y0: 50, x1: 104, y1: 54 }; // 4e-15 wide
+  const free = release(deep, box);
+  assert.equal(free.limited, undefined);
+  const step = release(deep, box, standard);
+  assert.equal(step.limited, true);
+  assert.equal(step.request, true);
+  const pixel = step.view.pixelSize();
+  const bound = finestPixel(standard, step.view.extent);
+  assert.ok(pixel >= FLOAT64_MARGIN * bound && pixel < 1.1 * FLOAT64_MARGIN * bound);
+  const [cu, cv] = free.view.toPlane(200, 100);
+  const [su, sv] = step.view.toPlane(200, 100);
+  assert.ok(Math.abs(su - cu) < 0.1 * pixel && Math.abs(sv - cv) < 0.1 * pixel); // same centre
+  // a resolvable box is as before, with no `limited`
+  const plain = release(view, { kind: "box", x0: 100, y0: 50, x1: 300, y1: 100 }, standard);
+  assert.deepEqual(plain, release(view, { kind: "box", x0: 100, y0: 50, x1: 300, y1: 100 }));
+});
+
+test("limitZoom grows a view finer than float64 resolves, about its centre by default", () => {
+  const tiny = Viewport.fit([1e-9, 1e-9 + 1e-22, -1e-9, -1e-9 + 1e-22], 420, 420);
+  const { view: grown, limited } = limitZoom(tiny, standard);
+  assert.ok(limited);
+  assert.ok(grown.pixelSize() >= FLOAT64_MARGIN * finestPixel(standard, grown.extent));
+  const [u, v] = grown.toPlane(210, 210);
+  assert.ok(Math.abs(u - (1e-9 + 5e-23)) < 1e-24 && Math.abs(v - (-1e-9 + 5e-23)) < 1e-24);
+  assert.deepEqual(limitZoom(view, standard), { view, limited: false });
 });

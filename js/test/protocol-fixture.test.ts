@@ -12,6 +12,7 @@
 import assert from "node:assert/strict";
 import { readFileSync, writeFileSync } from "node:fs";
 import { test } from "node:test";
+import { finestPixel, type Resolution } from "../src/gestures";
 import {
   type Buffer,
   dataRequestMessage,
@@ -44,7 +45,11 @@ interface PythonEntry {
 }
 
 const python = JSON.parse(readFileSync(PYTHON_FIXTURE, "utf8")) as {
-  limits: { max_view_pixels: number };
+  limits: {
+    max_view_pixels: number;
+    /** Planes' resolutions (plane_info) and views, with Python's finest_pixel there. */
+    float64: { resolution: Resolution; extent: Extent; finest_pixel: number }[];
+  };
   messages: PythonEntry[];
 };
 
@@ -106,6 +111,14 @@ test("the fixture holds every kind of FromPython, and no other", () => {
 
 test("the view size limit is Python's", () => {
   assert.equal(python.limits.max_view_pixels, MAX_VIEW_PIXELS);
+});
+
+test("the browser's float64 bound is never finer than Python's finest_pixel, nor much coarser", () => {
+  assert.ok(python.limits.float64.length >= 16);
+  for (const { resolution, extent, finest_pixel } of python.limits.float64) {
+    const bound = finestPixel(resolution, extent);
+    assert.ok(finest_pixel <= bound && bound <= 4 * finest_pixel, `${extent}: ${bound}`);
+  }
 });
 
 test("the session handles every message Python sends", () => {

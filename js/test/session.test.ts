@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { mock, test } from "node:test";
 import type { Traits } from "../src/model";
 import type { DecodedData, Extent, TileMessage } from "../src/protocol";
-import { DEBOUNCE_MS, Session } from "../src/session";
+import { DEBOUNCE_MS, LIMITED, Session } from "../src/session";
 import { TileStore } from "../src/tiles";
 import { Viewport } from "../src/viewport";
 import { type FakeModelOptions, fakeModel } from "./fake-model";
@@ -327,5 +327,27 @@ test("notes (trait values the front end replaced) follow the status, in red, unt
   fire("change:error");
   session.setNotes([]);
   assert.deepEqual(calls.status.at(-1), ["ready", false]);
+  session.destroy();
+});
+
+test("a zoom stopped where float64 runs out is said after the status, not in red", () => {
+  const { session, calls, model, fire } = setUp({ status: "40 tiles" });
+  session.start();
+  session.setLimited(true);
+  assert.deepEqual(calls.status.at(-1), [`40 tiles · ${LIMITED}`, false]);
+  assert.equal(LIMITED, "zoomed in as far as float64 resolves here");
+  const count = calls.status.length;
+  session.setLimited(true); // no news
+  assert.equal(calls.status.length, count);
+  model.set("status", LIMITED); // Python's zoom_to says the same: once
+  fire("change:status");
+  assert.deepEqual(calls.status.at(-1), [LIMITED, false]);
+  session.setNotes(["a note"]);
+  assert.deepEqual(calls.status.at(-1), [`${LIMITED} · a note`, true]);
+  session.setNotes([]);
+  model.set("status", "3/40 tiles");
+  fire("change:status");
+  session.setLimited(false);
+  assert.deepEqual(calls.status.at(-1), ["3/40 tiles", false]);
   session.destroy();
 });

@@ -1,6 +1,16 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ColourTraits, checkColours, DEFAULT_CMAP, type Traits } from "../src/model";
+import {
+  ColourTraits,
+  checkColours,
+  DEFAULT_CMAP,
+  DEFAULT_HEIGHT,
+  HEIGHTS,
+  heightOf,
+  progressOf,
+  resolutionOf,
+  type Traits,
+} from "../src/model";
 import type { DecodedTile } from "../src/protocol";
 import { Renderer } from "../src/renderer";
 import { fakeModel } from "./fake-model";
@@ -94,4 +104,31 @@ test("a limit set beyond the automatic other one gives the automatic limits", ()
   assert.deepEqual(renderer.limits([tile], { ...s, vmin: 1 }), [-1, 1]);
   assert.deepEqual(renderer.limits([tile], { ...s, vmax: -3 }), [-1, 1]);
   assert.deepEqual(renderer.limits([tile], { ...s, vmin: 3, vmax: 4 }), [3, 4]);
+});
+
+test("height: the trait rounded into [150, 2000]; 420 when it is not a number", () => {
+  const h = (height: unknown) => heightOf(model({ height }));
+  assert.equal(DEFAULT_HEIGHT, 420);
+  assert.deepEqual(HEIGHTS, [150, 2000]);
+  assert.deepEqual([h(600), h(299.6), h(10), h(1e9)], [600, 300, 150, 2000]);
+  for (const bad of [undefined, null, "300", NaN, Infinity]) assert.equal(h(bad), 420);
+});
+
+test("progress: done, total and phase; null when it holds no numbers", () => {
+  const p = (progress: unknown) => progressOf(model({ progress }));
+  assert.deepEqual(p([3, 40, "coarse"]), { done: 3, total: 40, phase: "coarse" });
+  assert.deepEqual(p([3, 40]), { done: 3, total: 40, phase: "" }); // an older kernel side
+  assert.equal(p(undefined), null);
+  assert.equal(p(["3", 40, "view"]), null);
+});
+
+test("resolution: four finite numbers with shortest > 0, else none (no zoom limit)", () => {
+  const r = { origin: 0, u: 1, v: 1, shortest: 1 };
+  const of = (resolution: unknown) => resolutionOf(model({ plane_info: { resolution } as never }));
+  assert.deepEqual(of(r), r);
+  assert.equal(of(undefined), null);
+  assert.equal(of({ ...r, shortest: 0 }), null);
+  assert.equal(of({ ...r, u: NaN }), null);
+  assert.equal(of({ ...r, v: "1" }), null);
+  assert.equal(resolutionOf(model({ plane_info: undefined as never })), null);
 });

@@ -17,6 +17,8 @@ import urllib.request
 import numpy as np
 import pytest
 
+from ftle_widget.widget.export import colorize
+
 NOTEBOOK_CELLS = [
     "from ftle_widget import demo_view\n"
     "view = demo_view()  # the trained circle model, log Λ₁ on RdBu_r [-4, 4]\n"
@@ -207,7 +209,7 @@ def _settled(page):
     """Wait until the kernel has sent every tile of the current view."""
 
     def refined():
-        done, total = json.loads(
+        done, total, _phase = json.loads(
             page.evaluate(KERNEL, "import json; print(json.dumps(view.progress))")
         )
         return True if done == total > 0 else None
@@ -385,5 +387,91 @@ def test_a_click_on_the_training_curves_changes_the_field(lab, browser):
             else None
         ),
         timeout=30,
+    )
+    page.close()
+
+
+BAR_RECORDER = """() => {
+  const bar = document.querySelector('.ftle-widget .ftle-progress');
+  window.barStates = [];
+  const record = () => window.barStates.push([getComputedStyle(bar).display,
+    Number(bar.getAttribute('aria-valuenow')), Number(bar.getAttribute('aria-valuemax')),
+    bar.dataset.phase || '', bar.querySelector('.ftle-progress-fill').style.width]);
+  new MutationObserver(record).observe(bar, {attributes: true, subtree: true});
+}"""
+
+
+def _python(page, expression):
+    return json.loads(page.evaluate(KERNEL, f"import json; print(json.dumps({expression}))"))
+
+
+def test_colours_progress_and_height_in_jupyterlab(lab, browser):
+    page = _open_and_run(browser, f"{lab}/lab/tree/view.ipynb?reset")
+    _wait(lambda: _drawn(page))
+    _settled(page)
+    assert _python(page, "[view.vmin, view.vmax]") == [-4.0, 4.0]
+    box = page.locator(".ftle-widget canvas.ftle-field").bounding_box()
+    # 18: the progress trait reaches the browser; the bar shows while a zoom's tiles come, then goes
+    done, total, phase = _python(page, "view.progress")
+    assert done == total > 0 and phase == ""
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.ftle-progress')).display")
+        == "none"
+    )
+    page.evaluate(BAR_RECORDER)
+    page.mouse.move(box["x"] + box["width"] * 0.7, box["y"] + box["height"] / 2)
+    before = page.evaluate(GENERATION)
+    page.mouse.wheel(0, -400)
+    generation = _wait(lambda: (lambda g: g if g > before else None)(page.evaluate(GENERATION)))
+    _wait(lambda: _python(page, "view._last_view[1]") == generation)  # Python has the request
+    _settled(page)
+    states = page.evaluate("window.barStates")
+    shown = [s for s in states if s[0] != "none"]
+    assert shown and states[-1][0] == "none", states
+    assert {s[3] for s in shown} <= {"coarse", "view", "margin"}
+    for _, now, most, _, width in shown:
+        assert abs(float(width.rstrip("%")) - 100 * now / most) < 0.01
+    # 14: zoomed in, "Fit colours" sets Python's limits to the range shown: the canvas spans them
+    page.click('.ftle-widget [data-action="fit"]')
+    limits = _wait(
+        lambda: (lambda v: v if v != [-4.0, 4.0] else None)(_python(page, "[view.vmin, view.vmax]"))
+    )
+    expected = _python(
+        page,
+        "__import__('ftle_widget.widget.display', fromlist=['x']).fitted_limits("
+        "view._shown_values()[0], view.depth)",
+    )
+    span = expected[1] - expected[0]
+    assert abs(limits[0] - expected[0]) < 0.02 * span and abs(limits[1] - expected[1]) < 0.02 * span
+    page.wait_for_timeout(300)
+    after = _drawn(page)[:, :, :3].astype(int)
+    ends = colorize(np.array([[0.0, 1.0]]), "RdBu_r", 0.0, 1.0)[0, :, :3].astype(int)
+    for end in ends:  # the lowest pixel shown is the colormap's first colour, the highest its last
+        assert np.abs(after - end).max(axis=2).min() <= 3, (end, limits)
+    # a drag on the colorbar's upper half moves vmax in Python: down a quarter of the strip
+    bar = page.locator(".ftle-widget .ftle-colorbar").bounding_box()
+    length = bar["height"] - 22 - 1 - 32
+    y = bar["y"] + 60
+    page.mouse.move(bar["x"] + 10, y)
+    page.mouse.down()
+    page.mouse.move(bar["x"] + 10, y + length / 4, steps=5)
+    page.mouse.up()
+    want = limits[1] - 0.25 * (limits[1] - limits[0])
+    moved = _wait(
+        lambda: (lambda v: v if v[1] != limits[1] else None)(
+            _python(page, "[view.vmin, view.vmax]")
+        )
+    )
+    assert moved[0] == limits[0] and abs(moved[1] - want) < 1e-9 * span
+    # 22: the height trait resizes the field live, and the view asked for has that height
+    page.evaluate(KERNEL, "view.height = 300")
+    _wait(
+        lambda: (
+            page.evaluate("document.querySelector('.ftle-widget .ftle-field').clientHeight") == 300
+        )
+    )
+    _wait(lambda: _python(page, "view._last_view[0].height") == 300, timeout=30)
+    assert (
+        page.evaluate("document.querySelector('.ftle-widget .ftle-colorbar').clientHeight") == 300
     )
     page.close()

@@ -19,9 +19,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
+from ftle_widget.lazy.planning import finest_pixel
 from ftle_widget.lazy.pyramid import MAX_VIEW_PIXELS, View
 from ftle_widget.lazy.tiles import Tile
+from ftle_widget.maths.planes import Plane
 from ftle_widget.widget import protocol
 from ftle_widget.widget.overlays import DataOverlay
 
@@ -65,7 +68,7 @@ def python_fixture() -> dict:
     picture = np.linspace(-1, 1, 6).reshape(2, 3)
     hover = protocol.InputRequest(5, 0.25, -0.75)
     return {
-        "limits": {"max_view_pixels": MAX_VIEW_PIXELS},
+        "limits": {"max_view_pixels": MAX_VIEW_PIXELS, "float64": _float64_cases()},
         "messages": [
             _entry(
                 "tile with direction",
@@ -115,6 +118,33 @@ def python_fixture() -> dict:
             ),
         ],
     }
+
+
+def _float64_cases() -> list[dict]:
+    """Planes' ``plane_info["resolution"]`` and views with Python's finest pixel there: the
+    browser's bound (gestures.ts) must be at least as coarse."""
+    gen = torch.Generator().manual_seed(3)
+    planes = [
+        Plane.standard(2),
+        Plane([3.0, -4.0], [0.0, 2.0], [-0.5, 0.0]),
+        Plane(*(torch.randn(1, 5, 5, generator=gen, dtype=torch.float64) for _ in "ouv")),
+        Plane(*(1e4 * torch.randn(3, generator=gen, dtype=torch.float64) for _ in "ouv")),
+    ]
+    extents = [
+        (0.25, 0.25 + 4e-14, 0.5, 0.5 + 4e-14),
+        (-1.5, 1.5, -1.5, 1.5),
+        (1e-9, 1e-9 + 1e-15, -1e-9, -1e-9 + 1e-15),
+        (-123.0, -122.0, 7.0, 8.0),
+    ]
+    return [
+        {
+            "resolution": protocol.plane_resolution(plane),
+            "extent": list(extent),
+            "finest_pixel": finest_pixel(plane, extent),
+        }
+        for plane in planes
+        for extent in extents
+    ]
 
 
 def _text(fixture: dict) -> str:

@@ -1,0 +1,312 @@
+"""Issue 12 in the fast browser tier (test_widget_page.py's page: the bundle with a fake model,
+fed by Python): fitting the colours to what is shown and setting limits on the colorbar (14), the
+progress bar (18), the height trait (22) and zooms that stop where float64 runs out (3)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+from helpers import browser_sends
+from test_widget_page import (
+    STATE,
+    _canvas,
+    _deliver,
+    _field_size,
+    _quadrant_tiles,
+    _status,
+    _views,
+    canvas_rgba,
+    open_page,
+)
+
+from ftle_widget import Plane
+from ftle_widget.lazy.planning import finest_pixel
+from ftle_widget.paper.models import mlp
+from ftle_widget.widget.export import colorize
+from ftle_widget.widget.view import FTLEView
+
+
+def _changes(page, name):
+    return [v for k, v in page.evaluate("window.changes") if k == name]
+
+
+def _lut_ends(cmap="RdBu_r"):
+    ends = colorize(np.array([[0.0, 1.0]]), cmap, 0.0, 1.0)[0, :, :3].astype(int)
+    return ends[0], ends[1]
+
+
+# ---------------------------------------------------------------------- 14. colour limits
+def test_fit_colours_spans_the_colormap_over_what_is_shown(browser):
+    page = open_page(browser, dict(STATE, show_boundary=False))
+    generation = page.evaluate("window.sent")[0]["generation"]
+
+    def ridge(u, v):  # a faint ridge: within [0.02, 0.18], nearly white under [-1, 1]
+        return 0.1 + 0.05 * u + 0.0003 * v
+
+    tiles = _quadrant_tiles(generation, ridge, lambda u, v: 0 * u)
+    for msg, arrays in tiles:
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    before = canvas_rgba(page)[:, :, :3].astype(int)
+    blue, red = _lut_ends()
+    assert np.abs(before - red).sum(axis=2).min() > 150  # nowhere near the ends
+    page.click('.ftle-toolbar [data-action="fit"]')
+    page.wait_for_timeout(100)
+    values = np.concatenate([np.float32(a[0]).ravel() for _, a in tiles])
+    assert _changes(page, "vmin")[-1] == float(values.min())  # every pixel is in view
+    assert _changes(page, "vmax")[-1] == float(values.max())
+    after = canvas_rgba(page)[:, :, :3].astype(int)
+    # the lowest pixels (left) take the colormap's first colour, the highest (right) its last
+    h, w = after.shape[:2]
+    assert (
+        np.abs(after[h // 2, 2] - blue).max() <= 3 and np.abs(after[h // 2, w - 3] - red).max() <= 3
+    )
+    assert after.std() > 3 * before.std()
+    # zoomed in on the right half, fitting again spans what is shown there
+    page.evaluate("window.setTrait('extent', [0, 1.5, -0.75, 0.75])")
+    page.wait_for_timeout(200)
+    page.click('.ftle-toolbar [data-action="fit"]')
+    page.wait_for_timeout(100)
+    u = (np.arange(8) + 0.5) / 8 * 1.5  # pixel centres of the right-hand tiles
+    v = (np.arange(16) + 0.5) / 8 * 1.5 - 1.5
+    shown = ridge(u[None, :], v[(np.abs(v) <= 0.75)][:, None]).astype(np.float32)
+    assert _changes(page, "vmin")[-1] == float(shown.min())
+    assert _changes(page, "vmax")[-1] == float(shown.max())
+    page.close()
+
+
+def _bar_y(page, value_fraction):
+    """Client y of the colorbar's strip at a fraction of its range from the bottom."""
+    box = page.locator(".ftle-colorbar").bounding_box()
+    top, bottom = 32, box["height"] - 22
+    return box, box["y"] + bottom - 1 - value_fraction * (bottom - 1 - top)
+
+
+def test_the_colorbar_sets_limits_by_drag_and_by_typing(browser):
+    page = open_page(browser, dict(STATE, show_boundary=False))
+    generation = page.evaluate("window.sent")[0]["generation"]
+    for msg, arrays in _quadrant_tiles(generation, lambda u, v: u / 3, lambda u, v: 0 * u):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+    before = canvas_rgba(page)
+    # drag the upper half down by a quarter of the strip: vmax 1 → 0.5, vmin stays
+    box, y = _bar_y(page, 0.9)
+    length = box["height"] - 22 - 1 - 32
+    page.mouse.move(box["x"] + 10, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 10, y + length / 4, steps=4)
+    page.mouse.up()
+    page.wait_for_timeout(100)
+    assert abs(_changes(page, "vmax")[-1] - 0.5) < 1e-9 and _changes(page, "vmin")[-1] == -1.0
+    after = canvas_rgba(page)
+    h, w = after.shape[:2]
+    right = after[h // 2, int(0.9 * w), :3].astype(int)  # u = 1.2: 0.4 → near the top of [-1, 0.5]
+    assert np.abs(after.astype(int) - before.astype(int)).max() > 50
+    assert right[0] > right[2] + 100
+    text = page.evaluate("document.querySelector('.ftle-limit[data-limit=vmax]').textContent")
+    assert text == "0.5"
+    # the lower half drags vmin: up by half the strip raises it by half the range (1.5)
+    box, y = _bar_y(page, 0.1)
+    page.mouse.move(box["x"] + 10, y)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 10, y - length / 2, steps=4)
+    page.mouse.up()
+    assert abs(_changes(page, "vmin")[-1] - (-1 + 0.75)) < 1e-9
+    assert abs(_changes(page, "vmax")[-1] - 0.5) < 1e-9
+    # a click on a limit opens an input: typed and Enter sets it
+    page.click(".ftle-limit[data-limit=vmax]")
+    field = page.locator(".ftle-limit-input")
+    assert field.input_value() == "0.5"
+    field.fill("2")
+    field.press("Enter")
+    assert page.locator(".ftle-limit-input").count() == 0
+    assert _changes(page, "vmax")[-1] == 2.0 and _changes(page, "vmin")[-1] == -0.25
+    page.wait_for_timeout(100)
+    # a bad value is refused and says why; Escape closes
+    count = len(page.evaluate("window.changes"))
+    page.click(".ftle-limit[data-limit=vmin]")
+    field = page.locator(".ftle-limit-input")
+    field.fill("3")
+    field.press("Enter")
+    assert field.get_attribute("aria-invalid") == "true"
+    assert "vmin must be below vmax" in field.get_attribute("title")
+    field.press("Escape")
+    assert page.locator(".ftle-limit-input").count() == 0
+    assert len(page.evaluate("window.changes")) == count
+    page.close()
+
+
+# ---------------------------------------------------------------------- 18. progress
+def _python_progress():
+    """The progress trait's values while a real FTLEView computes a view, in order."""
+    view = FTLEView(mlp(2, 10, 4, 1, seed=0))
+    view.send = lambda content, buffers=None: None
+    seen, lock = [], threading.Lock()
+
+    def record(change):
+        with lock:
+            seen.append(list(change["new"]))
+
+    view.observe(record, names="progress")
+    request = {"kind": "view", "generation": 1, "extent": [-1.5, 1.5, -1.5, 1.5]}
+    browser_sends(view, {**request, "width": 420, "height": 420})
+    assert view.scheduler.wait(60)
+    view.close()
+    return seen
+
+
+def _bar(page):
+    return page.evaluate(
+        """(() => {
+        const track = document.querySelector('.ftle-progress');
+        const fill = document.querySelector('.ftle-progress-fill');
+        const shown = getComputedStyle(track).display !== 'none';
+        return {shown, track: track.getBoundingClientRect().width,
+                fill: fill.getBoundingClientRect().width, height: track.offsetHeight,
+                phase: track.dataset.phase, title: track.title};
+    })()"""
+    )
+
+
+def test_the_progress_bar_follows_done_over_total_and_goes_when_done(browser):
+    page = open_page(browser, STATE)
+    assert not _bar(page)["shown"]  # nothing pending (no progress trait yet)
+    reports = _python_progress()
+    phases = {p for _, _, p in reports}
+    assert {"coarse", "view", "margin"} <= phases and reports[-1][0] == reports[-1][1]
+    for done, total, phase in reports:
+        page.evaluate("(p) => window.setTrait('progress', p)", [done, total, phase])
+        bar = _bar(page)
+        if done < total:
+            assert bar["shown"] and 0 < bar["height"] <= 4  # thin
+            assert abs(bar["fill"] / bar["track"] - done / total) < 0.01, (done, total)
+            assert bar["phase"] == phase and f"{done}/{total} tiles" in bar["title"]
+        else:
+            assert not bar["shown"]
+    page.evaluate("window.setTrait('progress', [3, 40, 'view'])")
+    bar = _bar(page)
+    assert bar["title"] == "computing the view: 3/40 tiles" and bar["track"] == 420
+    # the bar lies along the field's top edge
+    field = page.locator(".ftle-field").bounding_box()
+    track = page.locator(".ftle-progress").bounding_box()
+    assert track["y"] == field["y"] and track["x"] == field["x"]
+    page.close()
+
+
+# ---------------------------------------------------------------------- 22. height
+def test_the_field_follows_the_height_trait(browser):
+    page = open_page(browser, dict(STATE, height=300))
+    first = page.evaluate("window.sent")[0]
+    assert (first["width"], first["height"]) == (420, 300)
+    assert first["extent"] == [-2.1, 2.1, -1.5, 1.5]  # grown to square pixels
+    for msg, arrays in _quadrant_tiles(first["generation"], lambda u, v: u / 2, lambda u, v: 0 * u):
+        _deliver(page, msg, arrays)
+    page.wait_for_timeout(100)
+
+    def sizes():
+        return page.evaluate(
+            """[...document.querySelectorAll('.ftle-field, .ftle-overlay, .ftle-colorbar')]
+               .map((c) => [c.getBoundingClientRect().height, c.height / devicePixelRatio])"""
+        )
+
+    assert sizes() == [[300, 300]] * 3
+    image = canvas_rgba(page)
+    assert image.shape[0] == 300 and (image[:, 70:350, 3] == 255).all()  # the tiles, |u| ≤ 1.5
+    # taller, live: the canvases follow, the view keeps its scale and asks for its tiles
+    page.evaluate("window.setTrait('height', 600)")
+    page.wait_for_timeout(300)
+    assert sizes() == [[600, 600]] * 3
+    view = _views(page)[-1]
+    assert view["height"] == 600 and view["width"] == 420
+    u0, u1, v0, v1 = view["extent"]
+    assert abs(u1 - u0 - 4.2) < 1e-12 and abs(v1 - v0 - 6.0) < 1e-12  # 0.01 per pixel, still
+    assert abs(u0 + u1) < 1e-12 and abs(v0 + v1) < 1e-12  # about the same centre
+    assert canvas_rgba(page).shape[0] == 600
+    bar = _canvas(page, ".ftle-colorbar")
+    assert (bar[:, 10, 3] == 255).sum() > 500  # the strip spans the new height
+    # out of range: the nearest allowed height
+    page.evaluate("window.setTrait('height', 20)")
+    page.wait_for_timeout(300)
+    assert sizes() == [[150, 150]] * 3
+    page.close()
+
+
+# ---------------------------------------------------------------------- 3. float64's limit
+DEEP = [0.25, 0.25 + 1e-11, 0.5, 0.5 + 1e-11]
+
+
+def _python_accepts(view_message):
+    """Whether a real FTLEView (standard plane) computes a view the browser asked for."""
+    view = FTLEView(mlp(2, 10, 4, 1, seed=0), Plane.standard(2))
+    view.send = lambda content, buffers=None: None
+    plane_info = view.plane_info
+    browser_sends(view, {**view_message, "generation": 1})
+    error = view.error
+    view.scheduler.wait(60)
+    view.close()
+    return plane_info, error
+
+
+def _standard_state(extent):
+    plane_info, _ = _python_accepts(
+        {"kind": "view", "extent": [-1, 1, -1, 1], "width": 64, "height": 64}
+    )
+    return dict(STATE, extent=extent, home=extent, plane_info=plane_info)
+
+
+def test_wheel_zooms_stop_where_float64_runs_out_and_say_so(browser):
+    page = open_page(browser, _standard_state(DEEP))
+    box, _, _ = _field_size(page)
+    page.mouse.move(box["x"] + 100, box["y"] + 120)
+    for _ in range(12):  # e² each: far beyond float64's resolution
+        page.mouse.wheel(0, -1000)
+        page.wait_for_timeout(20)
+    page.wait_for_timeout(300)
+    last = _views(page)[-1]
+    u0, u1, v0, v1 = last["extent"]
+    pixel = max((u1 - u0) / last["width"], (v1 - v0) / last["height"])
+    finest = finest_pixel(Plane.standard(2), (u0, u1, v0, v1))
+    # as far in as float64 resolves (the browser's bound is up to 1.5 × Python's here: it adds
+    # |u| and |v| where Python takes the larger), no further
+    assert finest <= pixel <= 2 * finest
+    text, colour = _status(page)
+    assert "zoomed in as far as float64 resolves here" in text and colour != "rgb(204, 0, 0)"
+    _, error = _python_accepts(last)
+    assert error == ""  # Python computes it
+    # zooming out again: the note goes
+    page.mouse.wheel(0, 500)
+    page.wait_for_timeout(300)
+    assert "float64" not in _status(page)[0]
+    assert _views(page)[-1]["extent"][1] - _views(page)[-1]["extent"][0] > u1 - u0
+    page.close()
+
+
+def test_box_zooms_and_extents_stop_where_float64_runs_out(browser):
+    page = open_page(browser, _standard_state([0.25, 0.25 + 1e-13, 0.5, 0.5 + 1e-13]))
+    box, _, _ = _field_size(page)
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + 100, box["y"] + 100)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 110, box["y"] + 108, steps=3)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    page.wait_for_timeout(300)
+    last = _views(page)[-1]
+    u0, u1, v0, v1 = last["extent"]
+    pixel = max((u1 - u0) / last["width"], (v1 - v0) / last["height"])
+    assert finest_pixel(Plane.standard(2), (u0, u1, v0, v1)) <= pixel
+    assert "as far as float64 resolves" in _status(page)[0]
+    assert _python_accepts(last)[1] == ""
+    # an extent set from Python beyond the limit: shown (and asked for) as far as it resolves
+    page.evaluate("window.setTrait('extent', [0.25, 0.25 + 2e-16, 0.5, 0.5 + 4e-16])")
+    page.wait_for_timeout(300)
+    last = _views(page)[-1]
+    u0, u1, v0, v1 = last["extent"]
+    assert abs(0.5 * (u0 + u1) - 0.25) < 1e-15 and abs(0.5 * (v0 + v1) - 0.5) < 1e-15
+    assert _python_accepts(last)[1] == ""
+    assert "as far as float64 resolves" in _status(page)[0]
+    page.evaluate("window.setTrait('extent', [0, 1, 0, 1])")
+    page.wait_for_timeout(300)
+    assert "float64" not in _status(page)[0]
+    page.close()
