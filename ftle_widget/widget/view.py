@@ -30,7 +30,7 @@ from ..maths.planes import Plane, default_extent, default_plane
 from . import export, protocol
 from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
 from .following import FollowsHistory
-from .overlays import data_overlay, picture_shape
+from .overlays import DEFAULT_POINTS, data_overlay, picture_shape
 from .progress import Reports, progress_status, progress_value
 
 _STATIC = pathlib.Path(__file__).parents[1] / "static"  # the built front end (js/)
@@ -71,6 +71,8 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         near the plane (coloured by label), stretching directions on a coarse grid.
     data_near : draw the data points within this distance of the plane (default: all points for
         2-D inputs, else the nearest 500).
+    data_points : how many data points are drawn: a sample of 500 by default, stratified by
+        class so the field stays visible; ``None``: all of them (at most 5000).
     image_shape : how hover pictures show an input, e.g. ``(28, 28)``; default: guessed from the
         input shape (:func:`ftle_widget.widget.overlays.image_shape`); ``False``: no pictures.
     history : a :class:`~ftle_widget.History`: the ``epoch`` trait then picks the weights shown
@@ -115,6 +117,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         show_data: bool = True,
         show_directions: bool = False,
         data_near: float | None = None,
+        data_points: int | None = DEFAULT_POINTS,
         image_shape: Sequence[int] | bool | None = None,
         history=None,
         height: int = HEIGHT,
@@ -155,6 +158,9 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         )
         self._model, self._layer, self._depth, self._device = model, layer, depth, device
         self._data, self._labels, self._data_near = data, labels, data_near
+        if data_points is not None and (type(data_points) is not int or data_points < 1):
+            raise ValueError(f"data_points must be a positive int or None, not {data_points!r}")
+        self._data_points = data_points
         self._image_shape = image_shape
         self._data_range = None if data is None else (float(data.min()), float(data.max()))
         self._lock = threading.Lock()
@@ -301,7 +307,9 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         """The data overlay: points near the plane with their class indices."""
         points = None
         if self._data is not None:
-            points = data_overlay(self.plane, self._data, self._labels, self._data_near)
+            points = data_overlay(
+                self.plane, self._data, self._labels, self._data_near, limit=self._data_points
+            )
         self._post(protocol.encode_data(points))
 
     def _send_input(self, request: protocol.InputRequest) -> None:

@@ -27,3 +27,23 @@ def test_the_default_overlay_is_a_sample_that_keeps_every_class_share():
     many = rng.uniform(-1, 1, (MAX_DATA_POINTS + 700, 2))
     assert data_overlay(Plane.standard(2), many, limit=None).count == MAX_DATA_POINTS
     assert data_overlay(Plane.standard(2), points[:300], labels[:300]).count == 300
+
+
+def test_the_view_sends_the_sample_by_default_and_every_point_on_request():
+    from helpers import browser_sends
+
+    from ftle_widget import FTLEView, datasets
+    from ftle_widget.paper.models import mlp
+
+    data = datasets.circle()  # 4000 test points
+    counts = []
+    for data_points in (DEFAULT_POINTS, None):
+        view = FTLEView(mlp(2, 4, 1, 1), data=data.x_test, labels=data.y_test,
+                        data_points=data_points)  # fmt: skip
+        sent = []
+        view.send = lambda content, buffers=None, sent=sent: sent.append(content)
+        browser_sends(view, {"kind": "data_request"})
+        (message,) = [m for m in sent if m["kind"] == "data"]
+        counts.append(message["count"])
+        view.close()
+    assert abs(counts[0] - DEFAULT_POINTS) <= 2 and counts[1] == len(data.x_test)
