@@ -136,12 +136,18 @@ const render: Render<Traits> = ({ model, el }) => {
     session.extentChanged(); // a model may fire no change event for its own set
   };
   // the view follows the canvas's size
+  // the first view is asked for once, at the canvas's real size: at once when it is laid out,
+  // else when it first gets a size (a display not yet attached would ask at a guessed one)
+  let asked = false;
   const resize = new ResizeObserver(() => {
+    if (layout.canvas.clientWidth === 0) return; // not laid out (detached or hidden)
     const view = resized(controls.view, ...layout.size());
-    if (!view) return;
-    controls.view = view;
-    drawNow();
-    session.settle(false);
+    if (view) controls.view = view;
+    if (view) drawNow();
+    if (!asked) {
+      asked = true;
+      session.request();
+    } else if (view) session.settle(false);
   });
   resize.observe(layout.canvas);
   const onTrait = () => {
@@ -167,7 +173,8 @@ const render: Render<Traits> = ({ model, el }) => {
   };
   drawNow();
   showProgress();
-  session.start();
+  asked = layout.canvas.clientWidth > 0;
+  session.start(asked);
 
   return () => {
     session.destroy();

@@ -116,11 +116,14 @@ export class Session {
     ];
   }
 
-  /** Show the status, ask for the first view's tiles and for the data points. */
-  start(): void {
+  /**
+   * Show the status, ask for the first view's tiles (unless `view` is false: a display not yet
+   * laid out asks once it has its real size, see index.ts) and for the data points.
+   */
+  start(view = true): void {
     this.showStatus();
     this.hooks.pictures(imageShape(this.model) !== null);
-    this.request();
+    if (view) this.request();
     this.model.send(dataRequestMessage());
   }
 

@@ -1013,3 +1013,31 @@ def test_decision_boundary_runs_on_across_tile_seams(browser):
     near = (np.abs(u - 0.1 * v) < 2.5 * 3 / 32) | (np.abs(v - 0.1 * u) < 2.5 * 3 / 32)
     assert near.all()
     page.close()
+
+
+def test_a_display_attached_after_render_asks_once_at_its_real_size(browser):
+    page = open_page(browser, STATE)
+    got = page.evaluate(
+        """async (state) => {
+          const mod = await import("/widget.js");
+          const sent = [];
+          const model = {
+            get: (k) => state[k], set: () => {}, save_changes: () => {},
+            send: (m) => sent.push(m), on: () => {}, off: () => {},
+          };
+          const el = document.createElement("div");  // rendered before it is attached,
+          el.style.width = "490px";                    // as notebook front ends do
+          const cleanup = mod.default.render({ model, el });
+          await new Promise((r) => setTimeout(r, 300));
+          const before = sent.filter((m) => m.kind === "view").length;
+          document.body.appendChild(el);
+          await new Promise((r) => setTimeout(r, 600));
+          cleanup();
+          return { before, views: sent.filter((m) => m.kind === "view"), all: sent.length };
+        }""",
+        STATE,
+    )
+    assert got["before"] == 0  # nothing asked at a guessed size
+    (view,) = got["views"]  # one request, at the real size
+    assert (view["width"], view["height"]) == (420, 420) and view["generation"] == 1
+    page.close()
