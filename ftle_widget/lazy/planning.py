@@ -97,7 +97,7 @@ def deep_zoom_dtype(
     resolve near the view's ``centre`` (deep zoom), and for float64 models; else float32."""
     if model_dtype == torch.float64:
         return torch.float64
-    origin, u, v, longest, _ = _plane_arrays(plane)
+    origin, u, v, longest, _ = plane_arrays(plane)
     scale = max(1.0, _largest(origin, u, v, centre))
     return (
         torch.float64 if pixel_side * longest < DEEP_ZOOM_ULPS * _EPS32 * scale else torch.float32
@@ -111,13 +111,13 @@ def finest_pixel(plane: Plane, extent: tuple[float, float, float, float]) -> flo
     inputs, then fail."""
     u0, u1, v0, v1 = extent
     coordinate = max(abs(u0), abs(u1), abs(v0), abs(v1), _SMALLEST)
-    origin, u, v, _, shortest = _plane_arrays(plane)
+    origin, u, v, _, shortest = plane_arrays(plane)
     magnitude = max(_largest(origin, u, v, (0.5 * (u0 + u1), 0.5 * (v0 + v1))), _SMALLEST)
     return FLOAT64_ULPS * _EPS64 * max(coordinate, magnitude / shortest)
 
 
 @functools.lru_cache(maxsize=16)
-def _plane_arrays(plane: Plane) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
+def plane_arrays(plane: Plane) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
     """The plane as flat float64 arrays, and its longer and shorter direction's length (planning
     runs on every view message: numpy on small arrays is much cheaper than torch)."""
     origin, u, v = (t.reshape(-1).numpy() for t in (plane.origin, plane.u, plane.v))

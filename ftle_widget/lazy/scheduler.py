@@ -184,7 +184,7 @@ class TileScheduler:
                 raise RuntimeError("the scheduler is closed")
             if generation < self._generation:
                 return  # an older request that arrived late
-            self.check_resolution(view)
+            check_resolution(self.plane, view)  # refused before anything changes
             pyramid = self.pyramid
             if pyramid is None:
                 side = self._base_side or (view.extent[1] - view.extent[0])
@@ -275,10 +275,6 @@ class TileScheduler:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
     # ------------------------------------------------------------------ planning
-    def check_resolution(self, view: View) -> None:
-        """A ValueError when ``view`` is finer than float64 resolves (:func:`check_resolution`)."""
-        check_resolution(self.plane, view)
-
     def _plan(self, view: View, held: bool, pyramid: Pyramid, version: int) -> list[PlannedTile]:
         model_dtype = model_float_dtype(self.versions.model)
 

@@ -33,6 +33,7 @@ from typing import Any, TypeGuard
 
 import numpy as np
 
+from ..lazy.planning import plane_arrays
 from ..lazy.pyramid import MAX_VIEW_PIXELS, TileKey, View
 from ..lazy.tiles import Tile
 from ..maths.fields import check_extent, shown
@@ -136,8 +137,7 @@ def plane_resolution(plane: Plane) -> dict[str, float]:
     16·ε·max(max |coordinate|, (|o|∞ + |u_c|·|u|∞ + |v_c|·|v|∞) / shortest) at a view centred on
     (u_c, v_c) is at least :func:`~ftle_widget.lazy.planning.finest_pixel` (|o + u_c·u + v_c·v|∞
     is at most the sum), so a view the browser allows is one Python computes."""
-    origin, u, v = (t.reshape(-1).numpy() for t in (plane.origin, plane.u, plane.v))
-    shortest = min(float(np.linalg.norm(u)), float(np.linalg.norm(v)))  # as finest_pixel
+    origin, u, v, _, shortest = plane_arrays(plane)  # what finest_pixel reads
     return {
         "origin": float(np.abs(origin).max()),
         "u": float(np.abs(u).max()),
