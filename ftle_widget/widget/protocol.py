@@ -71,6 +71,9 @@ class InputRequest:
 
 Request = ViewRequest | DataRequest | InputRequest
 REQUEST_KINDS = ("view", "data_request", "input_request")
+# The generation of tiles pushed unasked (the home view, computed when the view is made; see
+# .requests); the browser's requests count from 1. protocol.ts's PUSHED.
+PUSHED = 0
 
 
 def parse(content: object) -> Request:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import inspect
 import pathlib
 import threading
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import cast
 
 import anywidget
+import comm
 import numpy as np
 import torch
 import traitlets
@@ -32,6 +34,7 @@ from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
 from .following import FollowsHistory
 from .overlays import DEFAULT_POINTS, data_overlay, picture_shape
 from .progress import Reports, progress_status, progress_value
+from .requests import Generations, pushed_view
 
 _STATIC = pathlib.Path(__file__).parents[1] / "static"  # the built front end (js/)
 __all__ = ["QUANTITIES", "BadTrait", "FTLEView"]
@@ -94,6 +97,8 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
     show_boundary = traitlets.Bool(True).tag(sync=True)
     show_data = traitlets.Bool(True).tag(sync=True)
     show_directions = traitlets.Bool(False).tag(sync=True)
+    # names this instance for the front end's model-level store of pushed tiles (js/src/pushed.ts)
+    _instance = traitlets.Unicode("").tag(sync=True)
     # Python-side state, not synced (the browser draws without them):
     layer = traitlets.Unicode("")  # the endpoint, described
     tile_px = traitlets.Int(64)  # pixels per tile side
@@ -154,6 +159,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
             show_data=show_data,
             show_directions=show_directions,
             height=height,
+            _instance=uuid.uuid4().hex,
             **kwargs,
         )
         self._model, self._layer, self._depth, self._device = model, layer, depth, device
@@ -164,9 +170,9 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         self._image_shape = image_shape
         self._data_range = None if data is None else (float(data.min()), float(data.max()))
         self._lock = threading.Lock()
-        self._generations: dict[int, int] = {}  # scheduler generation → browser generation
-        self._next = 0
+        self._generations = Generations()
         self._last_view: tuple[View, int] | None = None
+        self._pushed: View | None = None  # the home view computed before a browser asked
         # the tiles sent for the last request (for fit_colors): its generation, key → tile
         self._shown: tuple[int, dict] = (-1, {})
         self._reports = Reports()
@@ -175,6 +181,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         self.on_msg(self._on_message)
         self.observe(self._on_directions, names="show_directions")
         self._start_following(history)
+        self._push_home()
 
     # ------------------------------------------------------------------ public
     @property
@@ -214,6 +221,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         self.extent = extent
         self._post(protocol.encode_reset())
         self._send_data()
+        self._push_home()
 
     def _show_weights(self, weights: Mapping[str, torch.Tensor], tag: object) -> None:
         self.scheduler.update_model(weights, tag=tag)
@@ -326,32 +334,38 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         self.send(content, buffers)
 
     def _request(self, view: View, generation: int) -> None:
-        with self._lock:
-            self._next += 1
-            internal = self._next
-            self._generations[internal] = generation
-            for old in [g for g in self._generations if g < internal - 64]:
-                del self._generations[old]
-        # a display's first request (generation 1) starts from an empty canvas
-        self.scheduler.request(view, internal, held=generation > 1)
+        self._schedule(view, generation)
         with self._lock:
             self._last_view = (view, generation)
         self.error = ""
 
+    def _schedule(self, view: View, generation: int) -> None:
+        """Ask the scheduler for ``view``; its tiles go to the browser as ``generation``."""
+        # a display's first request (generation 1) starts from an empty canvas
+        self.scheduler.request(view, self._generations.new(generation), held=generation > 1)
+
+    def _push_home(self) -> None:
+        """Compute the home view now and push its tiles as generation 0, before any browser
+        asks: while a notebook runs its later cells the kernel cannot read the browser's
+        request, but pushes arrive (the front end keeps them for its displays, js/src/pushed.ts).
+        Nothing is pushed where no front end can listen (no kernel)."""
+        if self.comm is None or isinstance(self.comm, comm.DummyComm):
+            return
+        self._pushed = pushed_view(self.home, int(self.height))
+        self._schedule(self._pushed, protocol.PUSHED)
+
     def _refresh(self) -> None:
         if self._last_view is not None:
             self._request(*self._last_view)
+        elif self._pushed is not None:  # new weights or overlays before a browser asked
+            self._schedule(self._pushed, protocol.PUSHED)
 
     def _refuse(self, reason: str) -> None:
         self.status = f"refused: {reason}"
         self.error = f"refused: {reason}"
 
-    def _browser_generation(self, internal: int) -> int | None:
-        with self._lock:
-            return self._generations.get(internal)
-
     def _send_tile(self, tile: Tile) -> None:
-        generation = self._browser_generation(tile.generation)
+        generation = self._generations.browser(tile.generation)
         if generation is None:
             return
         with self._lock:  # kept for fit_colors: the tiles of the last request
@@ -372,14 +386,14 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         self.status = text
 
     def _on_progress(self, done: int, total: int, internal: int) -> None:
-        if self._browser_generation(internal) is None or not self._reports.fresh(internal, done):
+        if self._generations.browser(internal) is None or not self._reports.fresh(internal, done):
             return
         progress = progress_value(done, total, self.scheduler.pending_phase())
         self.progress = progress
         self.status = progress_status(*progress)
 
     def _on_error(self, key, message: str, internal: int) -> None:
-        generation = self._browser_generation(internal)
+        generation = self._generations.browser(internal)
         if generation is None:
             return
         self.error = message

@@ -35,6 +35,7 @@ import { hoverText, readAt } from "./overlays/hover";
 import { drawInput } from "./overlays/input";
 import { LimitControls } from "./overlays/limits";
 import { composeImage, downloadPng } from "./png";
+import { initialize, pushedTiles } from "./pushed";
 import { Renderer } from "./renderer";
 import { drawScene } from "./scene";
 import { Session } from "./session";
@@ -55,6 +56,7 @@ const render: Render<Traits> = ({ model, el }) => {
   });
   const layout = new Layout(el, toolbar.el, heightOf(model));
   const store = new TileStore();
+  for (const tile of pushedTiles(model.get("_instance"))) store.add(tile); // before it asked
   const renderer = new Renderer(layout.canvas);
   const colours = new ColourTraits();
   const settings = () => colourSettings(model);
@@ -188,4 +190,4 @@ const render: Render<Traits> = ({ model, el }) => {
   };
 };
 
-export default { render };
+export default { initialize, render };

@@ -45,6 +45,8 @@ export interface Traits {
   show_directions: boolean;
   epoch: number | null;
   following: boolean;
+  /** Names this instance for the tiles pushed before a display (pushed.ts). */
+  _instance: string;
 }
 
 /** Traits whose change needs a redraw (and the toolbar to show them), nothing else. */

@@ -18,6 +18,12 @@ export type Extent = readonly [u0: number, u1: number, v0: number, v1: number];
 /** (z, i, j): level z, row i (along v), column j (along u). */
 export type TileKey = readonly [z: number, i: number, j: number];
 
+/**
+ * The generation of tiles Python pushes unasked (the home view, computed when the widget is
+ * made; pushed.ts); requests count from 1. Python's `protocol.PUSHED`.
+ */
+export const PUSHED = 0;
+
 /** What the user sees, sent whenever the view changes; `generation` increases per request. */
 export interface ViewMessage {
   kind: "view";

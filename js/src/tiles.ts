@@ -3,12 +3,17 @@
  * dropped; coarser tiles are drawn first so that finer ones cover them (parents stand in,
  * stretched, while their children arrive). It also holds the tiles of the last request that
  * failed (Python's "error" messages), so that they are drawn as failed, not awaited.
+ *
+ * Pushed tiles (generation {@link PUSHED}, see pushed.ts) are kept until the kernel has answered
+ * a request of this store's (a tile of its generation arrived): a notebook still running its
+ * cells has not read the request yet, and they are all there is to show.
  */
 import {
   type DecodedError,
   type DecodedTile,
   type Extent,
   keyString,
+  PUSHED,
   type TileKey,
 } from "./protocol";
 import { tileExtent } from "./viewport";
@@ -26,11 +31,15 @@ export class TileStore {
    * older generations are forgotten.
    */
   generation = -1;
+  /** Whether a tile answering this store's request arrived (pushed tiles are then stale). */
+  private answered = false;
 
   /** Keep a decoded tile unless it is stale; returns whether it was kept. */
   add(tile: DecodedTile): boolean {
     const msg = tile.message;
-    if (msg.generation < this.generation) return false;
+    const waiting = msg.generation === PUSHED && !this.answered;
+    if (msg.generation < this.generation && !waiting) return false;
+    if (msg.generation !== PUSHED && msg.generation === this.generation) this.answered = true;
     const key = keyString(tile.key);
     const held = this.tiles.get(key);
     if (held && held.message.model_version > msg.model_version) return false;
@@ -66,6 +75,7 @@ export class TileStore {
     this.tiles.clear();
     this.failed.clear();
     this.baseSide = null;
+    this.answered = false; // a new plane: its pushed home view is what there is
   }
 
   get size(): number {

@@ -53,3 +53,19 @@ test("failed tiles: held for the newest generation, placed by the tiles' geometr
   assert.deepEqual(store.failures(), []);
   assert.equal(store.extentOf([0, 0, 0]), null);
 });
+
+test("pushed tiles (generation 0) are kept until the kernel answers a request, and after a reset", () => {
+  const store = new TileStore();
+  assert.equal(store.add(tile(0, 0, 0, 0)), true, "pushed before any request");
+  store.generation = 1; // the display asked; the kernel (running cells) has not read it
+  assert.equal(store.add(tile(1, 0, 0, 0)), true, "still pushing: all there is to show");
+  assert.equal(store.add(tile(1, 0, 1, 0)), true);
+  store.generation = 2; // a pan before the kernel answered: pushed tiles still count
+  assert.equal(store.add(tile(1, 1, 0, 1)), false, "an older request's tile is stale");
+  assert.equal(store.add(tile(1, 1, 1, 0)), true);
+  assert.equal(store.add(tile(2, 0, 0, 2)), true, "the answer to the request");
+  assert.equal(store.add(tile(2, 0, 1, 0)), false, "answered: pushed tiles are stale now");
+  assert.equal(store.size, 5);
+  store.clear(); // a new plane (Python's reset): its home view is pushed again
+  assert.equal(store.add(tile(0, 0, 0, 0)), true);
+});

@@ -42,6 +42,17 @@ LINK_CELLS = [
     "display(view, curves)",
 ]
 
+# Run All: the view, then a cell that keeps the kernel busy (the browser's request waits) until
+# the test writes the file "release" next to the notebook
+BUSY_CELLS = [
+    "from ftle_widget import FTLEView\n"
+    "from ftle_widget.paper.models import mlp\n"
+    "view = FTLEView(mlp(2, 10, 4, 1, seed=0), vmin=-1.0, vmax=1.0, show_data=False)\n"
+    "view",
+    "import os, time\nt0 = time.time()\n"
+    "while not os.path.exists('release') and time.time() - t0 < 300:\n    time.sleep(0.05)",
+]
+
 
 def _notebook(cells: list[str]) -> dict:
     return {
@@ -91,6 +102,7 @@ def _serve(tmp_path_factory, app: str):
         json.dump({"fetchNews": "false", "checkForUpdates": False}, f)
     (root / "view.ipynb").write_text(json.dumps(_notebook(NOTEBOOK_CELLS)))
     (root / "link.ipynb").write_text(json.dumps(_notebook(LINK_CELLS)))
+    (root / "busy.ipynb").write_text(json.dumps(_notebook(BUSY_CELLS)))
     port = _free_port()
     expose = (
         "--LabApp.expose_app_in_browser=True"
@@ -200,7 +212,8 @@ def _open_and_run(browser, url: str):
         "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status === 'idle'",
         timeout=90_000,
     )
-    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+    # not awaited: the command's promise settles only once every cell has run
+    page.evaluate("() => void window.jupyterapp.commands.execute('notebook:run-all-cells')")
     page.wait_for_selector(".ftle-widget canvas.ftle-field", timeout=90_000)
     return page
 
@@ -474,4 +487,28 @@ def test_colours_progress_and_height_in_jupyterlab(lab, browser):
     assert (
         page.evaluate("document.querySelector('.ftle-widget .ftle-colorbar').clientHeight") == 300
     )
+    page.close()
+
+
+KERNEL_STATUS = "window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.status"
+
+
+def test_run_all_shows_the_field_while_later_cells_run(lab, browser):
+    """12.12: the home view is pushed when the view is made, so the field appears although the
+    kernel, busy with the next cell, has not read the browser's request."""
+    start = time.time()
+    page = _open_and_run(browser, f"{lab}/lab/tree/busy.ipynb?reset")
+    image = _wait(lambda: _drawn(page), timeout=45)
+    seconds = time.time() - start
+    assert page.evaluate(KERNEL_STATUS) == "busy", "the second cell still runs"
+    colours = np.unique(image[:, :, :3].reshape(-1, 3), axis=0)
+    assert len(colours) > 50, "a field, not a blank or uniform canvas"
+    print(f"\nRun All → field drawn while the next cell runs: {seconds:.1f} s")
+    page.evaluate(  # the file the second cell waits for
+        "window.jupyterapp.serviceManager.contents.save('release', "
+        "{type: 'file', format: 'text', content: ''})"
+    )
+    _wait(lambda: page.evaluate(KERNEL_STATUS) == "idle", timeout=30)
+    _settled(page)  # the browser's own request, read once the kernel is free, completes
+    assert _python(page, "view._last_view[1]") >= 1
     page.close()

@@ -1,0 +1,53 @@
+"""The browser's view requests and the scheduler's generations: which browser generation each
+scheduler generation answers, and the home view pushed before any browser asks.
+
+The browser numbers its requests 1, 2, …; the scheduler numbers its own (one per request, also
+for refreshes that the browser did not ask for). Tiles go out tagged with the browser's number.
+Generation 0 is the push: the home view computed when the view is made, so that the first
+picture never waits for the kernel to read a request (while a notebook runs its later cells it
+cannot, but pushes arrive).
+"""
+
+from __future__ import annotations
+
+import threading
+
+from ..lazy.pyramid import View
+
+# The canvas width (CSS px) assumed for the pushed home view: a notebook cell's width. The
+# browser's own request, once the kernel reads it, asks at the real size.
+PUSH_WIDTH = 1024
+_KEPT = 64  # scheduler generations remembered
+
+
+def pushed_view(home, height: int, width: int = PUSH_WIDTH) -> View:
+    """``home`` grown about its centre to a ``width × height`` canvas's aspect (square pixels),
+    as the browser fits an extent (``Viewport.fit`` in js/src/viewport.ts)."""
+    u0, u1, v0, v1 = home
+    grow = max((u1 - u0) / width, (v1 - v0) / height)
+    cu, cv, hu, hv = (u0 + u1) / 2, (v0 + v1) / 2, grow * width / 2, grow * height / 2
+    return View((cu - hu, cu + hu, cv - hv, cv + hv), width, height)
+
+
+class Generations:
+    """Scheduler generation → browser generation, for the last :data:`_KEPT` requests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._browser: dict[int, int] = {}
+        self._next = 0
+
+    def new(self, browser: int) -> int:
+        """A new scheduler generation answering the browser's ``browser``."""
+        with self._lock:
+            self._next += 1
+            self._browser[self._next] = browser
+            for old in [g for g in self._browser if g < self._next - _KEPT]:
+                del self._browser[old]
+            return self._next
+
+    def browser(self, internal: int) -> int | None:
+        """The browser generation that scheduler generation ``internal`` answers (None when
+        forgotten or unknown: its tiles are not sent)."""
+        with self._lock:
+            return self._browser.get(internal)
