@@ -7,10 +7,19 @@ the nearest snapshot. Below the figures, a strip of clickable points, one per sn
 epoch with one click (bqplot draws a figure's interaction above its marks, so the triangles in
 the figures with a selector cannot take clicks; the strip has no interaction). :func:`link` ties
 ``epoch`` to another widget's ``epoch``.
+
+Three traps of bqplot's front end are kept away here: a y scale whose data span no range (one
+epoch, or constant values) makes its axis guess an invalid tick format for values below 0.1 in
+magnitude, and the exception kills the line's model ("invalid format: .undefinedg", then
+"getScales is not a function"): such scales get fixed limits (:func:`y_limits`). ``tick_format
+"d"`` alone labels the ticks at half epochs twice: the epoch axes get integer ticks
+(:func:`epoch_ticks`). An index selector given marks sets their ``selected`` itself, from stale
+pixels: the selectors get no marks, and Python alone highlights the chosen snapshot.
 """
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Sequence
 from typing import Any, cast
@@ -28,6 +37,30 @@ GROUPS = ("loss", "accuracy", "other")  # figure order, top to bottom
 LABELS = {"loss": "loss", "accuracy": "accuracy / error", "other": "value"}
 SNAPSHOT_Y = 0.04  # height of the snapshot markers on their own [0, 1] scale
 HIGHLIGHT = "orangered"
+
+
+def epoch_ticks(first: int, last: int, most: int = 10) -> np.ndarray:
+    """Integer tick values between ``first`` and ``last``, at most ``most`` (at least one): the
+    multiples of the smallest step of 1, 2 or 5 × 10ᵏ that keeps them that few."""
+    first, last = sorted((int(first), int(last)))
+    steps = (m * 10**k for k in itertools.count() for m in (1, 2, 5))
+    step = next(s for s in steps if (last - first) // s + 1 <= max(int(most), 1))
+    return np.arange(-(-first // step) * step, last + 1, step, dtype=np.int64)
+
+
+def y_limits(values: np.ndarray) -> tuple[float, float] | None:
+    """Fixed limits for a y scale where bqplot's own from the data would break its axis: None
+    (bqplot fits the data) when the finite values span a range and none is infinite; else the
+    finite values' range, widened about a single value (0 to 1 if there is none)."""
+    values = np.asarray(values, dtype=np.float64).ravel()
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        return (0.0, 1.0)
+    low, high = float(finite.min()), float(finite.max())
+    if high - low > 1e-9 * max(abs(low), abs(high)):
+        return None if finite.size == values[~np.isnan(values)].size else (low, high)
+    pad = 0.1 * abs(low) if low else 0.5
+    return (low - pad, high + pad)
 
 
 def group_of(name: str) -> str:
@@ -74,6 +107,8 @@ class TrainingCurves(ipywidgets.VBox):
         self.scatters: dict[str, bq.Scatter] = {}
         self.selectors: dict[str, IndexSelector] = {}
         self._parts: list[ipywidgets.Widget] = [self.x_scale]
+        self._x_axes: list[bq.Axis] = []  # every axis on x_scale: their ticks are set together
+        self._ticks = np.array([0, 1], dtype=np.int64)
         self._colours: dict[str, str] = {}
         self._unsubscribe = history.observe(self._on_record)  # first: no record is missed
         self.strip = self._add_strip()
@@ -81,24 +116,57 @@ class TrainingCurves(ipywidgets.VBox):
 
     # ------------------------------------------------------------------ data
     def refresh(self) -> None:
-        """Bring every line and the snapshot markers up to date with the history."""
+        """Bring every line, the snapshot markers and the epoch ticks up to date with the
+        history. A y scale is held at fixed limits while lines are added (one may have data
+        without a range) and let go once every line has its data, if that has a range."""
         with self._lock:
             available = self.history.metric_names
             names = available if self._only is None else [n for n in self._only if n in available]
-            for name in names:
-                x, y = self.history.metric(name)
+            series = {name: self.history.metric(name) for name in names}
+            groups: dict[str, list[str]] = {}
+            for name in series:
+                groups.setdefault(group_of(name), []).append(name)
+            release = []
+            for group, members in groups.items():  # new figures first, in the order of the names
+                values = np.concatenate([series[n][1] for n in members])
+                fixed = y_limits(values)
+                if fixed is None:  # a range: bqplot may fit it once every line has its data
+                    release.append(group)
+                    if any(n not in self.lines for n in members):  # a line alone may have none
+                        fixed = (float(np.nanmin(values)), float(np.nanmax(values)))
+                if fixed is not None or group not in self.figures:
+                    self._set_y_limits(group, fixed)
+            for name, (x, y) in series.items():
                 line = self.lines.get(name)
                 if line is None:
                     self._add_line(name, x, y)
                 else:
                     with line.hold_sync():
                         line.x, line.y = x, y
+            for group in release:
+                self._set_y_limits(group, None)
             epochs = np.array(self.history.epochs, dtype=np.int64)
             for scatter in self.scatters.values():
                 with scatter.hold_sync():
                     scatter.x = epochs
                     scatter.y = np.full(len(epochs), SNAPSHOT_Y)
                     scatter.selected = self._index_of(self.epoch, epochs)
+            every = [epochs, *(x for x, _ in series.values())]
+            span = np.concatenate(every) if any(len(e) for e in every) else np.array([0, 1])
+            self._ticks = epoch_ticks(int(span.min()), int(span.max()))
+            for axis in self._x_axes:
+                if not np.array_equal(axis.tick_values, self._ticks):
+                    axis.tick_values = self._ticks
+
+    def _set_y_limits(self, group: str, limits: tuple[float, float] | None) -> None:
+        """Fix the y scale of ``group``'s figure (created if need be) to ``limits``, or let it
+        follow the data (None)."""
+        figure = self.figures.get(group) or self._add_figure(group)
+        scale = figure.axes[1].scale
+        low, high = (None, None) if limits is None else limits
+        if (scale.min, scale.max) != (low, high):
+            with scale.hold_sync():
+                scale.min, scale.max = low, high
 
     def _on_record(self, _epoch: int) -> None:
         self.refresh()
@@ -148,12 +216,12 @@ class TrainingCurves(ipywidgets.VBox):
         y_scale = bq.LinearScale()
         rug_scale = bq.LinearScale(min=0.0, max=1.0)
         scatter = self._snapshot_marks(rug_scale, marker="triangle-up", default_size=40)
-        selector = IndexSelector(scale=self.x_scale, marks=[scatter], color=HIGHLIGHT)
+        selector = IndexSelector(scale=self.x_scale, color=HIGHLIGHT)  # no marks: see above
         if self.epoch is not None:
             selector.selected = np.array([self.epoch])
         selector.observe(self._on_selected, "selected")
         axes = [
-            bq.Axis(scale=self.x_scale, label="epoch", tick_format="d"),
+            bq.Axis(scale=self.x_scale, label="epoch", tick_format="d", tick_values=self._ticks),
             bq.Axis(scale=y_scale, side="left", label=LABELS[group]),
         ]
         figure = bq.Figure(
@@ -165,6 +233,7 @@ class TrainingCurves(ipywidgets.VBox):
             layout=ipywidgets.Layout(width="100%", height="220px"),
         )
         self.figures[group] = figure
+        self._x_axes.append(axes[0])
         self.scatters[group] = scatter
         self.selectors[group] = selector
         self._parts += [y_scale, rug_scale, scatter, selector, *axes, figure]
@@ -180,7 +249,13 @@ class TrainingCurves(ipywidgets.VBox):
             default_size=64,
             tooltip=bq.Tooltip(fields=["x"], labels=["epoch"], formats=["d"]),
         )
-        axis = bq.Axis(scale=self.x_scale, label="snapshots: click one", tick_format="d")
+        axis = bq.Axis(
+            scale=self.x_scale,
+            label="snapshots: click one",
+            tick_format="d",
+            tick_values=self._ticks,
+        )
+        self._x_axes.append(axis)
         strip = bq.Figure(
             marks=[scatter],
             axes=[axis],

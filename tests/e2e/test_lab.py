@@ -81,8 +81,9 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve(tmp_path_factory, app: str):
-    """Start JupyterLab or Notebook 7 (``app``) on a free port with the test notebooks."""
+def _serve(tmp_path_factory, app: str, notebooks: dict[str, list[str]] | None = None):
+    """Start JupyterLab or Notebook 7 (``app``) on a free port with the test notebooks and
+    ``notebooks`` (file name → cells)."""
     root = tmp_path_factory.mktemp(app)
     env = dict(os.environ)
     for name in (
@@ -103,6 +104,8 @@ def _serve(tmp_path_factory, app: str):
     (root / "view.ipynb").write_text(json.dumps(_notebook(NOTEBOOK_CELLS)))
     (root / "link.ipynb").write_text(json.dumps(_notebook(LINK_CELLS)))
     (root / "busy.ipynb").write_text(json.dumps(_notebook(BUSY_CELLS)))
+    for name, cells in (notebooks or {}).items():
+        (root / name).write_text(json.dumps(_notebook(cells)))
     port = _free_port()
     expose = (
         "--LabApp.expose_app_in_browser=True"
