@@ -1,7 +1,8 @@
 """The ``ftle-widget`` command line (also ``python -m ftle_widget``).
 
 * ``demo``: JupyterLab on the quickstart notebook (copied to a working folder first);
-* ``render``: a PNG (with colorbar) and a ``.npy`` of a field, without a browser;
+* ``render``: a PNG (the field with axes and a colorbar, as the widget draws it) and a ``.npy``
+  of a field, without a browser;
 * ``field``: a field of the paper's toy network, previewed in colour in the terminal.
 """
 
@@ -23,6 +24,9 @@ from .maths.modules import known_input_shape
 from .maths.planes import Plane, default_plane
 from .paper.models import default_model, mlp, mlp_from_saved
 from .widget import export
+
+# the colour limits of log Λ₁ when none are given: the quickstart's (and the paper's Fig. 2)
+LOG_STRETCH_LIMITS = (-4.0, 4.0)
 
 
 def preview(values: np.ndarray, vmin: float, vmax: float) -> str:
@@ -110,8 +114,18 @@ def _add_extent(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _render(args: argparse.Namespace) -> int:
+def render_limits(
+    quantity: str, vmin: float | None, vmax: float | None
+) -> tuple[float | None, float | None]:
+    """The colour limits ``render`` uses: those given, else :data:`LOG_STRETCH_LIMITS` for
+    ``log_stretch`` (the quickstart's [−4, 4]); ``None`` (symmetric about 0 over the field) for
+    ``lambda`` or when only one limit is given."""
+    if quantity == "log_stretch" and vmin is None and vmax is None:
+        return LOG_STRETCH_LIMITS
+    return vmin, vmax
 
+
+def _render(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.allow_pickle)
     plane = default_plane(
         known_input_shape(
@@ -123,28 +137,29 @@ def _render(args: argparse.Namespace) -> int:
     layer: int | str | None = args.layer
     if isinstance(layer, str) and layer.lstrip("-").isdigit():
         layer = int(layer)
+    _, shape = export.fit_frame(args.extent, (args.size, args.size))  # square pixels
     t0 = time.perf_counter()
-    field = ftle_field(
-        model, plane, args.extent, (args.size, args.size), layer=layer, directions=args.directions
-    )
+    field = ftle_field(model, plane, args.extent, shape, layer=layer, directions=args.directions)
     seconds = time.perf_counter() - t0
     out = Path(args.out)
+    values = field.log_stretch if args.quantity == "log_stretch" else field.ftle
+    vmin, vmax = render_limits(args.quantity, args.vmin, args.vmax)
+    lo, hi = export.colour_limits(values, vmin, vmax)
     export.save_png(
         field,
         out,
         quantity=args.quantity,
         cmap=args.cmap,
-        vmin=args.vmin,
-        vmax=args.vmax,
+        vmin=lo,
+        vmax=hi,
         directions=args.directions,
     )
-    values = field.log_stretch if args.quantity == "log_stretch" else field.ftle
     npy = Path(args.npy) if args.npy else out.with_suffix(".npy")
     np.save(npy, values)
     print(
-        f"{args.quantity} of {field.endpoint} (depth {field.depth:g}) over {args.size}×"
-        f"{args.size} points in {seconds:.2f} s: min {np.nanmin(values):.3f}, "
-        f"max {np.nanmax(values):.3f}\nwrote {out} and {npy}"
+        f"{args.quantity} of {field.endpoint} (depth {field.depth:g}) over {shape[1]}×"
+        f"{shape[0]} points in {seconds:.2f} s: min {np.nanmin(values):.3f}, "
+        f"max {np.nanmax(values):.3f}; colours over [{lo:g}, {hi:g}]\nwrote {out} and {npy}"
     )
     return 0
 
@@ -240,7 +255,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     demo.add_argument("--dry-run", action="store_true", help="print the command, start nothing")
     demo.set_defaults(run=_demo)  # other arguments go to JupyterLab, e.g. --no-browser
-    render = sub.add_parser("render", help="a PNG with colorbar and a .npy of a field")
+    render = sub.add_parser(
+        "render",
+        help="a PNG (the field with axes and a colorbar, as the widget draws it) and a .npy of "
+        "a field",
+    )
     render.add_argument(
         "--model", default="default", help="'default' (the embedded toy net) or a saved model file"
     )
@@ -250,12 +269,35 @@ def main(argv: list[str] | None = None) -> int:
         help="load a whole pickled model (runs code: trusted files only)",
     )
     render.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
-    render.add_argument("--quantity", choices=["lambda", "log_stretch"], default="log_stretch")
+    render.add_argument(
+        "--quantity",
+        choices=["lambda", "log_stretch"],
+        default="log_stretch",
+        help="log_stretch: log Λ₁ = depth·λ₁ (default); lambda: λ₁",
+    )
     _add_extent(render)
-    render.add_argument("--size", type=int, default=256, help="pixels per side (default 256)")
+    render.add_argument(
+        "--size",
+        type=int,
+        default=256,
+        help="pixels along the extent's longer side (square pixels; default 256)",
+    )
     render.add_argument("--cmap", default="RdBu_r", choices=export.colormap_names())
-    render.add_argument("--vmin", type=float, default=None)
-    render.add_argument("--vmax", type=float, default=None)
+    lo, hi = LOG_STRETCH_LIMITS
+    render.add_argument(
+        "--vmin",
+        type=float,
+        default=None,
+        help=f"lower colour limit (default: {lo:g} for log_stretch, as in the quickstart, if "
+        "--vmax is not given either; else symmetric about 0 over the field)",
+    )
+    render.add_argument(
+        "--vmax",
+        type=float,
+        default=None,
+        help=f"upper colour limit (default: {hi:g} for log_stretch if --vmin is not given "
+        "either; else symmetric about 0 over the field)",
+    )
     render.add_argument(
         "--directions",
         action="store_true",

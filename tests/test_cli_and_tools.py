@@ -13,7 +13,7 @@ import torch
 from PIL import Image
 
 from ftle_widget import Plane, ftle_field
-from ftle_widget.cli import main
+from ftle_widget.cli import main, render_limits
 from ftle_widget.paper.models import default_model, mlp, save_mlp
 from ftle_widget.widget.export import colorize
 
@@ -53,24 +53,43 @@ def test_cli_reports_bad_layer(capsys):
     assert "not a submodule" in capsys.readouterr().err
 
 
-def test_cli_render_writes_png_with_colorbar_and_npy(tmp_path, capsys):
+def test_cli_render_writes_png_with_axes_colorbar_and_npy(tmp_path, capsys):
     out = tmp_path / "ring.png"
-    assert main(["render", "--size", "40", "--vmin", "-4", "--vmax", "4", "--out", str(out)]) == 0
-    assert "wrote" in capsys.readouterr().out
+    assert main(["render", "--size", "120", "--out", str(out)]) == 0  # log Λ₁ by default
+    printed = capsys.readouterr().out
+    assert "wrote" in printed and "colours over [-4, 4]" in printed  # the quickstart's limits
     values = np.load(tmp_path / "ring.npy")
-    field = ftle_field(default_model(), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (40, 40))
+    field = ftle_field(default_model(), Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (120, 120))
     np.testing.assert_array_equal(values, field.log_stretch)  # the default model, L·λ₁
     image = np.asarray(Image.open(out).convert("RGBA"))
-    assert image.shape[1] > 40 + 60 and image.shape[0] >= 120  # field + colorbar with labels
-    top = (image.shape[0] - 40) // 2
-    np.testing.assert_array_equal(
-        image[top : top + 40, :40], colorize(field.log_stretch, "RdBu_r", -4, 4)[::-1]
-    )
-    bar = image[16 : image.shape[0] - 8, 40 + 10 + 8, :3].astype(int)  # the colorbar's middle
+    assert image.shape == (150, 120 + 70, 4)  # the field at the top left, the colorbar beside
+    expected = colorize(field.log_stretch, "RdBu_r", -4, 4)[::-1]
+    np.testing.assert_array_equal(image[:90, 35:120], expected[:90, 35:])  # clear of the axes
+    assert (image[90:120, :120] != expected[90:]).any()  # the u axis: ticks and labels
+    assert (image[:90, :30] != expected[:90, :30]).any()  # the v axis
+    bar = image[32 : 150 - 22, 120 + 10, :3].astype(int)  # the colorbar's strip
     assert bar[2, 0] > bar[2, 2] + 60 and bar[-3, 2] > bar[-3, 0] + 60  # red on top, blue below
-    r = np.hypot(*np.meshgrid(np.linspace(-1.5, 1.5, 40), np.linspace(-1.5, 1.5, 40)))
-    redness = image[top : top + 40, :40, 0].astype(int) - image[top : top + 40, :40, 2]
-    assert redness[::-1][np.abs(r - 1) < 0.08].mean() > redness[::-1][r < 0.3].mean() + 50
+    r = np.hypot(*np.meshgrid(np.linspace(-1.5, 1.5, 120), np.linspace(-1.5, 1.5, 120)))
+    redness = image[:120, :120, 0].astype(int) - image[:120, :120, 2]
+    assert redness[::-1][np.abs(r - 1) < 0.04].mean() > redness[::-1][r < 0.3].mean() + 50
+
+
+def test_cli_render_limits_and_aspect(tmp_path, capsys):
+    assert render_limits("log_stretch", None, None) == (-4.0, 4.0)
+    assert render_limits("log_stretch", -2.0, None) == (-2.0, None)  # one given: the other auto
+    assert render_limits("lambda", None, None) == (None, None)  # symmetric over the field
+    out = tmp_path / "wide.png"
+    args = ["render", "--size", "60", "--extent", "-3", "3", "-1", "1", "--quantity", "lambda"]
+    assert main([*args, "--out", str(out)]) == 0
+    values = np.load(tmp_path / "wide.npy")
+    assert values.shape == (20, 60)  # square pixels: 60 along the longer side
+    m = float(np.abs(values).max())
+    assert f"colours over [{-m:g}, {m:g}]" in capsys.readouterr().out
+    assert Image.open(out).size == (60 + 70, 150)
+    help_text = subprocess.run(
+        [sys.executable, "-m", "ftle_widget", "render", "--help"], capture_output=True, text=True
+    ).stdout
+    assert "-4 for log_stretch" in " ".join(help_text.split())
 
 
 def test_cli_render_a_saved_model_with_directions_and_errors(tmp_path, capsys):
@@ -100,8 +119,8 @@ def test_cli_render_a_saved_model_with_directions_and_errors(tmp_path, capsys):
     )
     field = ftle_field(model, Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (22, 22))
     np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), field.ftle)
-    black = (np.asarray(Image.open(out).convert("RGB"))[:, :22] == 0).all(axis=2)
-    assert black.sum() > 20  # the direction segments
+    dark = np.asarray(Image.open(out).convert("RGB"))[:22, :22].max(axis=2) < 80
+    assert dark.sum() > 20  # the direction segments
     torch.save(model, tmp_path / "pickled.pt")
     assert (
         main(

@@ -1,4 +1,5 @@
-"""Pictures and arrays without a browser: fields through the front end's colormap LUT to PNG.
+"""Pictures and arrays without a browser: fields through the front end's colormap LUT to PNG,
+with what the canvas draws over them (:mod:`.picture`).
 
 The colormaps come from ``colormaps.json`` (256 colours each, generated from d3-scale-chromatic by
 ``js/scripts/colormaps.mjs``), the same table the canvas renderer uses, and values map to LUT
@@ -10,16 +11,21 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
-from ..maths.fields import Field
+from ..lazy.pyramid import MAX_VIEW_PIXELS
+from ..maths.fields import Field, compute_field
+from . import picture
+from .fonts import quantity_label
+from .overlays import DataOverlay
+from .ticks import nice_ticks
 
 _TABLE = Path(__file__).parents[1] / "colormaps.json"  # shared with the front end (js/)
-# ASCII: Pillow's built-in font has no Greek letters
-QUANTITY_LABELS = {"lambda": "lambda_1", "log_stretch": "L*lambda_1"}
 
 
 @cache
@@ -79,23 +85,46 @@ def colorize(
     return out
 
 
-def nice_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """Round tick values in [lo, hi]: 1, 2 or 5 × 10ⁿ steps, chosen as d3.ticks (and the front
-    end's ``niceTicks``) does."""
-    if not (hi > lo):
-        return [lo]
-    raw = (hi - lo) / count
-    power = 10 ** math.floor(math.log10(raw))
-    error = raw / power
-    factor = 10 if error >= 50**0.5 else 5 if error >= 10**0.5 else 2 if error >= 2**0.5 else 1
-    step = factor * power
-    first = math.ceil(lo / step - 1e-9)
-    ticks = []
-    k = first
-    while k * step <= hi + 1e-9 * step:
-        ticks.append(round(k * step, 12))
-        k += 1
-    return ticks
+def colour_limits(
+    values: np.ndarray, vmin: float | None, vmax: float | None
+) -> tuple[float, float]:
+    """The colour limits in use, as the canvas's renderer picks them: ``vmin``/``vmax`` where
+    given, else symmetric about 0 over ``values``; one limit given beyond the automatic other
+    one gives the automatic limits."""
+    if vmin is not None and vmax is not None:
+        if not vmin < vmax:
+            raise ValueError(f"vmin must be below vmax, not {vmin!r} ≥ {vmax!r}")
+        return float(vmin), float(vmax)
+    lo, hi = symmetric_range(values)
+    mixed = (lo if vmin is None else float(vmin), hi if vmax is None else float(vmax))
+    return mixed if mixed[0] < mixed[1] else (lo, hi)
+
+
+def fit_frame(
+    extent: Sequence[float], shape: Sequence[int]
+) -> tuple[tuple[float, float, float, float], tuple[int, int]]:
+    """The largest field of square pixels showing ``extent`` that fits in ``shape`` = (rows,
+    columns): one side as long as ``shape``'s, the other no longer (nothing stretched, nothing
+    padded). Returns it as (extent, (H, W)), the extent grown about its centre by under a pixel
+    along one axis so that its pixels are exactly square (as the canvas's ``Viewport.fit``)."""
+    try:
+        rows, cols = (int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"shape must be (rows, columns), not {shape!r}") from None
+    if rows < 1 or cols < 1 or (rows, cols) != tuple(shape):
+        raise ValueError(f"shape must be two positive ints (rows, columns), not {shape!r}")
+    u0, u1, v0, v1 = (float(e) for e in extent)
+    pixel = max((u1 - u0) / cols, (v1 - v0) / rows)
+    w = max(1, min(cols, round((u1 - u0) / pixel)))
+    h = max(1, min(rows, round((v1 - v0) / pixel)))
+    ru, rv = (u1 - u0) / w, (v1 - v0) / h
+    if ru > rv:
+        cv, hv = 0.5 * (v0 + v1), 0.5 * ru * h
+        v0, v1 = cv - hv, cv + hv
+    elif rv > ru:
+        cu, hu = 0.5 * (u0 + u1), 0.5 * rv * w
+        u0, u1 = cu - hu, cu + hu
+    return (u0, u1, v0, v1), (h, w)
 
 
 def field_image(
@@ -155,38 +184,14 @@ def field_image(
     return canvas
 
 
-def direction_segments(
-    directions: np.ndarray, size: tuple[int, int], grid: int = 11
-) -> list[tuple[float, float, float, float]]:
-    """Headless segments (x0, y0, x1, y1) in image pixels (``size`` = (width, height), y down)
-    for the directions (H, W, 2) (du, dv, v up) at the centres of a ``grid`` × ``grid``
-    lattice; length 0.7 of a cell; points without a direction are skipped."""
-    directions = np.asarray(directions, dtype=np.float64)
-    if directions.ndim != 3 or directions.shape[2] != 2:
-        raise ValueError(f"directions must be (H, W, 2), not {directions.shape}")
-    h, w = directions.shape[:2]
-    width, height = size
-    segments = []
-    for gi in range(grid):
-        for gj in range(grid):
-            fx, fy = (gj + 0.5) / grid, (gi + 0.5) / grid  # fractions across, down
-            du, dv = directions[min(h - 1, int((1 - fy) * h)), min(w - 1, int(fx * w))]
-            norm = math.hypot(du, dv)
-            if not math.isfinite(norm) or norm == 0:
-                continue
-            half = 0.35 * min(width, height) / grid
-            dx, dy = du / norm * half, -dv / norm * half
-            cx, cy = fx * width, fy * height
-            segments.append((cx - dx, cy - dy, cx + dx, cy + dy))
-    return segments
-
-
-def draw_directions(picture, directions: np.ndarray, grid: int = 11) -> None:
-    """Draw :func:`direction_segments` on a ``PIL.Image`` in place (black, 2 px)."""
+def draw_directions(image, directions: np.ndarray, grid: int = 11) -> None:
+    """Draw the stretching directions (H, W, 2) on a ``PIL.Image`` of square pixels in place
+    (black, 2 px): :func:`.picture.direction_segments`, ``grid`` cells across."""
     from PIL import ImageDraw
 
-    draw = ImageDraw.Draw(picture)
-    for x0, y0, x1, y1 in direction_segments(directions, picture.size, grid):
+    draw = ImageDraw.Draw(image)
+    w, h = image.size
+    for x0, y0, x1, y1 in picture.direction_segments(directions, (0, w, 0, h), (w, h), grid):
         draw.line([x0, y0, x1, y1], fill=(0, 0, 0, 255), width=2)
 
 
@@ -201,34 +206,92 @@ def save_png(
     colorbar: bool = True,
     scale: int = 1,
     directions: bool = False,
+    axes: bool | None = None,
+    boundary: bool = False,
+    data: DataOverlay | None = None,
 ) -> Path:
-    """Write a field (or an (H, W) array) as a PNG with a colorbar; returns the path.
+    """Write a field (or an (H, W) array) as a PNG, drawn as the widget's canvas draws it
+    (:func:`.picture.compose`, on white); returns the path.
 
-    ``quantity`` is ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's
-    Fig. 2 quantity, e.g. with ``vmin=-4, vmax=4``). ``directions``: draw the field's
-    stretching directions (a :class:`Field` computed with ``directions=True``).
+    Parameters
+    ----------
+    quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2
+        quantity, e.g. with ``vmin=-4, vmax=4``).
+    vmin, vmax : colour limits; ``None``: symmetric about 0 over the field.
+    colorbar : the colorbar on the right, labelled with the quantity's name.
+    scale : PNG pixels per field pixel (and per CSS pixel of what is drawn over it).
+    directions : the field's stretching directions (a :class:`Field` with ``directions=True``).
+    axes : ticks in plane coordinates over the field; default: for a :class:`Field` (an array
+        has no extent).
+    boundary : mark the decision boundary (``field.prediction``).
+    data : data points to draw (:func:`~ftle_widget.widget.overlays.data_overlay`).
     """
-    if quantity not in QUANTITY_LABELS:
-        raise ValueError(f"quantity must be one of {', '.join(QUANTITY_LABELS)}, not {quantity!r}")
-    if isinstance(field, Field):
-        values = field.log_stretch if quantity == "log_stretch" else field.ftle
+    name = quantity_label(quantity)
+    if type(scale) is not int or scale < 1:
+        raise ValueError(f"scale must be a positive int, not {scale!r}")
+    if not isinstance(field, Field):
+        if axes or boundary or data is not None or directions:
+            raise ValueError("axes, boundary, data and directions need a Field, not an array")
+        values = np.asarray(field, dtype=np.float32)
+        if values.ndim != 2:
+            raise ValueError(f"the field must be (H, W), not {values.shape}")
+        extent = (0.0, float(values.shape[1]), 0.0, float(values.shape[0]))
     else:
-        values = np.asarray(field)
-    arrows = None
-    if directions:
-        arrows = field.direction if isinstance(field, Field) else None
-        if arrows is None:
+        values = field.log_stretch if quantity == "log_stretch" else field.ftle
+        extent = field.extent
+        if directions and field.direction is None:
             raise ValueError("directions=True needs a Field computed with directions=True")
-    image = field_image(
-        values,
-        cmap=cmap,
-        vmin=vmin,
-        vmax=vmax,
-        label=QUANTITY_LABELS[quantity],
+    limits = colour_limits(values, vmin, vmax)
+    rgba = colorize(values, cmap, *limits)
+    if boundary and isinstance(field, Field):
+        rgba[picture.boundary_mask(field.prediction)] = picture.BOUNDARY_RGBA
+    image = picture.compose(
+        rgba[::-1],
+        extent,
+        table=lut(cmap),
+        limits=limits,
+        label=name,
+        directions=field.direction if directions and isinstance(field, Field) else None,
+        data=data,
+        axes=isinstance(field, Field) if axes is None else axes,
         colorbar=colorbar,
         scale=scale,
-        directions=arrows,
     )
     path = Path(path)
     image.save(path, format="PNG")
     return path
+
+
+def save_view_png(
+    view: Any,
+    path: str | Path,
+    shape: Sequence[int] | None = None,
+    *,
+    axes: bool = True,
+    colorbar: bool = True,
+    scale: int = 1,
+) -> Path:
+    """The work of :meth:`FTLEView.to_png <ftle_widget.FTLEView.to_png>` for ``view``: the
+    field of its visible extent at the largest size of square pixels fitting in ``shape``
+    (:func:`fit_frame`; default: the canvas's size, or ``view.height`` rows before a browser
+    showed it), written by :func:`save_png` with the view's colours and the overlays it shows."""
+    last = view._last_view[0] if view._last_view else None
+    box = shape or ((last.height, last.width) if last else (view.height, MAX_VIEW_PIXELS))
+    extent, size = fit_frame(view.visible_extent, box)
+    directions = bool(view.show_directions)
+    engine = view.scheduler.engine()
+    field = compute_field(engine, view.plane, extent, size, directions=directions)
+    return save_png(
+        field,
+        path,
+        quantity=view.quantity,
+        cmap=view.cmap,
+        vmin=view.vmin,
+        vmax=view.vmax,
+        colorbar=colorbar,
+        scale=scale,
+        directions=directions,
+        axes=axes,
+        boundary=view.show_boundary,
+        data=view._data_overlay() if view.show_data else None,
+    )

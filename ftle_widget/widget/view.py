@@ -32,7 +32,7 @@ from ..maths.planes import Plane, default_extent, default_plane
 from . import export, protocol
 from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
 from .following import FollowsHistory
-from .overlays import DEFAULT_POINTS, data_overlay, picture_shape
+from .overlays import DEFAULT_POINTS, DataOverlay, data_overlay, picture_shape
 from .progress import Reports, progress_status, progress_value
 from .requests import Generations, pushed_view
 
@@ -247,16 +247,24 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         engine = self.scheduler.engine()
         return compute_field(engine, self.plane, self.visible_extent, shape, directions=directions)
 
-    def to_png(self, path, shape: tuple[int, int] | None = None):
-        """Write the current view as a PNG with a colorbar, without a browser."""
-        return export.save_png(
-            self.field(shape),
-            path,
-            quantity=self.quantity,
-            cmap=self.cmap,
-            vmin=self.vmin,
-            vmax=self.vmax,
-        )
+    def to_png(
+        self,
+        path: str | pathlib.Path,
+        shape: tuple[int, int] | None = None,
+        *,
+        axes: bool = True,
+        colorbar: bool = True,
+        scale: int = 1,
+    ) -> pathlib.Path:
+        """Write :attr:`visible_extent` as a PNG drawn as the canvas draws it: the field, the
+        overlays that are on, the ``axes`` and the ``colorbar``; no browser needed.
+
+        Pixels stay square: the field is the largest of the view's aspect that fits in
+        ``shape`` = (rows, columns) (:func:`~.export.fit_frame`: one side as given, the other
+        shorter; never stretched or padded); by default the canvas's size, or :attr:`height`
+        rows before a browser showed the view. ``scale``: PNG pixels per field pixel.
+        """
+        return export.save_view_png(self, path, shape, axes=axes, colorbar=colorbar, scale=scale)
 
     def close(self) -> None:
         """Stop all work and close the widget (also when construction failed half way)."""
@@ -311,14 +319,16 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         self.scheduler.set_directions(change["new"])
         self._refresh()
 
+    def _data_overlay(self) -> DataOverlay | None:
+        """The data points near the plane with their class indices (None without data)."""
+        if self._data is None:
+            return None
+        near, limit = self._data_near, self._data_points
+        return data_overlay(self.plane, self._data, self._labels, near, limit=limit)
+
     def _send_data(self) -> None:
-        """The data overlay: points near the plane with their class indices."""
-        points = None
-        if self._data is not None:
-            points = data_overlay(
-                self.plane, self._data, self._labels, self._data_near, limit=self._data_points
-            )
-        self._post(protocol.encode_data(points))
+        """The data overlay, to the browser."""
+        self._post(protocol.encode_data(self._data_overlay()))
 
     def _send_input(self, request: protocol.InputRequest) -> None:
         """The input at a plane point, for the hover picture of image models."""

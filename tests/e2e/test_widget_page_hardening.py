@@ -1,19 +1,23 @@
 """Issue 12 in the fast browser tier (test_widget_page.py's page: the bundle with a fake model,
 fed by Python): fitting the colours to what is shown and setting limits on the colorbar (14), the
-progress bar (18), the height trait (22) and zooms that stop where float64 runs out (3)."""
+progress bar (18), the height trait (22), zooms that stop where float64 runs out (3) and the
+Python PNG export drawing what the canvas draws (19)."""
 
 from __future__ import annotations
 
+import base64
 import threading
 
 import numpy as np
 from helpers import browser_sends
+from PIL import Image
 from test_widget_page import (
     STATE,
     _canvas,
     _deliver,
     _field_size,
     _quadrant_tiles,
+    _rgba_of,
     _status,
     _views,
     canvas_rgba,
@@ -310,3 +314,49 @@ def test_box_zooms_and_extents_stop_where_float64_runs_out(browser):
     page.wait_for_timeout(300)
     assert "float64" not in _status(page)[0]
     page.close()
+
+
+# ------------------------------------------------------------- 19. the PNG export, as drawn
+def test_to_png_draws_what_the_canvas_draws(browser, tmp_path):
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-2.8, 2.8, (60, 2)) * [1, 0.5]
+    labels = (np.hypot(*points.T) < 1).astype(int)
+    extent = [-3.0, 3.0, -1.5, 1.5]  # wide: 420 × 210 CSS pixels at height 210
+    state = dict(STATE, extent=extent, home=extent, height=210, show_directions=True)
+    page = open_page(browser, state)
+    request = page.evaluate("window.sent")[0]
+    assert (request["width"], request["height"]) == (420, 210)
+    sent = []
+    view = FTLEView(
+        mlp(2, 10, 4, 1, seed=0),
+        Plane.standard(2),
+        extent=extent,
+        data=points,
+        labels=labels,
+        vmin=-1,
+        vmax=1,
+        show_directions=True,
+        height=210,
+    )
+    view.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    browser_sends(view, request)
+    assert view.scheduler.wait(60)
+    view._send_data()
+    for content, buffers in sent:
+        if content["kind"] in ("tile", "data"):
+            encoded = [base64.b64encode(b).decode() for b in buffers]
+            page.evaluate("([m, b]) => window.deliver(m, b)", [content, encoded])
+    page.wait_for_timeout(200)
+    canvas = _rgba_of(page, "document.querySelector('.ftle-widget').composeImage()")
+    png = np.asarray(Image.open(view.to_png(tmp_path / "view.png")).convert("RGBA"))
+    view.close()
+    page.close()
+    assert png.shape == canvas.shape == (210, 420 + 70, 4)  # the canvas's size and aspect
+    difference = np.abs(png.astype(int) - canvas.astype(int)).max(axis=-1)
+    # the same pixels but for antialiasing and the browser's own text rendering
+    assert (difference == 0).mean() > 0.8 and (difference <= 8).mean() > 0.93
+    # each overlay where the canvas has it: ink of the axes and directions, data points
+    for picture in (png, canvas):
+        assert (picture[:, :420, :3].max(axis=-1) < 80).sum() > 1000
+    far = difference[:, :420] > 100
+    assert far.mean() < 0.03, far.mean()

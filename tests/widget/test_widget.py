@@ -167,14 +167,17 @@ def test_default_planes():
 
 
 def test_to_png_without_a_browser(tmp_path):
-    view, _ = make(vmin=-1, vmax=1)
+    view, _ = make(vmin=-1, vmax=1, show_boundary=False)
     path = view.to_png(tmp_path / "view.png", shape=(32, 48))
     image = np.asarray(Image.open(path).convert("RGBA"))
-    field = ftle_field(mlp(2, 10, 3, 1, seed=0), Plane.standard(2), view.extent, (32, 48))
-    top = (image.shape[0] - 32) // 2
+    assert image.shape == (150, 32 + 70, 4)  # a square view fits in 32 × 32, the colorbar beside
+    field = ftle_field(mlp(2, 10, 3, 1, seed=0), Plane.standard(2), view.extent, (32, 32))
     np.testing.assert_array_equal(
-        image[top : top + 32, :48], colorize(field.ftle, "RdBu_r", -1, 1)[::-1]
+        image[:12, 12:32],
+        colorize(field.ftle, "RdBu_r", -1, 1)[::-1][:12, 12:],  # clear of axes
     )
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        view.to_png(tmp_path / "view.png", size=(32, 32))  # type: ignore[call-arg]
     view.close()
 
 
