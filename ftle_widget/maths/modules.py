@@ -4,6 +4,7 @@ float dtype, a fingerprint of its weights, the input shape it expects; eval mode
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import cast
@@ -46,6 +47,57 @@ def evaluation_mode(model: nn.Module) -> Iterator[None]:
     finally:
         for m, training in modes:
             m.training = training
+
+
+_kernel_lock = threading.Lock()
+_kernel_users: list[int] = [0]
+_kernel_saved: dict[str, bool] = {}
+_KERNEL_FLAGS = {  # torch's switch: (is it on, turn it on/off, what FTLEs need)
+    "flash": ("flash_sdp_enabled", "enable_flash_sdp", False),
+    "mem_efficient": ("mem_efficient_sdp_enabled", "enable_mem_efficient_sdp", False),
+    "cudnn": ("cudnn_sdp_enabled", "enable_cudnn_sdp", False),
+    "math": ("math_sdp_enabled", "enable_math_sdp", True),
+}
+
+
+def _kernel_switches() -> dict[str, tuple]:
+    """The attention switches this torch has: name → (getter, setter, wanted)."""
+    found = {}
+    for name, (get, put, wanted) in _KERNEL_FLAGS.items():
+        if hasattr(torch.backends.cuda, get) and hasattr(torch.backends.cuda, put):
+            found[name] = (
+                getattr(torch.backends.cuda, get),
+                getattr(torch.backends.cuda, put),
+                wanted,
+            )
+    mha = getattr(torch.backends, "mha", None)
+    if mha is not None and hasattr(mha, "get_fastpath_enabled"):
+        found["fastpath"] = (mha.get_fastpath_enabled, mha.set_fastpath_enabled, False)
+    return found
+
+
+@contextmanager
+def differentiable_kernels() -> Iterator[None]:
+    """While FTLEs are computed, attention runs through its plain ("math") kernel: torch's fused
+    paths (``nn.TransformerEncoderLayer``'s fast path, flash and memory-efficient attention) have
+    no forward-mode derivative. These switches are process-wide: they are set when the first
+    computation starts and restored when the last one ends (other threads' attention meanwhile
+    runs the plain kernel too: slower, same values up to rounding)."""
+    switches = _kernel_switches()
+    with _kernel_lock:
+        if _kernel_users[0] == 0:
+            for name, (get, put, wanted) in switches.items():
+                _kernel_saved[name] = bool(get())
+                put(wanted)
+        _kernel_users[0] += 1
+    try:
+        yield
+    finally:
+        with _kernel_lock:
+            _kernel_users[0] -= 1
+            if _kernel_users[0] == 0:
+                for name, (_get, put, _wanted) in switches.items():
+                    put(_kernel_saved.pop(name))
 
 
 def model_device(model: nn.Module) -> torch.device | None:
