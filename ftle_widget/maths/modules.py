@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import cast
 
@@ -152,16 +152,48 @@ def expected_input_shape(model: nn.Module) -> tuple[int | None, ...] | None:
     return None
 
 
-def known_input_shape(model: nn.Module, remedy: str, data=None) -> tuple[int, ...]:
-    """The per-sample shape of ``data`` (N, ...) if given, else the input shape the model's first
-    layer fixes; a ValueError ending in ``remedy`` when it fixes none (e.g. a first layer that is
-    neither Linear nor Conv)."""
+def known_input_shape(
+    model: nn.Module, remedy: str, data=None, input_shape: int | Sequence[int] | None = None
+) -> tuple[int, ...]:
+    """The per-sample input shape: ``input_shape`` if given (checked against ``data`` and the
+    model's first layer), else that of ``data`` (N, ...), else the one the model's first layer
+    fixes; a ValueError ending in ``remedy`` when none tells it (e.g. a model whose first layer is
+    neither Linear nor Conv, or a convolution, which fixes the channels only)."""
+    expected = expected_input_shape(model)
+    if input_shape is not None:
+        shape = check_input_shape(input_shape)
+        if data is not None and tuple(np.shape(data)[1:]) != shape:
+            raise ValueError(
+                f"input_shape={shape} does not match the data, shaped (N, "
+                f"{', '.join(map(str, np.shape(data)[1:]))})"
+            )
+        if expected is not None and not (
+            len(expected) == len(shape) and all(e in (None, s) for e, s in zip(expected, shape))
+        ):
+            want = ", ".join("*" if e is None else str(e) for e in expected)
+            raise ValueError(f"input_shape={shape}, but this model expects inputs shaped ({want})")
+        return shape
     if data is not None:
         return tuple(np.asarray(data).shape[1:])
-    shape = expected_input_shape(model)
-    if shape is None or any(s is None for s in shape):
+    if expected is None or any(s is None for s in expected):
         raise ValueError(f"cannot tell this model's input shape: {remedy}")
-    return cast("tuple[int, ...]", tuple(shape))  # no None entries, as just checked
+    return cast("tuple[int, ...]", tuple(expected))  # no None entries, as just checked
+
+
+def check_input_shape(input_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """``input_shape`` as a tuple of positive ints (the shape of one input, no batch axis)."""
+    given = [input_shape] if isinstance(input_shape, int) else input_shape
+    try:
+        shape = tuple(int(s) for s in given)
+        exact = all(int(s) == s and not isinstance(s, bool) for s in given)
+    except (TypeError, ValueError):
+        shape, exact = (), False
+    if not shape or not exact or min(shape) < 1:
+        raise ValueError(
+            f"input_shape must be the shape of one input, positive ints without the batch axis "
+            f"(e.g. input_shape=(3, 32, 32)), not {input_shape!r}"
+        )
+    return shape
 
 
 def check_input(model: nn.Module, x: torch.Tensor) -> None:

@@ -24,9 +24,8 @@ from ..lazy.planning import finest_pixel
 from ..lazy.pyramid import View
 from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
-from ..maths.fields import Extent, Field, check_extent, compute_field
-from ..maths.modules import known_input_shape
-from ..maths.planes import Plane, default_extent, default_plane
+from ..maths.fields import Extent, Field, check_extent, compute_field, plane_of
+from ..maths.planes import Plane, default_extent
 from . import export, protocol
 from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
 from .following import FollowsHistory
@@ -59,7 +58,10 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
     plane : a :class:`~ftle_widget.Plane`; default: see :func:`default_plane`.
     extent : (u0, u1, v0, v1); default: the data's extent on the plane with a 10 % margin, else
         [−1.5, 1.5]².
-    layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`.
+    layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`; the
+        :attr:`layer` trait then describes the endpoint, e.g. "input of fc (last hidden layer)".
+    input_shape : the shape of one input, e.g. ``(3, 32, 32)``, for the default plane of a model
+        whose first layer does not fix it (a convolution, a custom module) when no data is given.
     data, labels : points (N, *input_shape) and their classes: the default plane goes through
         points of three classes, the data overlay colours them, and the hover names the
         predicted class index k by the k-th of the sorted labels (one output: 0 is output ≤ 0).
@@ -106,6 +108,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         extent: Sequence[float] | None = None,
         layer: int | str | None = None,
         depth: float | None = None,
+        input_shape: Sequence[int] | None = None,
         data=None,
         labels=None,
         device: str | torch.device | None = None,
@@ -137,9 +140,11 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
             )
         if labels is not None:
             labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
-        if plane is None:
-            shape = known_input_shape(model, "pass a plane (ftle_widget.Plane) or data", data)
-            plane = default_plane(shape, data, labels)
+        remedy = (
+            "pass input_shape= (the shape of one input, e.g. input_shape=(3, 32, 32)), a plane "
+            "(ftle_widget.Plane) or data"
+        )
+        plane = plane_of(model, plane, input_shape, remedy, data, labels)
         if extent is None:
             extent = default_extent(plane, data)
         extent = check_extent(extent)

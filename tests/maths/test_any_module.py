@@ -1,19 +1,21 @@
 """layer=None on any module: the input of the last affine call (ResNet, transformer, conv heads,
-shared and functional layers), its depth, the model left as it was."""
+shared and functional layers), its depth, the model left as it was; input_shape= for fields."""
 
 from __future__ import annotations
 
 import copy
 import warnings
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
 from helpers import SmallResNet, SmallTransformer, assert_untouched, module_state, reference_ftle
 from torch import nn
 
-from ftle_widget import maximal_ftle
+from ftle_widget import Plane, ftle_field, maximal_ftle
 from ftle_widget.maths.exponents import Engine
+from ftle_widget.maths.planes import default_plane
 
 F64 = torch.float64
 
@@ -177,3 +179,27 @@ def test_a_sequential_of_blocks_reads_the_input_of_the_last_linear_inside_them()
     assert engine.endpoint.description == "input of 2.0 (last hidden layer)"
     assert engine.depth == 2
     assert (lam - reference_ftle(model[:2], x, 2)[:, 0]).abs().max() < 1e-10
+
+
+def test_ftle_field_takes_input_shape_for_the_default_plane():
+    model = SmallResNet()
+    extent = (-1.0, 1.0, -0.5, 0.5)
+    with pytest.raises(
+        ValueError, match=r"input shape: pass input_shape= \(.*input_shape=\(3, 32, 32\)"
+    ):
+        ftle_field(model, extent=extent, shape=(2, 3))
+    field = ftle_field(model, extent=extent, shape=(2, 3), input_shape=(3, 8, 8))
+    plane = default_plane((3, 8, 8))
+    assert field.endpoint == "input of fc (last hidden layer)" and field.depth == 3
+    us, vs = np.meshgrid([-2 / 3, 0, 2 / 3], [-0.25, 0.25])
+    x = plane.to_input(np.stack([us.ravel(), vs.ravel()], axis=1))
+    ref = reference_ftle(copy.deepcopy(model).eval().features, x, 3)[:, 0]
+    np.testing.assert_allclose(field.ftle.ravel(), ref.numpy(), rtol=1e-6)
+    same = ftle_field(model, plane, extent, (2, 3))
+    np.testing.assert_array_equal(same.ftle, field.ftle)
+    with pytest.raises(ValueError, match="plane lives in inputs shaped"):
+        ftle_field(model, Plane.standard((3, 8, 8)), extent, (2, 2), input_shape=(3, 4, 4))
+    with pytest.raises(ValueError, match="expects inputs shaped"):  # the first conv fixes 1 channel
+        ftle_field(nn.Sequential(nn.Conv2d(1, 2, 3)), input_shape=(3, 8, 8))
+    with pytest.raises(ValueError, match="positive ints"):
+        ftle_field(model, input_shape=(3, 0, 8))
