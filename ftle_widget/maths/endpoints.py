@@ -10,8 +10,8 @@ The endpoint is named by ``layer``:
   pooled features entering a ResNet's ``fc``, the input of a 1×1 convolution head, the features
   entering a transformer's classifier. :attr:`Endpoint.description` then names that module,
   e.g. ``"input of fc (last hidden layer)"``. Where no such input can be read (no affine call,
-  a single one, or a last one that is functional) ``"logits"`` is used with a warning, given once
-  per model.
+  a single one, or a last one that no hook can read: functional, or inside attention)
+  ``"logits"`` is used with a warning, given once per model.
 * an ``int`` ℓ: after the ℓ-th hidden layer's activation (``nn.Sequential`` only; ``-1`` is the
   last hidden layer).
 * a ``str``: a submodule name as listed by ``model.named_modules()``, or ``"logits"`` (the model's
@@ -159,11 +159,8 @@ class Endpoint:
 
     def read_logits(self) -> None:
         """Read the logits instead (where no last hidden layer can be found)."""
-        self.kind, self.description, self.module_name = (
-            "logits",
-            "logits (the model's output)",
-            None,
-        )
+        self.kind, self.module_name = "logits", None
+        self.description = "logits (the model's output)"
 
 
 def _flat(y: torch.Tensor) -> torch.Tensor:

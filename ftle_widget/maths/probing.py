@@ -10,6 +10,9 @@ What counts as an affine call:
 * a functional ``F.linear``, ``F.conv*`` or ``F.conv_transpose*`` made outside those modules (seen
   through a ``TorchFunctionMode``). Products written by hand (``x @ W.T``) are not recognised.
 
+Only weight layers count, as in the paper: normalisations (a BatchNorm in eval mode is affine
+too), pooling, embeddings and activations are part of the maps between them.
+
 A module called twice makes two calls. The last hidden layer of a general module (``layer=None``)
 is the input of the last affine call of the forward pass on the first sample evaluated, read by
 a forward pre-hook on that module at that call (which stops the forward pass there). Where that
