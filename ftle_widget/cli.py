@@ -3,7 +3,8 @@
 * ``demo``: JupyterLab on the quickstart notebook (copied to a working folder first);
 * ``render``: a PNG (the field with axes and a colorbar, as the widget draws it) and a ``.npy``
   of a field, without a browser;
-* ``field``: a field of the paper's toy network, previewed in colour in the terminal.
+* ``field``: a field of the paper's toy network (or of a saved model), previewed in colour in the
+  terminal.
 """
 
 from __future__ import annotations
@@ -45,14 +46,19 @@ def preview(values: np.ndarray, vmin: float, vmax: float) -> str:
 
 
 def _field(args: argparse.Namespace) -> int:
-    if any(a is not None for a in (args.width, args.depth, args.seed, args.weights)):
+    own = [a for a in ("width", "depth", "seed", "weights") if getattr(args, a) is not None]
+    if args.model is not None:
+        if own:
+            raise ValueError(f"--model and --{own[0]} exclude each other: give one model")
+        model = load_model(args.model, args.allow_pickle)
+    elif own:
         model = mlp(2, args.width or 10, args.depth or 8, 1, seed=args.seed or 0)
         if args.weights:
             state = torch.load(args.weights, map_location="cpu", weights_only=True)
             model.load_state_dict(state)
     else:  # the trained default model, as in the README's picture
         model = default_model()
-    plane = Plane.standard(2)
+    plane = model_plane(model, args.input_shape)
     layer: int | str | None = args.layer
     if isinstance(layer, str) and layer.lstrip("-").isdigit():
         layer = int(layer)
@@ -125,15 +131,35 @@ def render_limits(
     return vmin, vmax
 
 
+def model_plane(model: torch.nn.Module, input_shape: list[int] | None) -> Plane:
+    """The default plane of the model's inputs (``--input-shape``, else its first layer's)."""
+    remedy = (
+        "pass --input-shape, the shape of one input without the batch axis (e.g. "
+        "--input-shape 3 32 32)"
+    )
+    return default_plane(known_input_shape(model, remedy, input_shape=input_shape))
+
+
+def _add_model(parser: argparse.ArgumentParser, default: str | None, help: str) -> None:
+    parser.add_argument("--model", default=default, help=help)
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load a whole pickled model (runs code: trusted files only)",
+    )
+    parser.add_argument(
+        "--input-shape",
+        type=int,
+        nargs="+",
+        default=None,
+        metavar="N",
+        help="the shape of one input, e.g. 3 32 32 (default: what the model's first layer fixes)",
+    )
+
+
 def _render(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.allow_pickle)
-    plane = default_plane(
-        known_input_shape(
-            model,
-            "its first layer is neither Linear nor Conv; render it from Python with "
-            "ftle_widget.ftle_field",
-        )
-    )
+    plane = model_plane(model, args.input_shape)
     layer: int | str | None = args.layer
     if isinstance(layer, str) and layer.lstrip("-").isdigit():
         layer = int(layer)
@@ -260,14 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         help="a PNG (the field with axes and a colorbar, as the widget draws it) and a .npy of "
         "a field",
     )
-    render.add_argument(
-        "--model", default="default", help="'default' (the embedded toy net) or a saved model file"
-    )
-    render.add_argument(
-        "--allow-pickle",
-        action="store_true",
-        help="load a whole pickled model (runs code: trusted files only)",
-    )
+    _add_model(render, "default", "'default' (the embedded toy net) or a saved model file")
     render.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     render.add_argument(
         "--quantity",
@@ -309,12 +328,15 @@ def main(argv: list[str] | None = None) -> int:
     field = sub.add_parser(
         "field",
         help="FTLE field of the paper's 2 → N×L → 1 tanh network over its input plane: the "
-        "trained default model, or with --width/--depth/--seed/--weights an mlp() of your own",
+        "trained default model, or with --width/--depth/--seed/--weights an mlp() of your own, "
+        "or with --model a saved model (its default plane; --input-shape where its first layer "
+        "does not fix it)",
     )
     field.add_argument("--width", type=int, default=None, help="hidden width N (default 10)")
     field.add_argument("--depth", type=int, default=None, help="hidden layers L (default 8)")
     field.add_argument("--seed", type=int, default=None, help="seed of the initial weights")
     field.add_argument("--weights", help="a state_dict saved with torch.save to load")
+    _add_model(field, None, "instead: 'default' or a saved model file (as for render)")
     field.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     field.add_argument("--size", type=int, default=64, help="pixels per side (default 64)")
     _add_extent(field)

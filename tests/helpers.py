@@ -131,3 +131,100 @@ class FailsInside(nn.Module):
         if bool((x.abs().amax(dim=1) < self.radius).any()):
             raise RuntimeError(f"nothing is defined within {self.radius} of the origin")
         return torch.tanh(self.lin(x))
+
+
+class ResBlock(nn.Module):
+    """conv-BN-ReLU-conv-BN with an identity skip, then ReLU."""
+
+    def __init__(self, channels: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x):
+        return torch.relu(x + self.bn2(self.conv2(torch.relu(self.bn1(self.conv1(x))))))
+
+
+class SmallResNet(nn.Module):
+    """A ResNet in miniature on (3, 8, 8) images, float64: stem conv + BN + ReLU, one residual
+    block, global average pooling, ``fc`` to 5 classes. Its BatchNorms hold random statistics
+    (eval mode differs from train mode); the last hidden layer is the pooled 8 features entering
+    ``fc``, after 3 convolutions."""
+
+    def __init__(self, seed: int = 0, channels: int = 8):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.stem = nn.Conv2d(3, channels, 3, padding=1)
+        self.bn = nn.BatchNorm2d(channels)
+        self.block = ResBlock(channels)
+        self.pool = nn.AdaptiveAvgPool2d(1)
+        self.fc = nn.Linear(channels, 5)
+        gen = torch.Generator().manual_seed(seed + 1)
+        with torch.no_grad():
+            for bn in (self.bn, self.block.bn1, self.block.bn2):
+                bn.running_mean.copy_(0.3 * torch.randn(channels, generator=gen))
+                bn.running_var.copy_(0.5 + torch.rand(channels, generator=gen))
+                bn.weight.copy_(1 + 0.2 * torch.randn(channels, generator=gen))
+                bn.bias.copy_(0.1 * torch.randn(channels, generator=gen))
+        self.double()
+
+    def features(self, x):
+        """The hand-written forward up to ``fc``'s input (B, channels)."""
+        h = self.block(torch.relu(self.bn(self.stem(x))))
+        return torch.flatten(self.pool(h), 1)
+
+    def forward(self, x):
+        return self.fc(self.features(x))
+
+
+class SmallTransformer(nn.Module):
+    """A transformer classifier on 4 tokens × 16 features, float64: one
+    ``nn.TransformerEncoderLayer`` (2 heads, feed-forward 32, dropout 0.1), mean over tokens,
+    ``head`` to 3 classes. Affine calls to ``head``'s input: attention (2) + linear1 + linear2."""
+
+    def __init__(self, seed: int = 0):
+        super().__init__()
+        torch.manual_seed(seed)
+        self.encoder = nn.TransformerEncoderLayer(16, 2, 32, dropout=0.1, batch_first=True)
+        self.head = nn.Linear(16, 3)
+        self.double()
+
+    def features(self, x):
+        """The hand-written forward up to ``head``'s input (B, 16)."""
+        return self.encoder(x).mean(dim=1)
+
+    def forward(self, x):
+        return self.head(self.features(x))
+
+
+def module_state(model: nn.Module) -> dict:
+    """Everything of ``model`` an FTLE computation must leave alone: each submodule's training
+    flag, its parameters and buffers (copied, with requires_grad), the hooks on it."""
+    return {
+        "training": [(name, m.training) for name, m in model.named_modules()],
+        "tensors": [
+            (name, t.detach().clone(), t.requires_grad)
+            for name, t in [*model.named_parameters(), *model.named_buffers()]
+        ],
+        "hooks": [
+            (name, len(m._forward_hooks), len(m._forward_pre_hooks))
+            for name, m in model.named_modules()
+        ],
+    }
+
+
+def assert_untouched(model: nn.Module, before: dict) -> None:
+    """``model`` is as :func:`module_state` saw it: modes, tensors bit for bit, no hooks left."""
+    after = module_state(model)
+    assert after["training"] == before["training"]
+    assert after["hooks"] == before["hooks"]
+    for name, m in model.named_modules():
+        hooks = (m._forward_hooks, m._forward_pre_hooks, m._forward_hooks_with_kwargs)
+        assert not any(hooks) and not m._forward_pre_hooks_with_kwargs, f"hooks left on {name!r}"
+    for (name, t0, g0), (name1, t1, g1) in zip(before["tensors"], after["tensors"], strict=True):
+        assert name == name1 and g0 == g1 and t0.dtype == t1.dtype, name
+        assert torch.equal(t0, t1), f"{name} changed"
+    assert not nn.modules.module._global_forward_hooks
+    assert not nn.modules.module._global_forward_pre_hooks

@@ -350,3 +350,26 @@ def test_cli_demo_help_says_other_options_go_to_jupyterlab(capsys):
     with pytest.raises(SystemExit):
         main(["demo", "--help"])
     assert "goes to JupyterLab" in " ".join(capsys.readouterr().out.split())
+
+
+def test_cli_render_and_field_take_an_input_shape(tmp_path, capsys):
+    from helpers import SmallResNet
+
+    model = SmallResNet()
+    torch.save(model, tmp_path / "resnet.pt")
+    common = ["--model", str(tmp_path / "resnet.pt"), "--allow-pickle", "--size", "4"]
+    out = tmp_path / "r.png"
+    assert main(["render", *common, "--out", str(out)]) == 2
+    assert "pass --input-shape" in capsys.readouterr().err
+    assert main(["render", *common, "--input-shape", "3", "8", "8", "--out", str(out)]) == 0
+    assert "of input of fc (last hidden layer) (depth 3)" in capsys.readouterr().out
+    field = ftle_field(model, extent=(-1.5, 1.5, -1.5, 1.5), shape=(4, 4), input_shape=(3, 8, 8))
+    np.testing.assert_array_equal(np.load(tmp_path / "r.npy"), field.log_stretch)
+    npy = tmp_path / "f.npy"
+    argv = ["field", *common, "--input-shape", "3", "8", "8", "--no-preview", "--out", str(npy)]
+    assert main(argv) == 0
+    np.testing.assert_array_equal(np.load(npy), field.log_stretch)
+    assert main(["field", *common, "--no-preview"]) == 2
+    assert "pass --input-shape" in capsys.readouterr().err
+    assert main(["field", *common, "--width", "4", "--no-preview"]) == 2
+    assert "--model and --width exclude each other" in capsys.readouterr().err

@@ -51,7 +51,7 @@ class Engines:
         if engine is not None:
             return engine
         snapshot = self.versions.snapshot(version)
-        mark_warned(snapshot)  # the user's model was warned about, if at all
+        mark_warned(snapshot, self.versions.model)  # one warning for the model and its snapshots
         engine = Engine(snapshot, layer=self.layer, depth=self.depth)
         dtype = model_float_dtype(snapshot) or torch.float32
         for k, point in enumerate(self._probes):  # the first point where the model works

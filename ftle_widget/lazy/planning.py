@@ -138,3 +138,15 @@ def check_resolution(plane: Plane, view: View) -> None:
             f"zoomed in beyond float64's resolution: a pixel of {view.pixel:.3g} plane units is "
             f"finer than the {finest:.3g} that float64 resolves here; zoom out"
         )
+
+
+def limit_zoom(plane: Plane, view: View) -> tuple[View, bool]:
+    """``view``, grown about its centre where its pixels are finer than float64 resolves
+    (:func:`finest_pixel`), and whether it was (js/src/gestures.ts's ``limitZoom``)."""
+    finest = finest_pixel(plane, view.extent)
+    if view.pixel >= finest:
+        return view, False
+    u0, u1, v0, v1 = view.extent
+    (cu, cv), grow = view.centre, finest / view.pixel
+    hu, hv = 0.5 * (u1 - u0) * grow, 0.5 * (v1 - v0) * grow
+    return View((cu - hu, cu + hu, cv - hv, cv + hv), view.width, view.height), True

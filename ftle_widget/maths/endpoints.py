@@ -2,17 +2,23 @@
 
 The endpoint is named by ``layer``:
 
-* ``None``: the paper's choice, the last hidden layer. For an ``nn.Sequential`` of affine layers
-  (``Linear``, ``Conv*``) and activations this is the representation that enters the last affine
-  layer, i.e. the output of the activation after the last-but-one affine layer. For any other
-  module it cannot be inferred: ``"logits"`` is used and a warning is given once per model.
+* ``None``: the paper's choice, the last hidden layer: the representation that enters the last
+  affine layer. For an ``nn.Sequential`` whose affine layers (``Linear``, ``Conv*``) are all its
+  own leaves this is the output of the leaf before the last affine layer ("hidden layer L").
+  For any other module it is the input of the last affine call the forward pass makes, found by
+  forward hooks on the first sample evaluated (:mod:`.probing` says what counts as affine): the
+  pooled features entering a ResNet's ``fc``, the input of a 1×1 convolution head, the features
+  entering a transformer's classifier. :attr:`Endpoint.description` then names that module,
+  e.g. ``"input of fc (last hidden layer)"``. Where no such input can be read (no affine call,
+  a single one, or a last one that no hook can read: functional, or inside attention)
+  ``"logits"`` is used with a warning, given once per model.
 * an ``int`` ℓ: after the ℓ-th hidden layer's activation (``nn.Sequential`` only; ``-1`` is the
   last hidden layer).
 * a ``str``: a submodule name as listed by ``model.named_modules()``, or ``"logits"`` (the model's
   output) or ``"probabilities"`` (softmax over dim 1 of the output; sigmoid for one output).
 
-The default depth is the number of affine layers (``Linear``/``Conv*`` calls) from the input to the
-endpoint: ℓ for hidden layer ℓ, L + 1 for the logits of an L-hidden-layer network.
+The default depth is the number of affine calls made from the input to the endpoint: ℓ for hidden
+layer ℓ, L + 1 for the logits of an L-hidden-layer network (see :mod:`.probing`).
 """
 
 from __future__ import annotations
@@ -62,12 +68,26 @@ DROPOUT_TYPES: tuple[type[nn.Module], ...] = (
 )
 
 _warned_models: weakref.WeakSet[nn.Module] = weakref.WeakSet()
+_origins: weakref.WeakKeyDictionary[nn.Module, nn.Module] = weakref.WeakKeyDictionary()
 
 
-def mark_warned(model: nn.Module) -> None:
-    """Give no "cannot infer the last hidden layer" warning for ``model`` (e.g. a snapshot of a
-    model that was already warned about)."""
-    _warned_models.add(model)
+def mark_warned(model: nn.Module, origin: nn.Module | None = None) -> None:
+    """Give no endpoint warning for ``model`` again; with ``origin`` (``model`` is a snapshot of
+    it), warn about ``model`` only where ``origin`` was not warned about, and count a warning
+    about either as one about both."""
+    if origin is None:
+        _warned_models.add(model)
+    else:
+        _origins[model] = origin
+
+
+def warn_once(model: nn.Module, message: str, stacklevel: int = 2) -> None:
+    """A ``UserWarning`` about ``model``'s endpoint, once per model (see :func:`mark_warned`)."""
+    key = _origins.get(model, model)
+    if key in _warned_models:
+        return
+    _warned_models.add(key)
+    warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
 
 
 class _Reached(Exception):
@@ -86,16 +106,23 @@ class Stage:
     module: nn.Module | None = None
 
 
+LAST_HIDDEN_PENDING = "the input of the last affine layer (found on the first evaluation)"
+
+
 @dataclass
 class Endpoint:
-    """A resolved endpoint: what is read and how to compute it (its depth is counted on a
-    first sample by :func:`inspect_endpoint`).
+    """A resolved endpoint: what is read and how to compute it (its depth is counted, and a
+    general module's last hidden layer found, on a first sample by
+    :func:`~ftle_widget.maths.probing.inspect_endpoint`).
 
     Attributes
     ----------
-    kind : "hidden", "module", "logits" or "probabilities".
-    description : human-readable name, e.g. ``"hidden layer 8 (module '15')"``.
-    module_name : the submodule whose output is read (``None`` for logits and probabilities).
+    kind : "hidden", "module", "affine_input", "logits" or "probabilities".
+    description : human-readable name, e.g. ``"hidden layer 8 (module '15')"`` or
+        ``"input of fc (last hidden layer)"``.
+    module_name : the submodule whose output (``"affine_input"``: input) is read; ``None`` for
+        logits and probabilities, and for an ``"affine_input"`` endpoint not yet found.
+    call : for ``"affine_input"``, which call of the module (1 for its first) is read.
     chain : for plain ``nn.Sequential`` MLPs, the stages of the whole model with
         ``chain_end`` the number of stages up to the endpoint; else ``None``.
     """
@@ -105,6 +132,12 @@ class Endpoint:
     module_name: str | None
     chain: list[Stage] | None = None
     chain_end: int = 0
+    call: int = 1
+
+    @property
+    def pending(self) -> bool:
+        """A general module's last hidden layer, not yet found on a sample."""
+        return self.kind == "affine_input" and self.module_name is None
 
     def function(self, model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
         """The map from a batch ``(B, *input_shape)`` to the flattened endpoint ``(B, n)``.
@@ -116,8 +149,18 @@ class Endpoint:
             return lambda x: _flat(model(x))
         if self.kind == "probabilities":
             return lambda x: _flat(probabilities(model(x)))
-        module = model.get_submodule(self.module_name or "")
-        return lambda x: _flat(read_module(model, module, x, self.module_name or ""))
+        if self.pending:
+            raise RuntimeError("the last hidden layer is found on the first evaluation")
+        name = self.module_name or ""
+        module = model.get_submodule(name)
+        if self.kind == "affine_input":
+            return lambda x: _flat(read_input(model, module, x, name, self.call))
+        return lambda x: _flat(read_module(model, module, x, name))
+
+    def read_logits(self) -> None:
+        """Read the logits instead (where no last hidden layer can be found)."""
+        self.kind, self.module_name = "logits", None
+        self.description = "logits (the model's output)"
 
 
 def _flat(y: torch.Tensor) -> torch.Tensor:
@@ -154,6 +197,34 @@ def read_module(model: nn.Module, module: nn.Module, x: torch.Tensor, name: str)
     raise ValueError(
         f"the submodule {name!r} was never called in model.forward, so its output is not a "
         "function of x: name a submodule that the forward pass uses"
+    )
+
+
+def read_input(
+    model: nn.Module, module: nn.Module, x: torch.Tensor, name: str, call: int = 1
+) -> torch.Tensor:
+    """Run ``model(x)`` and return the input of ``module`` at its ``call``-th call, stopping
+    there (in its forward pre-hook, before it runs)."""
+    owner = threading.get_ident()
+    seen = [0]
+
+    def hook(_mod: nn.Module, args: tuple, kwargs: dict) -> None:
+        if threading.get_ident() == owner:
+            seen[0] += 1
+            if seen[0] == call:
+                raise _Reached(args[0] if args else next(iter(kwargs.values())))
+
+    handle = module.register_forward_pre_hook(hook, with_kwargs=True)
+    try:
+        model(x)
+    except _Reached as reached:
+        return reached.output
+    finally:
+        handle.remove()
+    raise ValueError(
+        f"the submodule {name!r} was called {seen[0]} time(s) in model.forward, not {call}: the "
+        "forward pass differs from the one its last hidden layer was found on; name a "
+        "submodule with layer='...'"
     )
 
 
@@ -208,30 +279,21 @@ def _layer_not_found(model: nn.Module, layer: str) -> ValueError:
 
 
 def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
-    """Resolve ``layer`` to an :class:`Endpoint` (depth: see :func:`inspect_endpoint`)."""
+    """Resolve ``layer`` to an :class:`Endpoint` (a general module's last hidden layer and the
+    depth are found on a first sample: see :func:`~ftle_widget.maths.probing.inspect_endpoint`).
+    """
     leaves = sequential_leaves(model)
     if layer is None:
-        if leaves is None:
-            if model not in _warned_models:
-                _warned_models.add(model)
-                warnings.warn(
-                    f"cannot infer the last hidden layer of {type(model).__name__} (not a plain "
-                    "nn.Sequential): using layer='logits'. Pass layer='<submodule name>' to read "
-                    "a hidden layer, as the paper does.",
-                    UserWarning,
-                    stacklevel=3,
-                )
-            return _logits(model, leaves)
+        if leaves is None or _affine_inside_leaves(model, leaves):
+            return Endpoint("affine_input", LAST_HIDDEN_PENDING, None)
         n_hidden = sum(is_affine(m) for _, m in leaves) - 1
         if n_hidden < 1:
-            if model not in _warned_models:
-                _warned_models.add(model)
-                warnings.warn(
-                    "the model has no hidden layer (fewer than two affine layers): using "
-                    "layer='logits'.",
-                    UserWarning,
-                    stacklevel=3,
-                )
+            warn_once(
+                model,
+                "the model has no hidden layer (fewer than two affine layers): using "
+                "layer='logits'.",
+                stacklevel=3,
+            )
             return _logits(model, leaves)
         return _hidden(leaves, n_hidden)
     if isinstance(layer, bool):
@@ -280,6 +342,12 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
     return endpoint
 
 
+def _affine_inside_leaves(model: nn.Module, leaves: list[tuple[str, nn.Module]]) -> bool:
+    """Whether some affine layer of a Sequential sits inside a leaf (a block, a custom head), so
+    that its leaves do not tell where the last affine layer is."""
+    return sum(map(is_affine, model.modules())) != sum(is_affine(m) for _, m in leaves)
+
+
 def _leaf_position(leaves: list[tuple[str, nn.Module]], name: str) -> int | None:
     """Index of the last leaf at or inside ``name`` (a leaf or a nested Sequential)."""
     positions = [i for i, (n, _) in enumerate(leaves) if n == name or n.startswith(name + ".")]
@@ -309,79 +377,4 @@ def _hidden(leaves: list[tuple[str, nn.Module]], index: int) -> Endpoint:
         name,
         chain=stages if chain_end > 0 else None,
         chain_end=chain_end,
-    )
-
-
-@dataclass
-class EndpointReport:
-    """What one forward pass on one sample tells: depth, sizes, dependence on x."""
-
-    affine_calls: int
-    endpoint_size: int
-    input_size: int
-    activation_elements: int
-
-
-def inspect_endpoint(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> EndpointReport:
-    """Run the endpoint on one sample ``x1`` (shape ``(1, *input_shape)``) and inspect it.
-
-    Counts the affine calls up to the endpoint, the per-sample activation size (for choosing batch
-    sizes), and checks that the endpoint depends on x.
-    """
-    owner = threading.get_ident()
-    count = [0, 0]  # affine calls so far, activation elements
-    at_end: list[int | None] = [None]  # affine calls at the endpoint
-
-    def on_affine(_m: nn.Module, _i: object, out: torch.Tensor) -> None:
-        if threading.get_ident() == owner:
-            count[0] += 1
-
-    counting = [True]  # activation sizes are read in the first pass only
-
-    def on_any(_m: nn.Module, _i: object, out: object) -> None:
-        if threading.get_ident() == owner and counting[0] and isinstance(out, torch.Tensor):
-            count[1] += out.numel()
-
-    def on_endpoint(_m: nn.Module, _i: object, out: object) -> None:
-        if threading.get_ident() == owner and at_end[0] is None:
-            at_end[0] = count[0]
-
-    target = None if endpoint.module_name is None else model.get_submodule(endpoint.module_name)
-    handles = []
-    for _name, m in model.named_modules():
-        if is_affine(m):
-            handles.append(m.register_forward_hook(on_affine))
-        if not list(m.children()):
-            handles.append(m.register_forward_hook(on_any))
-    if target is not None:
-        handles.append(target.register_forward_hook(on_endpoint))
-    x1 = x1.detach().clone().requires_grad_(True)
-    try:
-        with torch.enable_grad():
-            if target is not None:
-                model(x1)  # full pass: counts every affine call, records the endpoint's
-                count_at_end = at_end[0]
-                counting[0] = False
-                y = endpoint.function(model)(x1)
-            else:
-                y = endpoint.function(model)(x1)
-                count_at_end = count[0]
-            if not torch.is_floating_point(y):
-                raise TypeError(f"the endpoint {endpoint.description} is not floating point")
-            grad = None
-            if y.requires_grad:
-                (grad,) = torch.autograd.grad(y.sum(), x1, allow_unused=True)
-    finally:
-        for h in handles:
-            h.remove()
-    if grad is None:
-        raise ValueError(
-            f"the endpoint {endpoint.description} does not depend on the input x (it is "
-            "constant or detached from it), so it has no Jacobian: choose a layer computed from x"
-        )
-    return EndpointReport(
-        affine_calls=int(count_at_end or 0),
-        endpoint_size=y.shape[1],
-        input_size=x1[0].numel(),
-        activation_elements=int(count[1]),
     )

@@ -22,7 +22,9 @@ flattened per sample). How J's top singular value is found (``method``):
 
 Plain ``nn.Sequential`` MLPs (Linear + elementwise activations) take a fast path that propagates
 J layer by layer; any other module goes through ``torch.func`` (``vmap`` of ``jvp``/``vjp``), which
-assumes the samples of a batch are independent (true in eval mode for the usual layers).
+assumes the samples of a batch are independent (true in eval mode for the usual layers). Models
+run in eval mode (see :mod:`.probing`), attention through torch's plain kernel
+(:func:`~ftle_widget.maths.modules.differentiable_kernels`).
 """
 
 from __future__ import annotations
@@ -35,16 +37,18 @@ import numpy as np
 import torch
 from torch import nn
 
-from .endpoints import EndpointReport, Stage, inspect_endpoint, resolve
+from .endpoints import Stage, resolve, warn_once
 from .jacobians import ChainJacobian, FuncJacobian, Jacobian, affine_module, densify
 from .modules import (
     check_input,
     describe_input_error,
+    differentiable_kernels,
     evaluation_mode,
     model_device,
     model_float_dtype,
     weights_fingerprint,
 )
+from .probing import EndpointReport, inspect_endpoint
 from .spectra import LANCZOS_MAX_STEPS, endpoint_finite, identity, top_pair
 
 METHODS = ("auto", "exact", "forward", "reverse", "lanczos")
@@ -127,6 +131,8 @@ class Engine:
                     self._report = inspect_endpoint(model, self.endpoint, xd[:1])
                 except RuntimeError as error:
                     raise describe_input_error(self.model, x, error) from error
+            if self._report.warning:
+                warn_once(self.model, self._report.warning, stacklevel=4)
         return xd, model
 
     def _choose(self, exact_only: bool = False) -> str:
@@ -206,7 +212,7 @@ class Engine:
             method = self._choose()
             size = self._auto_batch(method, xd.device, xd.element_size())
             bad = 0
-            with torch.no_grad(), evaluation_mode(model):
+            with torch.no_grad(), evaluation_mode(model), differentiable_kernels():
                 for start in range(0, count, size):
                     xb = xd[start : start + size].clone()
                     jac = self._jacobian(model, xb, output, method)
@@ -248,7 +254,7 @@ class Engine:
         size = self._auto_batch(method, xd.device, xd.element_size())
         rows = []
         bad = 0
-        with torch.no_grad(), evaluation_mode(model):
+        with torch.no_grad(), evaluation_mode(model), differentiable_kernels():
             for start in range(0, count, size):
                 xb = xd[start : start + size].clone()
                 jac = self._jacobian(model, xb, False)
@@ -311,9 +317,11 @@ def maximal_ftle(
     model : the network; it runs in eval mode (restored afterwards) on its own device and is
         never modified. Inputs of another dtype use a converted copy.
     x : (B, *input_shape) floating tensor on any device. float64 inputs give float64 results.
-    layer : where the network is read: ``None`` (last hidden layer), an int ℓ (hidden layer ℓ of
-        an ``nn.Sequential``), a submodule name, ``"logits"`` or ``"probabilities"``.
-    depth : divisor of log Λ₁; default: affine layers from the input to the endpoint.
+    layer : where the network is read: ``None`` (last hidden layer: the input of the last affine
+        layer, for any module), an int ℓ (hidden layer ℓ of an ``nn.Sequential``), a submodule
+        name, ``"logits"`` or ``"probabilities"``; see :mod:`ftle_widget.maths.endpoints`.
+    depth : divisor of log Λ₁; default: the affine calls made before the endpoint
+        (:mod:`ftle_widget.maths.probing`).
     direction : also return v₁, the top right-singular vector of J, shaped like x, unit norm,
         its sign fixed so that its entry of largest magnitude is positive.
     method : ``"auto"``, ``"exact"``, ``"forward"``, ``"reverse"`` or ``"lanczos"``; see the

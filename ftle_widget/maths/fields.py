@@ -13,8 +13,14 @@ import torch
 from torch import nn
 
 from .exponents import Engine
-from .modules import expected_input_shape, model_device, model_float_dtype
-from .planes import Plane
+from .modules import (
+    check_input_shape,
+    expected_input_shape,
+    known_input_shape,
+    model_device,
+    model_float_dtype,
+)
+from .planes import Plane, default_extent, default_plane
 
 Extent = tuple[float, float, float, float]
 
@@ -179,12 +185,13 @@ def compute_field(
 
 def ftle_field(
     model: nn.Module,
-    plane: Plane,
-    extent: Sequence[float],
-    shape: tuple[int, int],
+    plane: Plane | None = None,
+    extent: Sequence[float] | None = None,
+    shape: tuple[int, int] = (256, 256),
     *,
     layer: int | str | None = None,
     depth: float | None = None,
+    input_shape: Sequence[int] | None = None,
     directions: bool = False,
     device: str | torch.device | None = None,
     progress: bool = False,
@@ -194,11 +201,14 @@ def ftle_field(
     Parameters
     ----------
     model : the network (never modified; runs in eval mode).
-    plane : a :class:`Plane` in the model's input space.
-    extent : (u0, u1, v0, v1) in plane coordinates.
+    plane : a :class:`Plane` in the model's input space; default: :func:`default_plane` of the
+        input shape (``input_shape``, else the one the model's first layer fixes).
+    extent : (u0, u1, v0, v1) in plane coordinates; default [−1.5, 1.5]².
     shape : (H, W) pixels. Pixel (i, j) is the point u = u0 + (j + ½)(u1 − u0)/W,
         v = v0 + (i + ½)(v1 − v0)/H (row 0 at v0).
     layer, depth : the endpoint and divisor, as in :func:`maximal_ftle`.
+    input_shape : the shape of one input, e.g. ``(3, 32, 32)``, for the default plane of a model
+        whose first layer does not fix it (a convolution, a custom module).
     directions : also compute the stretching direction projected on the plane.
     device : compute on a copy of the model on this device (default: the model's device).
     progress : show a tqdm progress bar.
@@ -207,12 +217,37 @@ def ftle_field(
     -------
     Field
     """
-    if not isinstance(plane, Plane):
-        raise TypeError(f"plane must be a Plane, not {type(plane).__name__}")
+    remedy = "pass input_shape= (the shape of one input, e.g. input_shape=(3, 32, 32)) or a plane"
+    plane = plane_of(model, plane, input_shape, remedy)
+    if extent is None:
+        extent = default_extent(plane, None)
     if device is not None and torch.device(device) != model_device(model):
         model = copy.deepcopy(model).to(device)
     engine = Engine(model, layer=layer, depth=depth)
     return compute_field(engine, plane, extent, shape, directions=directions, progress=progress)
+
+
+def plane_of(
+    model: nn.Module,
+    plane: Plane | None,
+    input_shape: Sequence[int] | None,
+    remedy: str,
+    data=None,
+    labels=None,
+) -> Plane:
+    """``plane``, else :func:`default_plane` of the input shape (``input_shape``, else the data's,
+    else the one the model's first layer fixes; an error ending in ``remedy`` if none does)."""
+    if plane is None:
+        shape = known_input_shape(model, remedy, data, input_shape)
+        return default_plane(shape, data, labels)
+    if not isinstance(plane, Plane):
+        raise TypeError(f"plane must be a Plane, not {type(plane).__name__}")
+    if input_shape is not None and check_input_shape(input_shape) != plane.input_shape:
+        raise ValueError(
+            f"input_shape={tuple(input_shape)} but the plane lives in inputs shaped "
+            f"{plane.input_shape}: give one of them"
+        )
+    return plane
 
 
 def _check_shape(shape: tuple[int, int]) -> tuple[int, int]:

@@ -4,7 +4,8 @@ float dtype, a fingerprint of its weights, the input shape it expects; eval mode
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import cast
 
@@ -46,6 +47,57 @@ def evaluation_mode(model: nn.Module) -> Iterator[None]:
     finally:
         for m, training in modes:
             m.training = training
+
+
+_kernel_lock = threading.Lock()
+_kernel_users: list[int] = [0]
+_kernel_saved: dict[str, bool] = {}
+_KERNEL_FLAGS = {  # torch's switch: (is it on, turn it on/off, what FTLEs need)
+    "flash": ("flash_sdp_enabled", "enable_flash_sdp", False),
+    "mem_efficient": ("mem_efficient_sdp_enabled", "enable_mem_efficient_sdp", False),
+    "cudnn": ("cudnn_sdp_enabled", "enable_cudnn_sdp", False),
+    "math": ("math_sdp_enabled", "enable_math_sdp", True),
+}
+
+
+def _kernel_switches() -> dict[str, tuple]:
+    """The attention switches this torch has: name → (getter, setter, wanted)."""
+    found = {}
+    for name, (get, put, wanted) in _KERNEL_FLAGS.items():
+        if hasattr(torch.backends.cuda, get) and hasattr(torch.backends.cuda, put):
+            found[name] = (
+                getattr(torch.backends.cuda, get),
+                getattr(torch.backends.cuda, put),
+                wanted,
+            )
+    mha = getattr(torch.backends, "mha", None)
+    if mha is not None and hasattr(mha, "get_fastpath_enabled"):
+        found["fastpath"] = (mha.get_fastpath_enabled, mha.set_fastpath_enabled, False)
+    return found
+
+
+@contextmanager
+def differentiable_kernels() -> Iterator[None]:
+    """While FTLEs are computed, attention runs through its plain ("math") kernel: torch's fused
+    paths (``nn.TransformerEncoderLayer``'s fast path, flash and memory-efficient attention) have
+    no forward-mode derivative. These switches are process-wide: they are set when the first
+    computation starts and restored when the last one ends (other threads' attention meanwhile
+    runs the plain kernel too: slower, same values up to rounding)."""
+    switches = _kernel_switches()
+    with _kernel_lock:
+        if _kernel_users[0] == 0:
+            for name, (get, put, wanted) in switches.items():
+                _kernel_saved[name] = bool(get())
+                put(wanted)
+        _kernel_users[0] += 1
+    try:
+        yield
+    finally:
+        with _kernel_lock:
+            _kernel_users[0] -= 1
+            if _kernel_users[0] == 0:
+                for name, (_get, put, _wanted) in switches.items():
+                    put(_kernel_saved.pop(name))
 
 
 def model_device(model: nn.Module) -> torch.device | None:
@@ -100,16 +152,48 @@ def expected_input_shape(model: nn.Module) -> tuple[int | None, ...] | None:
     return None
 
 
-def known_input_shape(model: nn.Module, remedy: str, data=None) -> tuple[int, ...]:
-    """The per-sample shape of ``data`` (N, ...) if given, else the input shape the model's first
-    layer fixes; a ValueError ending in ``remedy`` when it fixes none (e.g. a first layer that is
-    neither Linear nor Conv)."""
+def known_input_shape(
+    model: nn.Module, remedy: str, data=None, input_shape: int | Sequence[int] | None = None
+) -> tuple[int, ...]:
+    """The per-sample input shape: ``input_shape`` if given (checked against ``data`` and the
+    model's first layer), else that of ``data`` (N, ...), else the one the model's first layer
+    fixes; a ValueError ending in ``remedy`` when none tells it (e.g. a model whose first layer is
+    neither Linear nor Conv, or a convolution, which fixes the channels only)."""
+    expected = expected_input_shape(model)
+    if input_shape is not None:
+        shape = check_input_shape(input_shape)
+        if data is not None and tuple(np.shape(data)[1:]) != shape:
+            raise ValueError(
+                f"input_shape={shape} does not match the data, shaped (N, "
+                f"{', '.join(map(str, np.shape(data)[1:]))})"
+            )
+        if expected is not None and not (
+            len(expected) == len(shape) and all(e in (None, s) for e, s in zip(expected, shape))
+        ):
+            want = ", ".join("*" if e is None else str(e) for e in expected)
+            raise ValueError(f"input_shape={shape}, but this model expects inputs shaped ({want})")
+        return shape
     if data is not None:
         return tuple(np.asarray(data).shape[1:])
-    shape = expected_input_shape(model)
-    if shape is None or any(s is None for s in shape):
+    if expected is None or any(s is None for s in expected):
         raise ValueError(f"cannot tell this model's input shape: {remedy}")
-    return cast("tuple[int, ...]", tuple(shape))  # no None entries, as just checked
+    return cast("tuple[int, ...]", tuple(expected))  # no None entries, as just checked
+
+
+def check_input_shape(input_shape: int | Sequence[int]) -> tuple[int, ...]:
+    """``input_shape`` as a tuple of positive ints (the shape of one input, no batch axis)."""
+    given = [input_shape] if isinstance(input_shape, int) else input_shape
+    try:
+        shape = tuple(int(s) for s in given)
+        exact = all(int(s) == s and not isinstance(s, bool) for s in given)
+    except (TypeError, ValueError):
+        shape, exact = (), False
+    if not shape or not exact or min(shape) < 1:
+        raise ValueError(
+            f"input_shape must be the shape of one input, positive ints without the batch axis "
+            f"(e.g. input_shape=(3, 32, 32)), not {input_shape!r}"
+        )
+    return shape
 
 
 def check_input(model: nn.Module, x: torch.Tensor) -> None:

@@ -8,7 +8,6 @@ never through traits; every browser message is validated before anything is comp
 
 from __future__ import annotations
 
-import inspect
 import pathlib
 import threading
 import uuid
@@ -22,14 +21,14 @@ import torch
 import traitlets
 from torch import nn
 
-from ..lazy.planning import finest_pixel
+from ..lazy.planning import limit_zoom
 from ..lazy.pyramid import View
 from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
-from ..maths.fields import Extent, Field, check_extent, compute_field
-from ..maths.modules import known_input_shape
-from ..maths.planes import Plane, default_extent, default_plane
+from ..maths.fields import Extent, Field, check_extent, compute_field, plane_of
+from ..maths.planes import Plane, default_extent
 from . import export, protocol
+from .arguments import as_labels, as_points, check_data_points, check_keywords
 from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
 from .following import FollowsHistory
 from .overlays import DEFAULT_POINTS, DataOverlay, data_overlay, picture_shape
@@ -62,7 +61,10 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
     plane : a :class:`~ftle_widget.Plane`; default: see :func:`default_plane`.
     extent : (u0, u1, v0, v1); default: the data's extent on the plane with a 10 % margin, else
         [−1.5, 1.5]².
-    layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`.
+    layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`; the
+        :attr:`layer` trait then describes the endpoint, e.g. "input of fc (last hidden layer)".
+    input_shape : the shape of one input, e.g. ``(3, 32, 32)``, for the default plane of a model
+        whose first layer does not fix it (a convolution, a custom module) when no data is given.
     data, labels : points (N, *input_shape) and their classes: the default plane goes through
         points of three classes, the data overlay colours them, and the hover names the
         predicted class index k by the k-th of the sorted labels (one output: 0 is output ≤ 0).
@@ -111,6 +113,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         extent: Sequence[float] | None = None,
         layer: int | str | None = None,
         depth: float | None = None,
+        input_shape: Sequence[int] | None = None,
         data=None,
         labels=None,
         device: str | torch.device | None = None,
@@ -128,23 +131,13 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         height: int = HEIGHT,
         **kwargs,
     ):
-        unknown = sorted(k for k in kwargs if k not in self.class_trait_names())
-        if unknown:
-            known = ", ".join(inspect.signature(FTLEView.__init__).parameters)
-            raise TypeError(
-                f"FTLEView got unknown keyword argument(s) {', '.join(unknown)}; it takes "
-                f"{known.replace('self, ', '').replace(', kwargs', '')} and widget traits "
-                "such as layout"
-            )
-        if data is not None:
-            data = np.asarray(
-                data.detach().cpu() if isinstance(data, torch.Tensor) else data, dtype=np.float64
-            )
-        if labels is not None:
-            labels = np.asarray(labels.cpu() if isinstance(labels, torch.Tensor) else labels)
-        if plane is None:
-            shape = known_input_shape(model, "pass a plane (ftle_widget.Plane) or data", data)
-            plane = default_plane(shape, data, labels)
+        check_keywords("FTLEView", kwargs, self.class_trait_names(), FTLEView.__init__)
+        data, labels = as_points(data), as_labels(labels)
+        remedy = (
+            "pass input_shape= (the shape of one input, e.g. input_shape=(3, 32, 32)), a plane "
+            "(ftle_widget.Plane) or data"
+        )
+        plane = plane_of(model, plane, input_shape, remedy, data, labels)
         if extent is None:
             extent = default_extent(plane, data)
         extent = check_extent(extent)
@@ -164,9 +157,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         )
         self._model, self._layer, self._depth, self._device = model, layer, depth, device
         self._data, self._labels, self._data_near = data, labels, data_near
-        if data_points is not None and (type(data_points) is not int or data_points < 1):
-            raise ValueError(f"data_points must be a positive int or None, not {data_points!r}")
-        self._data_points = data_points
+        self._data_points = check_data_points(data_points)
         self._image_shape = image_shape
         self._data_range = None if data is None else (float(data.min()), float(data.max()))
         self._lock = threading.Lock()
@@ -197,13 +188,8 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         """Show ``extent`` = (u0, u1, v0, v1); the browser then asks for its tiles. Beyond what
         float64 resolves the extent is grown about its centre, and the status says so."""
         last = self._last_view[0] if self._last_view else View(check_extent(extent), 512, 512)
-        view = View(check_extent(extent), last.width, last.height)
-        finest = finest_pixel(self.plane, view.extent)
-        if view.pixel < finest:
-            u0, u1, v0, v1 = view.extent
-            (cu, cv), grow = view.centre, finest / view.pixel
-            hu, hv = 0.5 * (u1 - u0) * grow, 0.5 * (v1 - v0) * grow
-            view = View((cu - hu, cu + hu, cv - hv, cv + hv), last.width, last.height)
+        view, limited = limit_zoom(self.plane, View(check_extent(extent), last.width, last.height))
+        if limited:
             self.status = "zoomed in as far as float64 resolves here"
         self.extent = list(view.extent)
 

@@ -245,21 +245,42 @@ def test_nan_input_in_sequential_mlp():
 # ---------------------------------------------------------------------- general modules
 
 
-def test_general_module_default_layer_warns_once_and_uses_logits():
+def test_general_module_default_layer_is_the_input_of_its_last_linear():
     model = TwoLayer()
-    with pytest.warns(UserWarning, match="logits"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lam = maximal_ftle(model, X)
+        field = ftle_field(model, Plane.standard(2), (0, 1, 0, 1), (2, 2))
+    ref = dense_ftle(lambda z: model.act(model.fc1(z)), X, depth=1)  # the input of fc2
+    torch.testing.assert_close(lam, ref, rtol=0, atol=1e-10)
+    assert field.depth == 1 and field.endpoint == "input of fc2 (last hidden layer)"
+
+
+class OneLayer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(1)
+        self.fc = nn.Linear(2, 3).double()
+
+    def forward(self, x):
+        return self.fc(torch.tanh(x))
+
+
+def test_general_module_without_hidden_layer_warns_once_and_uses_logits():
+    model = OneLayer()
+    with pytest.warns(UserWarning, match="no hidden layer.*'fc'.*logits"):
         first = maximal_ftle(model, X)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         second = maximal_ftle(model, X)
         field = ftle_field(model, Plane.standard(2), (0, 1, 0, 1), (2, 2))
-    ref = dense_ftle(model, X, depth=2)  # logits: two Linear calls
+    ref = dense_ftle(model, X, depth=1)  # logits: one Linear call
     torch.testing.assert_close(first, ref, rtol=0, atol=1e-10)
     torch.testing.assert_close(second, first, rtol=0, atol=0)
-    assert field.depth == 2
+    assert field.depth == 1 and field.endpoint.startswith("logits")
     # another instance warns again
     with pytest.warns(UserWarning, match="logits"):
-        maximal_ftle(TwoLayer(), X)
+        maximal_ftle(OneLayer(), X)
 
 
 def test_explicit_logits_on_general_module_does_not_warn():

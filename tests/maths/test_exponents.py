@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import pytest
 import torch
 from helpers import dense_jacobians, reference_ftle, tanh_mlp
@@ -138,9 +140,18 @@ def test_non_sequential_model(method):
     lam = maximal_ftle(model, x, layer="block", method=method)
     assert (lam - ref).abs().max() < 1e-10
     ref_logits = reference_ftle(model, x, 3)[:, 0]
-    with pytest.warns(UserWarning, match="logits"):
-        lam = maximal_ftle(model, x, method=method)
+    lam = maximal_ftle(model, x, layer="logits", method=method)
     assert (lam - ref_logits).abs().max() < 1e-10
+
+    def last_hidden(z):  # the input of head
+        h = torch.tanh(model.inp(z))
+        return h + torch.sin(model.block(h))
+
+    ref_hidden = reference_ftle(last_hidden, x, 2)[:, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        lam = maximal_ftle(model, x, method=method)  # the input of head, found without a warning
+    assert (lam - ref_hidden).abs().max() < 1e-10
 
 
 # ----------------------------------------------------------------------------- layers, depth
