@@ -25,3 +25,25 @@ def test_training_notebook(tmp_path):
     )
     assert [int(e) for e, _, _ in rows] == list(range(5))
     assert float(rows[-1][1]) > float(rows[-1][2])
+
+
+def test_your_model_notebook(tmp_path):
+    """05: a CNN and a transformer of the user's own, read at their last hidden layer."""
+    text = notebook_text(run_notebook("05_your_model.ipynb", tmp_path))
+    for name in ("CNN", "transformer"):
+        accuracy = float(re.search(rf"{name}: test accuracy ([0-9.]+)", text).group(1))
+        assert accuracy >= 0.85, (name, accuracy)
+        on, off = map(
+            float,
+            re.search(
+                rf"{name}: mean λ₁ on the decision boundaries ([-0-9.]+), away from them "
+                r"([-0-9.]+)",
+                text,
+            ).groups(),
+        )
+        assert on > off, (name, on, off)
+    endpoints = re.findall(r"endpoint: (.+?); depth (\d+)", text)
+    assert endpoints == [
+        ("input of fc (last hidden layer)", "3"),
+        ("input of head (last hidden layer)", "5"),
+    ]
