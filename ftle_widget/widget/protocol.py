@@ -44,7 +44,10 @@ Message = tuple[dict[str, Any], list[bytes]]  # JSON content and binary buffers
 
 
 class ProtocolError(ValueError):
-    """A browser message that is not valid; the text says what is wrong."""
+    """A browser message that is not valid; the text says what is wrong. ``generation``: that of
+    a refused view request whose generation was valid (the browser's newest all the same)."""
+
+    generation: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,13 +96,21 @@ def parse(content: object) -> Request:
 
 def _parse_view(content: dict) -> ViewRequest:
     generation = _whole(content.get("generation"), "generation")
+    try:
+        return ViewRequest(_parse_view_of(content), generation)
+    except ProtocolError as problem:
+        problem.generation = generation
+        raise
+
+
+def _parse_view_of(content: dict) -> View:
     width = _pixels(content.get("width"), "width")
     height = _pixels(content.get("height"), "height")
     extent = content.get("extent")
     if not isinstance(extent, list | tuple) or not all(_is_number(e) for e in extent):
         raise ProtocolError(f"extent must be four numbers, not {shown(extent)}")
     try:
-        return ViewRequest(View(check_extent(extent), round(width), round(height)), generation)
+        return View(check_extent(extent), round(width), round(height))
     except ValueError as problem:
         raise ProtocolError(str(problem)) from None
 

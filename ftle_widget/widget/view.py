@@ -299,7 +299,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
             else:
                 self._send_input(request)
         except (ValueError, ArithmeticError) as problem:  # the state stays as it was
-            self._refuse(str(problem))
+            self._refuse(problem)
 
     def _on_directions(self, change) -> None:
         self.scheduler.set_directions(change["new"])
@@ -330,8 +330,9 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         self.send(content, buffers)
 
     def _request(self, view: View, generation: int) -> None:
-        self._schedule(view, generation)
-        with self._lock:
+        with self._generations.serial:
+            self._generations.asked(generation)  # the newest, also if refused (raises) here
+            self._schedule(view, generation)
             self._last_view = (view, generation)
         self.error = ""
 
@@ -351,25 +352,28 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
         self._schedule(self._pushed, protocol.PUSHED)
 
     def _refresh(self) -> None:
-        if self._last_view is not None:
-            self._request(*self._last_view)
-        elif self._pushed is not None:  # new weights or overlays before a browser asked
-            self._schedule(self._pushed, protocol.PUSHED)
+        with self._generations.serial:  # tagged as the newest request: older ones' are dropped
+            if self._last_view is not None:
+                self._request(self._last_view[0], self._generations.newest)
+            elif self._pushed is not None:  # new weights or overlays before a browser asked
+                self._schedule(self._pushed, protocol.PUSHED)
 
-    def _refuse(self, reason: str) -> None:
-        self.status = f"refused: {reason}"
-        self.error = f"refused: {reason}"
+    def _refuse(self, problem: Exception) -> None:
+        self._generations.asked(getattr(problem, "generation", None))  # a view request's
+        self.status = self.error = f"refused: {problem}"
 
     def _send_tile(self, tile: Tile) -> None:
         generation = self._generations.browser(tile.generation)
         if generation is None:
             return
-        with self._lock:  # kept for fit_colors: the tiles of the last request
-            if tile.generation > self._shown[0]:
+        with self._lock:  # checked and sent at once: a newer request's tiles go after it
+            if tile.generation < self.scheduler.generation:
+                return  # a worker's, current when it finished, but a request came since
+            if tile.generation > self._shown[0]:  # kept for fit_colors: the last request's
                 self._shown = (tile.generation, {})
             if tile.generation == self._shown[0]:
                 self._shown[1][tile.key] = tile
-        self._post(protocol.encode_tile(tile, generation))
+            self._post(protocol.encode_tile(tile, generation))
 
     def _shown_values(self) -> tuple[list[np.ndarray], str]:
         with self._lock:

@@ -35,7 +35,7 @@ import { hoverText, readAt } from "./overlays/hover";
 import { drawInput } from "./overlays/input";
 import { LimitControls } from "./overlays/limits";
 import { composeImage, downloadPng } from "./png";
-import { initialize, pushedTiles } from "./pushed";
+import { initialize, nextGeneration, pushedTiles } from "./pushed";
 import { Renderer } from "./renderer";
 import { drawScene } from "./scene";
 import { Session } from "./session";
@@ -72,6 +72,7 @@ const render: Render<Traits> = ({ model, el }) => {
     input: (input) => drawInput(layout.picture, input),
     status: (text, error) => layout.setStatus(text, error),
     pictures: (on) => layout.showPicture(on),
+    generation: (last) => nextGeneration(model.get("_instance"), last), // shared by its displays
     // the view follows the extent trait (set from Python, or by a reset)
     extent: () => {
       controls.view = shownExtent();

@@ -23,12 +23,17 @@ const INPUT_PX = 64;
 /** The status line's colour for errors. */
 const ERROR_COLOUR = "#c00";
 
-/** The root element, with the PNG composition as a method, the latency figures and the axes. */
+/**
+ * The root element, with the PNG composition as a method, the latency figures, the axes and the
+ * number of direction segments drawn.
+ */
 export interface WidgetElement extends HTMLDivElement {
   composeImage(): HTMLCanvasElement;
   timings: Timings;
   /** The tick marks and label boxes (CSS pixels) of the last frame, null before the first. */
   axes: AxesLayout | null;
+  /** How many direction segments the last frame drew (0 with the overlay off). */
+  directions: number;
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -125,6 +130,7 @@ export class Layout {
     root.append(toolbar, row, info, this.status);
     el.appendChild(root);
     root.axes = null;
+    root.directions = 0;
     this.root = root;
   }
 

@@ -52,7 +52,9 @@ export function drawScene(layout: Layout, renderer: Renderer, model: Model, scen
   const ctx = overlay.getContext("2d")!;
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
   const ink = layout.ink();
-  if (flag(model, "show_directions", false)) drawDirections(ctx, directionSegments(view, store));
+  const segments = flag(model, "show_directions", false) ? directionSegments(view, store) : [];
+  drawDirections(ctx, segments);
+  layout.root.directions = segments.length;
   const showData = flag(model, "show_data", true);
   if (showData && data) drawData(ctx, view, data);
   layout.root.axes = drawAxes(ctx, view, ink, layout.background()); // over the data points

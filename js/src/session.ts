@@ -57,6 +57,11 @@ export interface SessionHooks {
   /** Whether hover pictures are shown (the plane's inputs are images). */
   pictures(on: boolean): void;
   /**
+   * The generation of the next view request after `last` (default `last + 1`): the model's
+   * displays share one count (`nextGeneration` of pushed.ts), as Python answers one view.
+   */
+  generation?(last: number): number;
+  /**
    * The `extent` trait changed (Python set it, or a reset), not by this session's own sync of a
    * gesture: show it (a view request follows once it has settled).
    */
@@ -130,7 +135,7 @@ export class Session {
   /** Ask for the tiles of the view shown now, as a new generation. */
   request(): void {
     const failed = this.store.failures().length > 0;
-    this.generation += 1;
+    this.generation = this.hooks.generation?.(this.generation) ?? this.generation + 1;
     this.store.generation = this.generation; // the failures of older requests are stale
     if (failed) {
       this.showStatus();

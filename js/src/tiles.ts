@@ -5,8 +5,8 @@
  * failed (Python's "error" messages), so that they are drawn as failed, not awaited.
  *
  * Pushed tiles (generation {@link PUSHED}, see pushed.ts) are kept until the kernel has answered
- * a request of this store's (a tile of its generation arrived): a notebook still running its
- * cells has not read the request yet, and they are all there is to show.
+ * a request of this store's (a tile of its generation, or a later one, arrived): a notebook
+ * still running its cells has not read the request yet, and they are all there is to show.
  */
 import {
   type DecodedError,
@@ -31,7 +31,10 @@ export class TileStore {
    * older generations are forgotten.
    */
   generation = -1;
-  /** Whether a tile answering this store's request arrived (pushed tiles are then stale). */
+  /**
+   * Whether a tile answering this store's request (or a later one: another display of the model
+   * asked since) arrived; pushed tiles are then stale.
+   */
   private answered = false;
 
   /** Keep a decoded tile unless it is stale; returns whether it was kept. */
@@ -39,7 +42,7 @@ export class TileStore {
     const msg = tile.message;
     const waiting = msg.generation === PUSHED && !this.answered;
     if (msg.generation < this.generation && !waiting) return false;
-    if (msg.generation !== PUSHED && msg.generation === this.generation) this.answered = true;
+    if (msg.generation !== PUSHED && msg.generation >= this.generation) this.answered = true;
     const key = keyString(tile.key);
     const held = this.tiles.get(key);
     if (held && held.message.model_version > msg.model_version) return false;

@@ -69,3 +69,11 @@ test("pushed tiles (generation 0) are kept until the kernel answers a request, a
   store.clear(); // a new plane (Python's reset): its home view is pushed again
   assert.equal(store.add(tile(0, 0, 0, 0)), true);
 });
+
+test("a tile of a later request (another display of the model asked) also answers the store's", () => {
+  const store = new TileStore();
+  store.generation = 3;
+  assert.equal(store.add(tile(0, 0, 0, 0)), true, "pushed, not answered yet");
+  assert.equal(store.add(tile(1, 0, 0, 5)), true, "a later request's tile");
+  assert.equal(store.add(tile(1, 0, 1, 0)), false, "answered: pushed tiles are stale now");
+});

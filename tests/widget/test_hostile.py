@@ -41,13 +41,15 @@ def test_hostile_extents_are_refused_and_nothing_is_lost(extent):
     assert tiles and {m["generation"] for m in tiles} == {1}
     assert view.progress[0] == view.progress[1] > 0
     assert view.visible_extent == (-1.5, 1.5, -1.5, 1.5)
-    # and the view still works from user code: new weights, directions on, another view
+    # and the view still works from user code: new weights, directions on, another view; view 1
+    # again, as generation 2: the browser, whose newest request that was, drops older ones
     sent.clear()
     view.update_model(mlp(2, 10, 3, 1, seed=1).state_dict())
     view.show_directions = True
     assert view.scheduler.wait(60)
     again = [m for m in sent if m["kind"] == "tile"]
-    assert again and all(m["generation"] == 1 for m in again)
+    assert again and all(m["generation"] == 2 for m in again)
+    assert view.visible_extent == (-1.5, 1.5, -1.5, 1.5)
     assert any(m["has_direction"] for m in again)
     browser_sends(view, {**GOOD, "generation": 3, "extent": [0, 1, 0, 1]})
     assert view.scheduler.wait(60) and view.error == ""
