@@ -187,17 +187,27 @@ def read_module(model: nn.Module, module: nn.Module, x: torch.Tensor, name: str)
         if threading.get_ident() == owner:
             raise _Reached(out)
 
-    handle = module.register_forward_hook(hook)
+    output = _run_to_hook(model, x, module.register_forward_hook(hook))
+    if output is not None:
+        return output
+    raise ValueError(
+        f"the submodule {name!r} was never called in model.forward, so its output is not a "
+        "function of x: name a submodule that the forward pass uses"
+    )
+
+
+def _run_to_hook(
+    model: nn.Module, x: torch.Tensor, handle: torch.utils.hooks.RemovableHandle
+) -> torch.Tensor | None:
+    """Run ``model(x)`` until the hook behind ``handle`` raises :class:`_Reached`; remove the
+    hook; what it reached, or ``None`` if the forward pass never got there."""
     try:
         model(x)
     except _Reached as reached:
         return reached.output
     finally:
         handle.remove()
-    raise ValueError(
-        f"the submodule {name!r} was never called in model.forward, so its output is not a "
-        "function of x: name a submodule that the forward pass uses"
-    )
+    return None
 
 
 def read_input(
@@ -214,13 +224,9 @@ def read_input(
             if seen[0] == call:
                 raise _Reached(args[0] if args else next(iter(kwargs.values())))
 
-    handle = module.register_forward_pre_hook(hook, with_kwargs=True)
-    try:
-        model(x)
-    except _Reached as reached:
-        return reached.output
-    finally:
-        handle.remove()
+    output = _run_to_hook(model, x, module.register_forward_pre_hook(hook, with_kwargs=True))
+    if output is not None:
+        return output
     raise ValueError(
         f"the submodule {name!r} was called {seen[0]} time(s) in model.forward, not {call}: the "
         "forward pass differs from the one its last hidden layer was found on; name a "
