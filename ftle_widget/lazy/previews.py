@@ -64,8 +64,9 @@ def variation(
     pyramid: Pyramid, keys: Sequence[TileKey], previews: Mapping[TileKey, np.ndarray]
 ) -> np.ndarray:
     """For each of ``keys`` (tiles of one level), the preview's largest :func:`local_rise` under
-    it. ``previews`` maps tiles of one coarser (or equal) level to their λ₁ values (any pixels
-    per side; they are sampled at the smallest). A tile no preview covers gets −1."""
+    it (at the pixels whose centres lie in the tile; the one holding its middle if none does).
+    ``previews`` maps tiles of one coarser (or equal) level to their λ₁ values (any pixels per
+    side; they are sampled at the smallest). A tile no preview covers gets −1."""
     if not previews or not keys:
         return np.full(len(keys), -1.0)
     levels = {k[0] for k in previews}
@@ -86,14 +87,23 @@ def variation(
     rise = local_rise(mosaic)
     step = pyramid.side(zp) / p  # a preview pixel, in plane units
     u_origin, v_origin = j0 * pyramid.side(zp), i0 * pyramid.side(zp)
-    out = np.full(len(keys), -1.0)
-    for n, key in enumerate(keys):
-        u0, u1, v0, v1 = pyramid.extent(key)
-        across = _pixels((u0 - u_origin) / step, (u1 - u_origin) / step, cols)
-        up = _pixels((v0 - v_origin) / step, (v1 - v_origin) / step, rows)
-        if across is not None and up is not None:
-            out[n] = float(rise[up[0] : up[1], across[0] : across[1]].max())
-    return out
+    # the tiles of one level form a grid: reduce over each column of tiles, then each row
+    side = pyramid.side(keys[0][0])
+    js, is_ = sorted({k[2] for k in keys}), sorted({k[1] for k in keys})
+    across = [_pixels((j * side - u_origin) / step, ((j + 1) * side - u_origin) / step, cols)
+              for j in js]  # fmt: skip
+    up = [_pixels((i * side - v_origin) / step, ((i + 1) * side - v_origin) / step, rows)
+          for i in is_]  # fmt: skip
+    by_column = np.full((rows, len(js)), -1.0)
+    for n, span in enumerate(across):
+        if span is not None:
+            by_column[:, n] = rise[:, span[0] : span[1]].max(axis=1)
+    grid = np.full((len(is_), len(js)), -1.0)
+    for n, span in enumerate(up):
+        if span is not None:
+            grid[n] = by_column[span[0] : span[1]].max(axis=0)
+    column, row = {j: n for n, j in enumerate(js)}, {i: n for n, i in enumerate(is_)}
+    return np.array([grid[row[i], column[j]] for _, i, j in keys])
 
 
 def _pixels(a: float, b: float, size: int) -> tuple[int, int] | None:
