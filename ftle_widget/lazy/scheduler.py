@@ -211,11 +211,11 @@ class TileScheduler:
                 if tile is not None:
                     self._done += 1
                     deliver.append(tile)
-                    if phase == PREVIEW:  # the last one in reorders the view's tiles
-                        self._previews.arrived(key, tile.ftle, self._queue, pyramid)
                 elif (key, dtype, px) not in running:
                     job = Job((phase, order), key, generation, version, dtype, self.directions, px)
                     heapq.heappush(self._queue, job)
+            for tile in deliver:  # cached previews: the last one in reorders the view's tiles
+                self._previews.arrived(tile.key, tile.ftle, self._queue, pyramid)
             done, total = self._done, self._total
             self._pump()
         for tile in deliver:
@@ -224,8 +224,8 @@ class TileScheduler:
 
     def pending_phase(self) -> int | None:
         """The phase (:data:`~.planning.PREVIEW`, ``COARSE``, ``VIEW`` or ``MARGIN``) of the latest
-        request's
-        work left, the earliest among its queued and running tiles; None when none is left."""
+        request's work left, the earliest among its queued and running tiles; None when none is
+        left."""
         with self._lock:
             phases = [
                 job.priority[0]

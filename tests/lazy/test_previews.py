@@ -5,6 +5,7 @@ full tiles that are exact."""
 from __future__ import annotations
 
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -131,12 +132,16 @@ def test_variation_order_puts_the_tiles_under_a_ridge_first_ties_centre_first():
 
 
 class Collect:
+    """The tiles delivered, and those delivered from the cache (in the caller's thread)."""
+
     def __init__(self):
-        self.tiles, self.lock = [], threading.Lock()
+        self.tiles, self.cached, self.lock = [], [], threading.Lock()
 
     def __call__(self, tile):
         with self.lock:
             self.tiles.append(tile)
+            if threading.current_thread() is threading.main_thread():
+                self.cached.append(tile)
 
 
 def test_a_slow_model_gets_previews_first_then_ridges_then_exact_full_tiles():
@@ -184,3 +189,30 @@ def test_previews_off_or_a_fast_model_keep_the_coarse_pass_and_the_centre_order(
     assert got.tiles and not any(t.preview for t in got.tiles)
     assert {t.tile_px for t in got.tiles} == {16}
     assert [t.key[0] for t in got.tiles[:4]] == [1] * 4  # the full coarse pass first, as before
+
+
+def test_cached_previews_reorder_the_view_at_once_when_it_is_asked_again():
+    got = Collect()
+    sched = TileScheduler(ridge_model(), PLANE, layer="logits", tile_px=16, margin=0, on_tile=got,
+                          chunk_px=16)  # fmt: skip
+    sched._rate[torch.float32] = 100.0
+    sched.request(VIEW_128, 1)
+    while sum(t.preview for t in got.tiles) < 4:  # the previews are in: leave for elsewhere
+        time.sleep(0.001)
+    sched.request(View((40.0, 42.0, 40.0, 42.0), 128, 128), 2)
+    assert sched.wait(60)
+    sched._rate[torch.float32] = 100.0  # still slow (full tiles measured the fast model)
+    got.tiles.clear()
+    got.cached.clear()
+    sched.request(VIEW_128, 3)  # its previews are cached, most of its full tiles are not
+    assert sched.wait(60)
+    sched.close()
+    pyr = sched.pyramid
+    fine = pyr.covering(VIEW_128.extent, pyr.level_for(VIEW_128))
+    previews = {t.key: t.ftle for t in got.tiles if t.preview}
+    assert len(previews) == 4
+    order = variation_order(pyr, fine, previews)
+    assert all(t.preview for t in got.tiles[:4]) and got.tiles[:4] == got.cached[:4]
+    computed = [t.key for t in got.tiles if not any(t is c for c in got.cached)]
+    assert len(computed) > 8 and set(computed) <= set(fine)
+    assert computed == [k for k in order if k in computed]  # where the previews vary most first
