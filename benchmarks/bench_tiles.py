@@ -11,6 +11,17 @@ through three inputs. Figures (medians of several runs):
 * ``request_ms_512``: what one view message costs the kernel: ``request()`` for a 512×512 view
   panned by a pixel or so over cached tiles (planning and cached deliveries), median of 300.
 
+A slow model, a small ResNet on 3×32×32 inputs (``slow_model.py``; a few hundred points per
+second here, its λ₁ of class probabilities):
+
+* ``first_picture_s_resnet``: a new 512×512 view → every pixel covered by some delivered tile
+  (the preview, :mod:`ftle_widget.lazy.previews`); the full tiles take minutes;
+* ``ridge_first_gain``: the time until the pixels within 2 px of the field's strongest ridge are
+  covered by full tiles, centre first ÷ where the preview varies most first (the scheduler's
+  order), same preview, same process. A 128×128 view of 16-px tiles (8 × 8 tiles, as a 512×512
+  view of 64-px tiles has, at 1/16 of the work: the latter's full tiles take many minutes here)
+  planned as for a 512×512 view (the measured speed ÷ 16: a preview); ``--quick``: 64×64 of 8 px.
+
 Run: ``python benchmarks/bench_tiles.py`` (``--quick``: one run of each).
 """
 
@@ -21,8 +32,10 @@ import statistics
 import threading
 import time
 
+import numpy as np
 import torch
 from ftle_widget.models import mlp
+from slow_model import PICTURE_EXTENT, RIDGE_EXTENT, resnet_points, ridge_pixels, small_resnet
 
 from ftle_widget import Plane
 from ftle_widget.lazy.pyramid import View
@@ -187,6 +200,104 @@ def request_cost() -> float:
     return statistics.median(times) * 1e3
 
 
+class Deliveries:
+    """The tiles delivered for one generation, with their arrival times."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset(-1)
+
+    def reset(self, generation: int) -> None:
+        with self.lock:
+            self.generation, self.got = generation, []
+            self.start = time.perf_counter()
+
+    def on_tile(self, tile) -> None:
+        now = time.perf_counter()
+        with self.lock:
+            if tile.generation == self.generation:
+                self.got.append((now - self.start, tile))
+
+    def painted(self, view: View, full_only: bool) -> tuple[np.ndarray, np.ndarray]:
+        """The view's pixels as the canvas shows the tiles (finest level on top): λ₁, and the
+        time each pixel was first covered (inf: not yet)."""
+        u0, u1, v0, v1 = view.extent
+        us = u0 + (np.arange(view.width) + 0.5) * (u1 - u0) / view.width
+        vs = v0 + (np.arange(view.height) + 0.5) * (v1 - v0) / view.height
+        field = np.full((view.height, view.width), np.nan, dtype=np.float32)
+        when = np.full(field.shape, np.inf)
+        with self.lock:
+            got = [(t, tile) for t, tile in self.got if not (full_only and tile.preview)]
+        for t, tile in sorted(got, key=lambda item: item[1].key[0]):
+            a0, a1, b0, b1 = tile.extent
+            cols = np.nonzero((us >= a0) & (us < a1))[0]
+            rows = np.nonzero((vs >= b0) & (vs < b1))[0]
+            n = tile.tile_px
+            tj = np.minimum(((us[cols] - a0) / (a1 - a0) * n).astype(int), n - 1)
+            ti = np.minimum(((vs[rows] - b0) / (b1 - b0) * n).astype(int), n - 1)
+            field[np.ix_(rows, cols)] = tile.ftle[np.ix_(ti, tj)]
+            when[np.ix_(rows, cols)] = np.minimum(when[np.ix_(rows, cols)], t)
+        return field, when
+
+    def wait_covered(self, view: View, mask: np.ndarray | None, full_only: bool, limit: float):
+        """Wait until the pixels of ``mask`` (all: None) are covered; the time they were."""
+        end = time.perf_counter() + limit
+        while True:
+            when = self.painted(view, full_only)[1]
+            covered = when if mask is None else when[mask]
+            if np.isfinite(covered).all() or time.perf_counter() > end:
+                return float(covered.max())
+            time.sleep(0.05)
+
+
+def resnet_scheduler(deliveries: Deliveries, **kw) -> TileScheduler:
+    points = resnet_points()
+    model, plane = small_resnet(points), Plane.through(*points)
+    return TileScheduler(model, plane, layer="probabilities", on_tile=deliveries.on_tile,
+                         cache=TileCache(), margin=0, **kw)  # fmt: skip
+
+
+def first_picture(runs: int) -> tuple[float, float]:
+    """Seconds from a new 512×512 view to its first complete picture; the measured speed."""
+    deliveries = Deliveries()
+    sched = resnet_scheduler(deliveries, home=PICTURE_EXTENT)
+    rate = sched._rate[torch.float32]  # measured when it was made
+    values = []
+    u0, u1, v0, v1 = PICTURE_EXTENT
+    for g in range(1, runs + 1):
+        shift = 2.0 * (u1 - u0) * (g - 1)  # a new place: nothing cached
+        view = View((u0 + shift, u1 + shift, v0, v1), 512, 512)
+        deliveries.reset(g)
+        sched.request(view, g)
+        values.append(deliveries.wait_covered(view, None, False, 120))
+        kinds = sorted({(t.tile_px, t.key[0]) for _, t in deliveries.got})
+    sched.close()
+    print(f"resnet: tile_px {sched.tile_px} (auto), {rate:.0f} px/s, first picture {kinds}")
+    return statistics.median(values), rate
+
+
+def ridge_first(rate: float, side: int) -> float:
+    """The time until the ridge's pixels are final: centre first ÷ the preview's order, for a
+    ``side``² view of 8 × 8 tiles."""
+    view, tile_px, scale = View(RIDGE_EXTENT, side, side), side // 8, (512 / side) ** 2
+    times, mask = [], None
+    for ridges_first in (True, False):
+        deliveries = Deliveries()
+        sched = resnet_scheduler(deliveries, tile_px=tile_px, ridges_first=ridges_first)
+        sched._rate[torch.float32] = rate / scale  # planned as a 512×512 view would be
+        deliveries.reset(1)
+        sched.request(view, 1)
+        if mask is None:  # the preview's order first: the final field finds the ridge
+            sched.wait(600)
+            mask = ridge_pixels(deliveries.painted(view, True)[0])
+        times.append(deliveries.wait_covered(view, mask, True, 600))
+        sched.close()
+    kinds = sorted({(t.tile_px, t.key[0]) for _, t in deliveries.got})
+    print(f"ridge: {int(mask.sum())} px of {side}×{side} ({kinds}), final after {times[0]:.1f} s "
+          f"(preview's order) and {times[1]:.1f} s (centre first)")  # fmt: skip
+    return times[1] / times[0]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="one run of each")
@@ -198,12 +309,16 @@ def main() -> None:
     full, hit = full_view(1 if args.quick else 3)
     ratio = storm(1 if args.quick else 3)
     request_ms = request_cost()
+    picture, rate = first_picture(runs)
+    gain = ridge_first(rate, 64 if args.quick else 128)
     print(f"first_coarse_ms_toy: {toy:.1f}")
     print(f"first_coarse_ms_mnist: {mnist:.1f}")
     print(f"full_view_s_toy: {full:.2f}")
     print(f"storm_ratio: {ratio:.2f}")
     print(f"cache_hit_ms: {hit:.2f}")
     print(f"request_ms_512: {request_ms:.2f}")
+    print(f"first_picture_s_resnet: {picture:.2f}")
+    print(f"ridge_first_gain: {gain:.2f}")
 
 
 if __name__ == "__main__":

@@ -310,6 +310,8 @@ def test_tile_benchmark_script_runs_and_reports():
         "storm_ratio",
         "cache_hit_ms",
         "request_ms_512",
+        "first_picture_s_resnet",
+        "ridge_first_gain",
     ):
         assert key in figures and float(figures[key]) > 0, done.stdout
 

@@ -17,6 +17,7 @@ from .tiles import Tile
 
 CHUNK_SECONDS = 0.08  # work between two cancellation checks (a stop is ≤ ~100 ms away)
 TILE_SECONDS = 0.03  # "auto" tile size: about this long per tile (a fast first tile)
+RETIME_SECONDS = 0.25  # measurements shorter than this are repeated (the fastest counts)
 
 
 def compute_tile(
@@ -82,8 +83,14 @@ def measure_tile_px(
         return max(time.perf_counter() - start, 1e-6)
 
     seconds(4)  # warm up
-    if seconds(16) > TILE_SECONDS / 4:  # a slow model: the smallest tiles
-        return 64, 256 / seconds(16)
+    t16 = seconds(16)
+    for _ in range(2):  # a busy machine's hiccups (tens of ms) must not make a fast model slow
+        if TILE_SECONDS / 4 < t16 < RETIME_SECONDS:
+            t16 = min(t16, seconds(16))
+    if t16 > TILE_SECONDS / 4:  # a slow model: the smallest tiles
+        # its speed without the per-call overhead (at most 16 times 256 / t16, against noise):
+        # the speed of a 64-pixel tile, which decides whether a slow model needs a preview
+        return 64, 256 / max(t16 - seconds(4), t16 / 16)
     t64 = min(seconds(64), seconds(64))
     rate = 4096 / t64
     if t64 > TILE_SECONDS:

@@ -3,7 +3,10 @@ what is cached is asked through ``is_cached``), so the order can be tested on it
 
 The order: a coarse pass ``coarse_levels`` below the view's level first (unless cached tiles
 cover the view already: see :func:`stand_ins_cover`), then the view's tiles centre first, then a
-margin of ``margin`` rings of tiles around the view (for short pans).
+margin of ``margin`` rings of tiles around the view (for short pans). For a slow model (its
+measured ``rate`` would make the coarse pass take longer than ``preview_seconds``) the coarse
+pass is a preview of fewer pixels per tile (:mod:`.previews`), and the view's tiles are reordered
+by it once it is computed (:func:`~.previews.variation_order`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 import torch
 
 from ..maths.planes import Plane
+from .previews import PREVIEW_SECONDS, preview_px
 from .pyramid import Pyramid, TileKey, View
 
 DEEP_ZOOM_ULPS = 256  # float64 once a pixel step spans fewer float32 ulps of the input
@@ -24,16 +28,18 @@ _EPS32 = float(np.finfo(np.float32).eps)
 _EPS64 = float(np.finfo(np.float64).eps)
 _SMALLEST = 1e-200  # magnitudes below this count as this (far from subnormal numbers)
 
-COARSE, VIEW, MARGIN = 0, 1, 2  # the phases, in the order they run
+PREVIEW, COARSE, VIEW, MARGIN = 0, 1, 2, 3  # the phases, in the order they run
 
 
 class PlannedTile(NamedTuple):
-    """One tile of a plan: its phase (:data:`COARSE`, :data:`VIEW`, :data:`MARGIN`), key and
-    the precision it is computed in."""
+    """One tile of a plan: its phase (:data:`PREVIEW`, :data:`COARSE`, :data:`VIEW`,
+    :data:`MARGIN`), key, the precision it is computed in and its pixels per side (``None``: the
+    pyramid's ``tile_px``; fewer for a preview)."""
 
     phase: int
     key: TileKey
     dtype: torch.dtype
+    tile_px: int | None = None
 
 
 def plan_view(
@@ -45,12 +51,17 @@ def plan_view(
     coarse_levels: int = 2,
     margin: int = 1,
     held: bool = True,
+    rate: float | None = None,
+    preview_seconds: float = PREVIEW_SECONDS,
 ) -> list[PlannedTile]:
     """The tiles ``view`` needs, in the order to compute them.
 
     ``dtype_for(z)`` is the precision of level z (:func:`deep_zoom_dtype`); ``is_cached(key,
-    dtype)`` tells whether a tile is cached; ``held`` whether the receiver holds the tiles
-    delivered before (then cached tiles of a neighbouring level stand in for the coarse pass).
+    dtype)`` tells whether a full tile is cached; ``held`` whether the receiver holds the tiles
+    delivered before (then cached tiles of a neighbouring level stand in for the coarse pass);
+    ``rate`` the model's measured pixels per second: where the coarse pass would take longer
+    than ``preview_seconds``, it is a preview (:func:`~.previews.preview_px`; cached full tiles
+    stand in for their previews).
     """
     z = pyramid.level_for(view)
     dtype = dtype_for(z)
@@ -63,7 +74,15 @@ def plan_view(
     ):
         zc = z - coarse_levels
         coarse_dtype = dtype_for(zc)
-        plan += [PlannedTile(COARSE, k, coarse_dtype) for k in pyramid.covering(view.extent, zc)]
+        coarse = pyramid.covering(view.extent, zc)
+        px = preview_px(rate, len(coarse), pyramid.tile_px, preview_seconds)
+        if px is None:
+            plan += [PlannedTile(COARSE, k, coarse_dtype) for k in coarse]
+        else:
+            plan += [
+                PlannedTile(PREVIEW, k, coarse_dtype, None if is_cached(k, coarse_dtype) else px)
+                for k in coarse
+            ]
     plan += [PlannedTile(VIEW, k, dtype) for k in fine]
     plan += [PlannedTile(MARGIN, k, dtype) for k in ring]
     return plan

@@ -5,6 +5,8 @@ A :class:`TileScheduler` turns view requests into tiles of a
 
 * it delivers cached tiles at once and computes the others in the planned order (coarse, the
   view centre first, a margin); views finer than float64 resolves are refused;
+* for a slow model (its measured speed) the coarse pass is a preview of few pixels per tile, and
+  the view's tiles follow where it varies most (:mod:`.previews`);
 * a request carries a generation number: a newer one drops the queued jobs of older generations
   (jobs for tiles the new view still needs are kept and retagged) and a running job that is no
   longer wanted stops before its next chunk of pixels (chunks are sized to ~80 ms of work);
@@ -31,7 +33,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 
 import torch
@@ -44,27 +45,14 @@ from ..maths.modules import model_float_dtype
 from ..maths.planes import Plane
 from .compute import chunk_pixels, compute_tile
 from .engines import Engines
-from .planning import PlannedTile, check_resolution, deep_zoom_dtype, plan_view
+from .jobs import Job, Previews, TileArguments
+from .planning import PREVIEW, PlannedTile, check_resolution, deep_zoom_dtype, plan_view
+from .previews import PREVIEW_SECONDS
 from .pyramid import Pyramid, TileKey, View
 from .tiles import Tile, TileCache
 from .versions import ModelVersions
 
-
-@dataclass(order=True)
-class _Job:
-    priority: tuple
-    key: TileKey = field(compare=False)
-    generation: int = field(compare=False)
-    version: int = field(compare=False)
-    dtype: torch.dtype = field(compare=False)
-    directions: bool = field(compare=False, default=False)
-    cancel: threading.Event = field(compare=False, default_factory=threading.Event)
-
-
-# compute_tile's arguments but the last (should_stop)
-_TileArguments = tuple[
-    Engine, Plane, TileKey, tuple[float, float, float, float], int, torch.dtype, bool, int, int
-]
+MEASURED_PX = 256  # tiles of at least this many pixels update the measured speed
 
 
 class TileScheduler:
@@ -88,6 +76,11 @@ class TileScheduler:
     device : compute on snapshots on this device (default: the model's).
     coarse_levels, margin : how much coarser the first pass is (2: ¼ resolution) and how many
         rings of tiles around the view are computed last.
+    preview_seconds : for a slow model, whose coarse pass would take longer than this at its
+        measured speed, the coarse pass is a preview of 4 to 32 pixels per tile side taking about
+        this long (:mod:`.previews`); ``None``: never.
+    ridges_first : once a preview is in, compute the view's tiles where it varies most first
+        (ridges before flat regions), else centre first.
     chunk_px : pixels between cancellation checks (default: ~80 ms of work, measured).
     keep_versions : snapshots of this many recent model versions are held.
     home : the extent the first view will show (default [−1, 1]²): the model is first run
@@ -109,6 +102,8 @@ class TileScheduler:
         device: torch.device | str | None = None,
         coarse_levels: int = 2,
         margin: int = 1,
+        preview_seconds: float | None = PREVIEW_SECONDS,
+        ridges_first: bool = True,
         chunk_px: int | None = None,
         keep_versions: int = 3,
         home: Sequence[float] | None = None,
@@ -124,6 +119,7 @@ class TileScheduler:
         self.plane = plane
         self.layer, self.depth, self.directions = layer, depth, directions
         self.coarse_levels, self.margin = coarse_levels, margin
+        self.preview_seconds, self.ridges_first = preview_seconds, ridges_first
         self._own_cache = cache is None
         self.cache = cache if cache is not None else TileCache()
         self.on_tile, self.on_progress, self.on_error = on_tile, on_progress, on_error
@@ -134,10 +130,11 @@ class TileScheduler:
         self._token = uuid.uuid4().hex
         self._what: tuple = (repr(layer), depth)  # what a tile holds, for cache keys
         self._lock = threading.RLock()
-        self._queue: list[_Job] = []
-        self._running: list[_Job] = []
+        self._queue: list[Job] = []
+        self._running: list[Job] = []
         self._generation = -1
         self._done = self._total = 0
+        self._previews = Previews()  # the latest request's, once in, reorder its view's tiles
         self._closed = False
         self._rate: dict[torch.dtype, float] = {}
         self._chunk_px = chunk_px
@@ -193,27 +190,32 @@ class TileScheduler:
             plan = self._plan(view, held, pyramid, version)  # may raise: nothing changed yet
             self.pyramid = pyramid
             self._generation = generation
-            wanted = {(key, dtype) for _, key, dtype in plan}
+            wanted = {(key, dtype, px or self.tile_px) for _, key, dtype, px in plan}
             self._queue = []
             for job in self._running:
                 if (
-                    (job.key, job.dtype) in wanted
+                    (job.key, job.dtype, job.tile_px) in wanted
                     and job.version == version
                     and job.directions == self.directions
                 ):
                     job.generation = generation
                 else:
                     job.cancel.set()
-            running = {(j.key, j.dtype) for j in self._running if not j.cancel.is_set()}
+            running = {(j.key, j.dtype, j.tile_px) for j in self._running if not j.cancel.is_set()}
             self._total, self._done = len(plan), 0
-            for order, (phase, key, dtype) in enumerate(plan):
-                tile = self.cache.get(self._cache_key(version, key, dtype, self.directions))
+            previews = {key for phase, key, _, _ in plan if phase == PREVIEW}
+            self._previews.start(previews if self.ridges_first else set())
+            for order, (phase, key, dtype, px) in enumerate(plan):
+                px = px or self.tile_px
+                tile = self.cache.get(self._cache_key(version, key, dtype, self.directions, px))
                 if tile is not None:
                     self._done += 1
                     deliver.append(tile)
-                elif (key, dtype) not in running:
-                    job = _Job((phase, order), key, generation, version, dtype, self.directions)
+                elif (key, dtype, px) not in running:
+                    job = Job((phase, order), key, generation, version, dtype, self.directions, px)
                     heapq.heappush(self._queue, job)
+            for tile in deliver:  # cached previews: the last one in reorders the view's tiles
+                self._previews.arrived(tile.key, tile.ftle, self._queue, pyramid)
             done, total = self._done, self._total
             self._pump()
         for tile in deliver:
@@ -221,8 +223,9 @@ class TileScheduler:
         self._emit_progress(done, total, generation)
 
     def pending_phase(self) -> int | None:
-        """The phase (:data:`~.planning.COARSE`, ``VIEW`` or ``MARGIN``) of the latest request's
-        work left, the earliest among its queued and running tiles; None when none is left."""
+        """The phase (:data:`~.planning.PREVIEW`, ``COARSE``, ``VIEW`` or ``MARGIN``) of the latest
+        request's work left, the earliest among its queued and running tiles; None when none is
+        left."""
         with self._lock:
             phases = [
                 job.priority[0]
@@ -283,8 +286,9 @@ class TileScheduler:
             return deep_zoom_dtype(self.plane, pixel, view.centre, model_dtype)
 
         def is_cached(key: TileKey, dtype: torch.dtype) -> bool:
-            return self._cache_key(version, key, dtype, self.directions) in self.cache
+            return self._cache_key(version, key, dtype, self.directions, self.tile_px) in self.cache
 
+        rate = self._rate.get(model_dtype or torch.float32)
         return plan_view(
             pyramid,
             view,
@@ -293,18 +297,16 @@ class TileScheduler:
             coarse_levels=self.coarse_levels,
             margin=self.margin,
             held=held,
+            rate=rate if self.preview_seconds else None,
+            preview_seconds=self.preview_seconds or 0.0,
         )
 
-    def _cache_key(self, version: int, key: TileKey, dtype: torch.dtype, directions: bool) -> tuple:
-        return (
-            self._token,
-            self.versions.content(version),
-            self.plane.key,
-            self._what,
-            directions,
-            dtype,
-            key,
-        )
+    def _cache_key(
+        self, version: int, key: TileKey, dtype: torch.dtype, directions: bool, tile_px: int
+    ) -> tuple:
+        what = (*self._what[:-1], tile_px)  # a preview has fewer pixels than self.tile_px
+        content = self.versions.content(version)
+        return (self._token, content, self.plane.key, what, directions, dtype, key)
 
     # ------------------------------------------------------------------ execution
     def _pump(self) -> None:
@@ -315,48 +317,50 @@ class TileScheduler:
             future = self._submit(job)
             future.add_done_callback(partial(self._finished, job))
 
-    def _chunk(self, engine: Engine, dtype: torch.dtype) -> int:
+    def _chunk(self, engine: Engine, dtype: torch.dtype, tile_px: int) -> int:
         """Pixels between cancellation checks (:func:`chunk_pixels` at the measured speed)."""
         if self._chunk_px is not None:
             return self._chunk_px
         rate = self._rate.get(dtype) or self._rate.get(torch.float32, 20000.0) / 3
-        return chunk_pixels(engine.batch_points(dtype), rate, self.tile_px)
+        return chunk_pixels(engine.batch_points(dtype), rate, tile_px)
 
-    def _submit(self, job: _Job) -> Future:
+    def _submit(self, job: Job) -> Future:
         if self._local:  # a thread of this process: shared engines, cancellation, speed
             return self.executor.submit(self._compute_here, job)
         engine = self.engines.get(job.version)  # elsewhere: everything travels by pickle
         return self.executor.submit(compute_tile, *self._arguments(job, engine))
 
-    def _arguments(self, job: _Job, engine: Engine) -> _TileArguments:
+    def _arguments(self, job: Job, engine: Engine) -> TileArguments:
         """:func:`compute_tile`'s arguments for ``job`` (all picklable)."""
         assert self.pyramid is not None  # made by the request that queued the job
         extent = self.pyramid.extent(job.key)
-        chunk = self._chunk(engine, job.dtype)
-        return (engine, self.plane, job.key, extent, self.tile_px, job.dtype, job.directions,
+        chunk = self._chunk(engine, job.dtype, job.tile_px)
+        return (engine, self.plane, job.key, extent, job.tile_px, job.dtype, job.directions,
                 job.version, chunk)  # fmt: skip
 
-    def _compute_here(self, job: _Job) -> Tile | None:
+    def _compute_here(self, job: Job) -> Tile | None:
         if job.cancel.is_set():
             return None
         engine = self.engines.get(job.version)
         start = time.perf_counter()
         tile = compute_tile(*self._arguments(job, engine), job.cancel.is_set)
-        if tile is not None:
-            rate = self.tile_px**2 / max(time.perf_counter() - start, 1e-6)
+        if tile is not None and job.tile_px**2 >= MEASURED_PX:
+            rate = job.tile_px**2 / max(time.perf_counter() - start, 1e-6)
             old = self._rate.get(job.dtype)
             self._rate[job.dtype] = rate if old is None else 0.7 * old + 0.3 * rate
         return tile
 
-    def _finished(self, job: _Job, future: Future) -> None:
+    def _finished(self, job: Job, future: Future) -> None:
         error = None if future.cancelled() else future.exception()
         tile = None if (future.cancelled() or error is not None) else future.result()
         with self._lock:
             if job in self._running:
                 self._running.remove(job)
             if tile is not None and not self._closed:
+                tile.preview = job.tile_px != self.tile_px
                 self.cache.put(
-                    self._cache_key(job.version, job.key, job.dtype, job.directions), tile
+                    self._cache_key(job.version, job.key, job.dtype, job.directions, job.tile_px),
+                    tile,
                 )
             current = (
                 job.generation == self._generation
@@ -366,6 +370,9 @@ class TileScheduler:
             )
             if current:
                 self._done += 1
+                if job.priority[0] == PREVIEW and self.pyramid is not None:
+                    values = None if tile is None else tile.ftle
+                    self._previews.arrived(job.key, values, self._queue, self.pyramid)
             generation, done, total = self._generation, self._done, self._total
             self._pump()
         if not current:

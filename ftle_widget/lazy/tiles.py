@@ -25,6 +25,7 @@ class Tile:
     model_version: int
     dtype: str  # "float32" or "float64": the precision the tile was computed in
     generation: int = -1  # the request it was delivered for (set on delivery)
+    preview: bool = False  # fewer pixels than the pyramid's tiles: a slow model's first picture
     vmin: float = field(init=False)
     vmax: float = field(init=False)
 
@@ -32,6 +33,11 @@ class Tile:
         finite = self.ftle[np.isfinite(self.ftle)]
         self.vmin = float(finite.min()) if finite.size else math.nan
         self.vmax = float(finite.max()) if finite.size else math.nan
+
+    @property
+    def tile_px(self) -> int:
+        """Pixels per side."""
+        return int(self.ftle.shape[0])
 
     @property
     def nbytes(self) -> int:

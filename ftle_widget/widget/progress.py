@@ -6,10 +6,16 @@ from __future__ import annotations
 
 import threading
 
-from ..lazy.planning import COARSE, MARGIN, VIEW
+from ..lazy.planning import COARSE, MARGIN, PREVIEW, VIEW
 
-PHASES = {COARSE: "coarse", VIEW: "view", MARGIN: "margin"}  # the names the trait carries
-_WHAT = {"coarse": "a coarse pass", "view": "the view", "margin": "the margin around the view"}
+# the names the trait carries
+PHASES = {PREVIEW: "preview", COARSE: "coarse", VIEW: "view", MARGIN: "margin"}
+_WHAT = {
+    "preview": "a preview",
+    "coarse": "a coarse pass",
+    "view": "the view",
+    "margin": "the margin around the view",
+}
 
 
 def progress_value(done: int, total: int, phase: int | None) -> tuple[int, int, str]:

@@ -14,6 +14,7 @@ import type { Timings } from "./session";
 
 /** What the progress bar says for each phase of the work left. */
 const PHASES: Readonly<Record<string, string>> = {
+  preview: "a preview",
   coarse: "a coarse pass",
   view: "the view",
   margin: "the margin around the view",

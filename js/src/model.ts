@@ -33,8 +33,8 @@ export interface Traits {
   vmax: number | null;
   quantity: "lambda" | "log_stretch";
   status: string;
-  /** Tiles done and planned for the last request, and the phase of the work left ("coarse",
-   * "view", "margin"; "" when none is left). */
+  /** Tiles done and planned for the last request, and the phase of the work left ("preview",
+   * "coarse", "view", "margin"; "" when none is left). */
   progress: [number, number, string];
   /** CSS pixels of the field and the colorbar. */
   height: number;

@@ -1,6 +1,7 @@
 /**
  * The client's tile store: tiles held per key, newest model version wins, stale generations
- * dropped; coarser tiles are drawn first so that finer ones cover them (parents stand in,
+ * dropped; a slow model's preview (fewer pixels, same key) never replaces a full tile of its
+ * version; coarser tiles are drawn first so that finer ones cover them (parents stand in,
  * stretched, while their children arrive). It also holds the tiles of the last request that
  * failed (Python's "error" messages), so that they are drawn as failed, not awaited.
  *
@@ -46,6 +47,13 @@ export class TileStore {
     const key = keyString(tile.key);
     const held = this.tiles.get(key);
     if (held && held.message.model_version > msg.model_version) return false;
+    if (
+      held &&
+      held.message.model_version === msg.model_version &&
+      held.message.tile_px > msg.tile_px
+    ) {
+      return false; // a preview after the full tile (a cached full tile came first)
+    }
     this.tiles.set(key, tile);
     this.failed.delete(key);
     const side = (msg.extent[1] - msg.extent[0]) * 2 ** msg.z;

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -155,7 +156,39 @@ def test_progress_is_synced_with_the_phase_being_computed():
     view.close()
 
 
+class Sleepy(torch.nn.Module):
+    """A small tanh net that sleeps 20 ms in each forward call (a batch of points)."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = mlp(2, 10, 3, 1, seed=0)
+
+    def forward(self, x):
+        time.sleep(0.02)
+        return self.net(x)
+
+
+def test_a_slow_models_progress_names_its_preview_first():
+    view = FTLEView(Sleepy(), layer="logits", input_shape=(2,))
+    view.send = lambda content, buffers=None: None
+    view.scheduler._rate[torch.float32] = 50.0  # as measured for a slow model
+    seen = {"progress": [], "status": []}
+    lock = threading.Lock()
+
+    def record(change):
+        with lock:
+            seen[change["name"]].append(change["new"])
+
+    view.observe(record, names=["progress", "status"])
+    ask(view, extent=(-1.5, 1.5, -1.5, 1.5), width=256, height=256)
+    phases = [p for _, _, p in seen["progress"]]
+    assert phases[0] == "preview" and "coarse" not in phases and "view" in phases
+    assert seen["status"][0].startswith("computing a preview: 0/")
+    view.close()
+
+
 def test_progress_status_names_the_phase_and_stale_reports_are_dropped():
+    assert progress_status(1, 40, "preview") == "computing a preview: 1/40 tiles"
     assert progress_status(3, 40, "coarse") == "computing a coarse pass: 3/40 tiles"
     assert progress_status(12, 40, "view") == "computing the view: 12/40 tiles"
     assert progress_status(30, 40, "margin") == "computing the margin around the view: 30/40 tiles"

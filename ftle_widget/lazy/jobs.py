@@ -1,0 +1,78 @@
+"""The scheduler's jobs, and the previews of the latest request that reorder its queue.
+
+A :class:`Job` is one tile to compute, ordered in the queue by its ``priority`` (phase, order).
+:class:`Previews` collects the latest request's preview tiles as they arrive; once all are in,
+the queued tiles of the view are reordered by them (:func:`~.previews.variation_order`).
+"""
+
+from __future__ import annotations
+
+import heapq
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from ..maths.exponents import Engine
+from ..maths.planes import Plane
+from .planning import VIEW
+from .previews import variation_order
+from .pyramid import Pyramid, TileKey
+
+
+@dataclass(order=True)
+class Job:
+    """A tile to compute: ``tile_px`` pixels per side (fewer than the pyramid's for a preview)."""
+
+    priority: tuple
+    key: TileKey = field(compare=False)
+    generation: int = field(compare=False)
+    version: int = field(compare=False)
+    dtype: torch.dtype = field(compare=False)
+    directions: bool = field(compare=False, default=False)
+    tile_px: int = field(compare=False, default=0)
+    cancel: threading.Event = field(compare=False, default_factory=threading.Event)
+
+
+# compute_tile's arguments but the last (should_stop)
+TileArguments = tuple[
+    Engine, Plane, TileKey, tuple[float, float, float, float], int, torch.dtype, bool, int, int
+]
+
+
+class Previews:
+    """The preview tiles of the latest request: those awaited, and the values of those in."""
+
+    def __init__(self) -> None:
+        self.left: set[TileKey] = set()
+        self.values: dict[TileKey, np.ndarray] = {}
+
+    def start(self, keys: set[TileKey]) -> None:
+        """A new request awaits previews of ``keys`` (none: nothing to reorder)."""
+        self.left, self.values = set(keys), {}
+
+    def arrived(
+        self, key: TileKey, values: np.ndarray | None, queue: list[Job], pyramid: Pyramid
+    ) -> None:
+        """A preview of the latest request is in (``values`` None: it failed); the last one
+        awaited reorders the view's tiles in ``queue`` (:meth:`reorder`)."""
+        if key not in self.left:
+            return
+        self.left.discard(key)
+        if values is not None:
+            self.values[key] = values
+        if not self.left:
+            self.reorder(queue, pyramid)
+
+    def reorder(self, queue: list[Job], pyramid: Pyramid) -> None:
+        """Reorder the queued tiles of the view (a heap, changed in place) by the previews:
+        where they vary most first, ties centre first as planned."""
+        view = sorted(job for job in queue if job.priority[0] == VIEW)
+        if not view or not self.values:
+            return
+        order = variation_order(pyramid, [job.key for job in view], self.values)
+        rank = {key: n for n, key in enumerate(order)}
+        for job in view:
+            job.priority = (VIEW, rank[job.key])
+        heapq.heapify(queue)
