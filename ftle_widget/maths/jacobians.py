@@ -6,7 +6,7 @@ Two implementations of one interface:
   optionally a final softmax): one forward pass stores D⁽ℓ⁾ = g′(b⁽ℓ⁾) per layer, after which a JVP
   or VJP of k vectors is k·B rows through a few GEMMs. The first Linear layer is *peeled*:
   J = J′ P with P = W⁽¹⁾, so that Gram matrices need only P Pᵀ (computed once per batch).
-* :class:`FuncJacobian` for any module, through ``torch.func`` (``vmap`` of ``jvp`` / ``vjp``).
+* :class:`~ftle_widget.maths.general.FuncJacobian` for any module (its own module).
 
 Vectors are batched as ``(B, k, ·)``: B points, k vectors per point. "z-space" is the space right
 after the peeled layer (P x); without peeling it is the flattened input space.
@@ -219,7 +219,7 @@ def _push_stacked(
             stack[1:] *= _tanh_(primal)
         else:
             assert stage.module is not None  # an elementwise stage
-            out, slope = _jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
+            out, slope = jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
             stack[0] = out
             stack[1:] *= slope
         i += 1
@@ -298,7 +298,7 @@ def affine_module(stage: Stage) -> nn.Linear | DenseAffine:
     return stage.module
 
 
-def _jvp(
+def jvp(
     function: Callable[..., Any], primals: tuple, tangents: tuple
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``torch.func.jvp`` (its annotation adds the ``has_aux`` triple to the return type)."""
@@ -328,70 +328,6 @@ def _apply_stage(
         out = torch.tanh(h)
         ops.append(("diag", torch.addcmul(torch.ones_like(out), out, out, value=-1)))
         return out
-    out, slope = _jvp(module, (h,), (torch.ones_like(h),))
+    out, slope = jvp(module, (h,), (torch.ones_like(h),))
     ops.append(("diag", slope))
     return out
-
-
-class FuncJacobian(Jacobian):
-    """J of any module through ``torch.func``; the batch's samples must be independent."""
-
-    def __init__(
-        self,
-        function: Callable[[torch.Tensor], torch.Tensor],
-        x: torch.Tensor,
-        *,
-        want_output: bool = False,
-        model: nn.Module | None = None,
-    ):
-        self.function = function
-        self.x = x
-        self.batch = x.shape[0]
-        self.d = x[0].numel()
-        self.m = self.d
-        self.peel = None
-        self._vjp_fn: Callable[..., Any] | None = None
-        self._model = model
-        self.endpoint = None
-        self.output = None
-        if want_output and model is not None:
-            self.output = model(x).reshape(self.batch, -1)
-
-    def _ensure_vjp(self) -> Callable[..., Any]:
-        if self._vjp_fn is None:  # (torch.func.vjp's annotation adds the has_aux triple)
-            pair = torch.func.vjp(self.function, self.x)
-            self.endpoint, self._vjp_fn = cast("tuple[torch.Tensor, Callable[..., Any]]", pair)
-        return self._vjp_fn
-
-    def ensure_endpoint(self) -> torch.Tensor:
-        if self.endpoint is None:
-            self.endpoint = self.function(self.x)
-        return self.endpoint
-
-    @property
-    def n(self) -> int:  # type: ignore[override]
-        return self.ensure_endpoint().shape[1]
-
-    def jvp_z(self, v: torch.Tensor) -> torch.Tensor:
-        shape = self.x.shape
-        tangents = v.transpose(0, 1).reshape(v.shape[1], *shape)
-
-        def push(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            return _jvp(self.function, (self.x,), (t,))
-
-        # out_dims None marks an unbatched output; torch's out_dims_t leaves None out of tuples
-        out, pushed = torch.func.vmap(push, out_dims=(None, 0))(tangents)  # type: ignore[arg-type]
-        if self.endpoint is None:
-            self.endpoint = out
-        return pushed.transpose(0, 1)
-
-    def vjp_z(self, u: torch.Tensor) -> torch.Tensor:
-        vjp_fn = self._ensure_vjp()
-        rows = torch.func.vmap(lambda c: vjp_fn(c)[0])(u.transpose(0, 1).contiguous())
-        return rows.reshape(u.shape[1], self.batch, self.d).transpose(0, 1)
-
-    def select(self, index: torch.Tensor) -> FuncJacobian:
-        sub = FuncJacobian(self.function, self.x[index].clone(), model=self._model)
-        if self.output is not None:
-            sub.output = self.output[index]
-        return sub

@@ -21,7 +21,8 @@ from collections.abc import Callable
 
 import torch
 
-from .jacobians import FuncJacobian, Jacobian
+from .general import FuncJacobian
+from .jacobians import Jacobian
 
 
 class Operator:
