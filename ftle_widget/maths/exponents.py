@@ -21,8 +21,10 @@ flattened per sample). How J's top singular value is found (``method``):
     ``"forward"`` if d ≤ n and d ≤ 64, ``"reverse"`` if n ≤ 64, else ``"lanczos"``.
 
 Plain ``nn.Sequential`` MLPs (Linear + elementwise activations) take a fast path that propagates
-J layer by layer; any other module goes through ``torch.func`` (``vmap`` of ``jvp``/``vjp``), which
-assumes the samples of a batch are independent (true in eval mode for the usual layers). Models
+J layer by layer; any other module goes through autograd (VJPs: backward passes on one graph of
+the batch; JVPs: ``torch.func``), which assumes the samples of a batch are independent (true in
+eval mode for the usual layers). It runs on a copy with BatchNorms folded into the convolutions
+before them and 2-D convolutions in channels_last (:mod:`~ftle_widget.maths.folding`). Models
 run in eval mode (see :mod:`.probing`), attention through torch's plain kernel
 (:func:`~ftle_widget.maths.modules.differentiable_kernels`).
 """
@@ -38,7 +40,9 @@ import torch
 from torch import nn
 
 from .endpoints import Stage, resolve, warn_once
-from .jacobians import ChainJacobian, FuncJacobian, Jacobian, affine_module, densify
+from .folding import agrees, channels_last_input, fast_copy
+from .general import FuncJacobian
+from .jacobians import ChainJacobian, Jacobian, affine_module, densify
 from .modules import (
     check_input,
     describe_input_error,
@@ -91,6 +95,7 @@ class Engine:
         self._report: EndpointReport | None = None
         self._copies: dict[torch.dtype, tuple[tuple, nn.Module]] = {}
         self._chains: dict[tuple, tuple[tuple, list[Stage] | None]] = {}
+        self._fast: dict[torch.dtype, tuple[tuple, nn.Module | None]] = {}
         self._grams: dict = {}
 
     # ------------------------------------------------------------------ preparation
@@ -162,7 +167,10 @@ class Engine:
         assert self._report is not None  # set by the first evaluation
         n, d = self._report.endpoint_size, self._report.input_size
         k = {"forward": d, "reverse": n}.get(method, 2)
-        per_point = itemsize * (self._report.activation_elements * (k + 2) * 2 + k * (n + d))
+        copies = (k + 2) * 2  # activations per point: vmap carries k tangents at once
+        if method == "reverse" and self.endpoint.chain is None:
+            copies = 4  # one graph, one backward pass at a time (FuncJacobian.vjp_z)
+        per_point = itemsize * (self._report.activation_elements * copies + k * (n + d))
         if method == "lanczos":
             per_point += itemsize * (min(LANCZOS_MAX_STEPS, min(n, d)) + 3) * min(n, d)
         cuda = device.type == "cuda"
@@ -196,7 +204,29 @@ class Engine:
             )
             jac.gram_cache = self._grams
             return jac
+        fast = self._fast_model(model, x)
+        if fast is not None:
+            model, x = fast, channels_last_input(x)
         return FuncJacobian(self.endpoint.function(model), x, want_output=want_output, model=model)
+
+    def _fast_model(self, model: nn.Module, x: torch.Tensor) -> nn.Module | None:
+        """``model``'s fast copy (:func:`~ftle_widget.maths.folding.fast_copy`), remade when the
+        weights change; ``None`` where there is none or it disagrees with the model on ``x``."""
+        dtype = model_float_dtype(model) or x.dtype
+        stamp = weights_fingerprint(model)
+        held = self._fast.get(dtype)
+        if held is None or held[0] != stamp:
+            fast = fast_copy(model, self.endpoint.module_name)
+            if fast is not None:
+                sample = x[:2]
+                try:
+                    want = self.endpoint.function(model)(sample)
+                    got = self.endpoint.function(fast)(channels_last_input(sample))
+                    fast = fast if agrees(want, got) else None
+                except Exception:  # a copy that fails is not used
+                    fast = None
+            self._fast[dtype] = held = (stamp, fast)
+        return held[1]
 
     # ------------------------------------------------------------------ evaluation
     def maximal(
