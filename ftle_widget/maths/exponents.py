@@ -52,6 +52,7 @@ from .modules import (
     model_float_dtype,
     weights_fingerprint,
 )
+from .parallel import run_batches, workers
 from .probing import EndpointReport, inspect_endpoint
 from .spectra import LANCZOS_MAX_STEPS, endpoint_finite, identity, top_pair
 
@@ -175,6 +176,9 @@ class Engine:
             per_point += itemsize * (min(LANCZOS_MAX_STEPS, min(n, d)) + 3) * min(n, d)
         cuda = device.type == "cuda"
         budget, cap = (_GPU_BUDGET, _GPU_CAP) if cuda else (_CPU_BUDGET, _CPU_CAP)
+        if not cuda:  # batches run at once, one per worker
+            budget = max(budget // workers(device), budget // 8)
+            cap = max(cap // workers(device), cap // 16)
         size = max(1, min(cap, budget // max(per_point, 1)))
         return 1 << (size.bit_length() - 1)
 
@@ -207,7 +211,10 @@ class Engine:
         fast = self._fast_model(model, x)
         if fast is not None:
             model, x = fast, channels_last_input(x)
-        return FuncJacobian(self.endpoint.function(model), x, want_output=want_output, model=model)
+        assert self._report is not None  # set by the first evaluation
+        function = self.endpoint.function(model)
+        n = self._report.endpoint_size
+        return FuncJacobian(function, x, want_output=want_output, model=model, n=n)
 
     def _fast_model(self, model: nn.Module, x: torch.Tensor) -> nn.Module | None:
         """``model``'s fast copy (:func:`~ftle_widget.maths.folding.fast_copy`), remade when the
@@ -241,24 +248,27 @@ class Engine:
         if count:
             method = self._choose()
             size = self._auto_batch(method, xd.device, xd.element_size())
-            bad = 0
+
+            def batch(start: int) -> tuple[int, torch.Tensor | None]:
+                xb = xd[start : start + size].clone()
+                jac = self._jacobian(model, xb, output, method)
+                theta, v, finite = top_pair(jac, method, direction, self.depth)
+                lam_b = 0.5 * torch.log(theta.clamp_min(0)) / self.depth
+                lam[start : start + size] = torch.where(
+                    finite, lam_b, torch.full_like(lam_b, math.nan)
+                ).to(lam.dtype)
+                if vec is not None:
+                    assert v is not None  # asked for with direction
+                    v = torch.where(finite[:, None], v, torch.full_like(v, math.nan))
+                    vec[start : start + size] = v.reshape(xb.shape)
+                return int((~finite).sum()), _output_of(jac, model, xb) if output else None
+
             with torch.no_grad(), evaluation_mode(model), differentiable_kernels():
-                for start in range(0, count, size):
-                    xb = xd[start : start + size].clone()
-                    jac = self._jacobian(model, xb, output, method)
-                    theta, v, finite = top_pair(jac, method, direction, self.depth)
-                    bad += int((~finite).sum())
-                    lam_b = 0.5 * torch.log(theta.clamp_min(0)) / self.depth
-                    lam[start : start + size] = torch.where(
-                        finite, lam_b, torch.full_like(lam_b, math.nan)
-                    ).to(lam.dtype)
-                    if vec is not None:
-                        assert v is not None  # asked for with direction
-                        v = torch.where(finite[:, None], v, torch.full_like(v, math.nan))
-                        vec[start : start + size] = v.reshape(xb.shape)
-                    if output:
-                        out_rows.append(_output_of(jac, model, xb))
-            _warn_non_finite(bad, count)
+                if self._chain(model, tuple(xd.shape[1:])) is None:
+                    self._fast_model(model, xd)  # made once, here, before the workers start
+                done = run_batches(batch, range(0, count, size), xd.device)
+            _warn_non_finite(sum(bad for bad, _ in done), count)
+            out_rows = [rows for _, rows in done if rows is not None]
         out = torch.cat(out_rows) if out_rows else None
         back = x.device
         return (

@@ -22,6 +22,7 @@ class FuncJacobian(Jacobian):
         *,
         want_output: bool = False,
         model: nn.Module | None = None,
+        n: int | None = None,
     ):
         self.function = function
         self.x = x
@@ -33,6 +34,7 @@ class FuncJacobian(Jacobian):
         self._model = model
         self.endpoint = None
         self.output = None
+        self._n = n
         if want_output and model is not None:
             self.output = model(x).reshape(self.batch, -1)
 
@@ -53,7 +55,8 @@ class FuncJacobian(Jacobian):
 
     @property
     def n(self) -> int:  # type: ignore[override]
-        return self.ensure_endpoint().shape[1]
+        """The endpoint size: given, or read from a forward pass."""
+        return self._n if self._n is not None else self.ensure_endpoint().shape[1]
 
     def jvp_z(self, v: torch.Tensor) -> torch.Tensor:
         shape = self.x.shape
@@ -82,7 +85,7 @@ class FuncJacobian(Jacobian):
         return rows
 
     def select(self, index: torch.Tensor) -> FuncJacobian:
-        sub = FuncJacobian(self.function, self.x[index].clone(), model=self._model)
+        sub = FuncJacobian(self.function, self.x[index].clone(), model=self._model, n=self._n)
         if self.output is not None:
             sub.output = self.output[index]
         return sub
