@@ -21,6 +21,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from .convgram import gram_convolution
 from .endpoints import Stage
 
 
@@ -62,20 +63,36 @@ class Jacobian:
         return w if self.peel is None else w @ self.peel
 
     gram_cache: dict[Any, Any] | None = None  # shared across batches by the engine
+    peel_source: DenseAffine | None = None  # the written-out convolution that P is
 
     def z_gram(self) -> torch.Tensor | None:
         """P Pᵀ (m × m), or ``None`` for the identity; cached while P's storage and version
         counter stay the same (one entry per storage)."""
         if self.peel is None:
             return None
+        peel = self.peel
+        return self._cached("z_gram", lambda: peel @ peel.T)
+
+    def z_apply(self) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """rows ↦ rows @ P Pᵀ as a convolution (:mod:`~ftle_widget.maths.convgram`), or
+        ``None`` where P is no convolution whose P Pᵀ is one."""
+        source = self.peel_source
+        if source is None or source.conv is None:
+            return None
+        conv, shape, z = source.conv, source.in_shape, self.z_gram()
+        assert z is not None  # a written-out convolution is peeled
+        return self._cached("z_apply", lambda: gram_convolution(conv, shape, z))
+
+    def _cached(self, name: str, make: Callable[[], Any]) -> Any:
+        assert self.peel is not None
         cache: dict[Any, Any] = self.gram_cache if self.gram_cache is not None else self.__dict__
-        key = ("z_gram", self.peel.data_ptr(), tuple(self.peel.shape), self.peel.dtype)
+        key = (name, self.peel.data_ptr(), tuple(self.peel.shape), self.peel.dtype)
         held = cache.get(key)
         if held is None or held[1] != self.peel._version:
             if len(cache) > 8:
                 cache.clear()
             # the entry holds P itself, so its storage (the key) cannot be reused meanwhile
-            held = (self.peel, self.peel._version, self.peel @ self.peel.T)
+            held = (self.peel, self.peel._version, make())
             cache[key] = held
         return held[2]
 
@@ -110,6 +127,7 @@ class ChainJacobian(Jacobian):
             return
         assert stages[0].kind == "linear"
         first = affine_module(stages[0])
+        self.peel_source = first if isinstance(first, DenseAffine) else None
         self.peel = first.weight.detach()
         self.m = self.peel.shape[0]
         h = nn.functional.linear(x.reshape(self.batch, -1), self.peel, _detached(first.bias))
@@ -151,6 +169,7 @@ class ChainJacobian(Jacobian):
     def select(self, index: torch.Tensor) -> ChainJacobian:
         sub = ChainJacobian([], 0, self.endpoint[index])
         sub.d, sub.m, sub.n, sub.peel = self.d, self.m, self.n, self.peel
+        sub.peel_source = self.peel_source
         sub.gram_cache = self.gram_cache
         sub.ops = [(k, t if k == "linear" else t[index]) for k, t in self.ops]
         sub.endpoint = self.endpoint[index]
@@ -241,10 +260,17 @@ def _tanh_(h: torch.Tensor) -> torch.Tensor:
 class DenseAffine(nn.Module):
     """An affine map x ↦ W x + b on flattened samples (a convolution written out as a matrix)."""
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+    def __init__(
+        self,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        conv: nn.Module | None = None,
+        in_shape: tuple[int, ...] = (),
+    ):
         super().__init__()
         self.weight = weight
         self.bias = bias
+        self.conv, self.in_shape = conv, in_shape  # what was written out, for its input shape
 
 
 DENSE_MAX_ELEMENTS = 2**23  # a convolution's matrix (out × in) is written out up to this size
@@ -281,7 +307,8 @@ def densify(stages: list[Stage], input_shape: tuple[int, ...]) -> list[Stage] | 
                 eye = torch.eye(size, dtype=weight.dtype, device=weight.device)
                 columns = module(eye.reshape(size, *shape)) - bias_map
                 matrix = columns.reshape(size, -1).T.contiguous()
-                out.append(Stage("linear", DenseAffine(matrix, bias_map.reshape(-1).clone())))
+                bias = bias_map.reshape(-1).clone()
+                out.append(Stage("linear", DenseAffine(matrix, bias, module, shape)))
                 shape = tuple(bias_map.shape[1:])
             else:
                 out.append(stage)
