@@ -40,7 +40,7 @@ import torch
 from torch import nn
 
 from .endpoints import Stage, resolve, warn_once
-from .folding import agrees, channels_last_input, fast_copy
+from .folding import FastCopies, channels_last_input
 from .general import FuncJacobian
 from .jacobians import ChainJacobian, Jacobian, affine_module, densify
 from .modules import (
@@ -96,7 +96,7 @@ class Engine:
         self._report: EndpointReport | None = None
         self._copies: dict[torch.dtype, tuple[tuple, nn.Module]] = {}
         self._chains: dict[tuple, tuple[tuple, list[Stage] | None]] = {}
-        self._fast: dict[torch.dtype, tuple[tuple, nn.Module | None]] = {}
+        self._fast = FastCopies()
         self._grams: dict = {}
 
     # ------------------------------------------------------------------ preparation
@@ -217,23 +217,8 @@ class Engine:
         return FuncJacobian(function, x, want_output=want_output, model=model, n=n)
 
     def _fast_model(self, model: nn.Module, x: torch.Tensor) -> nn.Module | None:
-        """``model``'s fast copy (:func:`~ftle_widget.maths.folding.fast_copy`), remade when the
-        weights change; ``None`` where there is none or it disagrees with the model on ``x``."""
-        dtype = model_float_dtype(model) or x.dtype
-        stamp = weights_fingerprint(model)
-        held = self._fast.get(dtype)
-        if held is None or held[0] != stamp:
-            fast = fast_copy(model, self.endpoint.module_name)
-            if fast is not None:
-                sample = x[:2]
-                try:
-                    want = self.endpoint.function(model)(sample)
-                    got = self.endpoint.function(fast)(channels_last_input(sample))
-                    fast = fast if agrees(want, got) else None
-                except Exception:  # a copy that fails is not used
-                    fast = None
-            self._fast[dtype] = held = (stamp, fast)
-        return held[1]
+        """``model``'s checked fast copy, or ``None`` (:class:`~.folding.FastCopies`)."""
+        return self._fast.get(model, self.endpoint.function, self.endpoint.module_name, x)
 
     # ------------------------------------------------------------------ evaluation
     def maximal(

@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
+from collections.abc import Callable
 
 import torch
 from torch import fx, nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
+
+from .modules import model_float_dtype, weights_fingerprint
 
 # A convolution and the BatchNorm that normalises its output channels.
 _PAIRS: dict[type[nn.Module], type[nn.Module]] = {
@@ -123,3 +126,37 @@ def agrees(a: torch.Tensor, b: torch.Tensor) -> bool:
     tol = 1e-9 if a.dtype == torch.float64 else 1e-4
     scale = 1 + float(a.abs().max()) if a.numel() else 1.0
     return bool(((a - b).abs() <= tol * scale).all())
+
+
+class FastCopies:
+    """A model's fast copy per dtype, remade when its weights change, kept only where it agrees
+    with the model on the first points it is used for."""
+
+    def __init__(self) -> None:
+        self._held: dict[torch.dtype, tuple[tuple, nn.Module | None]] = {}
+
+    def get(
+        self,
+        model: nn.Module,
+        function: Callable[[nn.Module], Callable[[torch.Tensor], torch.Tensor]],
+        keep: str | None,
+        x: torch.Tensor,
+    ) -> nn.Module | None:
+        """The fast copy of ``model`` (``None`` where there is none or it disagrees on ``x``);
+        ``function(model)`` maps a batch to the endpoint, ``keep`` names the module it reads."""
+        dtype = model_float_dtype(model) or x.dtype
+        stamp = weights_fingerprint(model)
+        held = self._held.get(dtype)
+        if held is None or held[0] != stamp:
+            fast = fast_copy(model, keep)
+            if fast is not None:
+                sample = x[:2]
+                try:
+                    want = function(model)(sample)
+                    fast = (
+                        fast if agrees(want, function(fast)(channels_last_input(sample))) else None
+                    )
+                except Exception:  # a copy that fails is not used
+                    fast = None
+            self._held[dtype] = held = (stamp, fast)
+        return held[1]

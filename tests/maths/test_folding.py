@@ -128,7 +128,7 @@ def test_the_engine_refolds_when_running_statistics_change():
     x = _x(n=4, dtype=torch.float32)
     engine = Engine(model, layer="logits")
     first = engine.maximal(x)[0]
-    assert engine._fast[torch.float32][1] is not None  # the fast copy is in use
+    assert engine._fast._held[torch.float32][1] is not None  # the fast copy is in use
     with torch.no_grad():
         model.bn.running_var.mul_(4)  # an in-place update, as a training step makes
     again = engine.maximal(x)[0]
@@ -159,7 +159,7 @@ def test_untraceable_and_layout_bound_models_fall_back_to_the_model():
     x = _x(n=5)
     engine = Engine(model, layer="logits")
     lam = engine.maximal(x)[0]
-    assert engine._fast[torch.float64][1] is None  # channels_last breaks .view: not used
+    assert engine._fast._held[torch.float64][1] is None  # channels_last breaks .view: not used
     ref = reference_ftle(model, x, 2)[:, 0]
     assert (lam - ref).abs().max() < 1e-10
 
