@@ -169,7 +169,7 @@ class Engine:
         n, d = self._report.endpoint_size, self._report.input_size
         k = {"forward": d, "reverse": n}.get(method, 2)
         copies = (k + 2) * 2  # activations per point: vmap carries k tangents at once
-        if method == "reverse" and self.endpoint.chain is None:
+        if method == "reverse" and self.endpoint.chain is None and device.type == "cpu":
             copies = 4  # one graph, one backward pass at a time (FuncJacobian.vjp_z)
         per_point = itemsize * (self._report.activation_elements * copies + k * (n + d))
         if method == "lanczos":

@@ -186,3 +186,15 @@ def test_agrees_compares_to_rounding():
     assert not agrees(a, a + 1e-6)
     assert not agrees(a, torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
     assert not agrees(a, a[:2])
+
+
+def test_vmapped_vjps_equal_the_graph_vjps(monkeypatch):
+    from ftle_widget.maths import general
+
+    model = TinyResNet()
+    x = _x(n=5)
+    graph = maximal_ftle(model, x, layer="logits", method="reverse", direction=True)
+    monkeypatch.setattr(general, "graph_vjps", lambda device: False)  # the path GPUs take
+    vmapped = maximal_ftle(model, x, layer="logits", method="reverse", direction=True)
+    assert (graph[0] - vmapped[0]).abs().max() < 1e-12
+    assert (graph[1] - vmapped[1]).abs().max() < 1e-9
