@@ -268,6 +268,10 @@ def test_benchmark_script_runs_and_reports(tmp_path):
         "ratio_mnist",
         "ratio_wide",
         "ratio_cnn",
+        "ratio_resnet",
+        "ratio_transformer",
+        "ratio_toy_contended",
+        "ratio_mnist_contended",
         "wide_max_abs_err",
         "peak_rss_mb",
     ):

@@ -21,8 +21,10 @@ flattened per sample). How J's top singular value is found (``method``):
     ``"forward"`` if d ≤ n and d ≤ 64, ``"reverse"`` if n ≤ 64, else ``"lanczos"``.
 
 Plain ``nn.Sequential`` MLPs (Linear + elementwise activations) take a fast path that propagates
-J layer by layer; any other module goes through ``torch.func`` (``vmap`` of ``jvp``/``vjp``), which
-assumes the samples of a batch are independent (true in eval mode for the usual layers). Models
+J layer by layer; any other module goes through autograd (VJPs: backward passes on one graph of
+the batch; JVPs: ``torch.func``), which assumes the samples of a batch are independent (true in
+eval mode for the usual layers). It runs on a copy with BatchNorms folded into the convolutions
+before them and 2-D convolutions in channels_last (:mod:`~ftle_widget.maths.folding`). Models
 run in eval mode (see :mod:`.probing`), attention through torch's plain kernel
 (:func:`~ftle_widget.maths.modules.differentiable_kernels`).
 """
@@ -38,7 +40,9 @@ import torch
 from torch import nn
 
 from .endpoints import Stage, resolve, warn_once
-from .jacobians import ChainJacobian, FuncJacobian, Jacobian, affine_module, densify
+from .folding import FastCopies, channels_last_input
+from .general import FuncJacobian
+from .jacobians import ChainJacobian, Jacobian, affine_module, densify
 from .modules import (
     check_input,
     describe_input_error,
@@ -48,6 +52,7 @@ from .modules import (
     model_float_dtype,
     weights_fingerprint,
 )
+from .parallel import run_batches, workers
 from .probing import EndpointReport, inspect_endpoint
 from .spectra import LANCZOS_MAX_STEPS, endpoint_finite, identity, top_pair
 
@@ -91,6 +96,7 @@ class Engine:
         self._report: EndpointReport | None = None
         self._copies: dict[torch.dtype, tuple[tuple, nn.Module]] = {}
         self._chains: dict[tuple, tuple[tuple, list[Stage] | None]] = {}
+        self._fast = FastCopies()
         self._grams: dict = {}
 
     # ------------------------------------------------------------------ preparation
@@ -162,11 +168,17 @@ class Engine:
         assert self._report is not None  # set by the first evaluation
         n, d = self._report.endpoint_size, self._report.input_size
         k = {"forward": d, "reverse": n}.get(method, 2)
-        per_point = itemsize * (self._report.activation_elements * (k + 2) * 2 + k * (n + d))
+        copies = (k + 2) * 2  # activations per point: vmap carries k tangents at once
+        if method == "reverse" and self.endpoint.chain is None and device.type == "cpu":
+            copies = 4  # one graph, one backward pass at a time (FuncJacobian.vjp_z)
+        per_point = itemsize * (self._report.activation_elements * copies + k * (n + d))
         if method == "lanczos":
             per_point += itemsize * (min(LANCZOS_MAX_STEPS, min(n, d)) + 3) * min(n, d)
         cuda = device.type == "cuda"
         budget, cap = (_GPU_BUDGET, _GPU_CAP) if cuda else (_CPU_BUDGET, _CPU_CAP)
+        if not cuda:  # batches run at once, one per worker
+            budget = max(budget // workers(device), budget // 8)
+            cap = max(cap // workers(device), cap // 16)
         size = max(1, min(cap, budget // max(per_point, 1)))
         return 1 << (size.bit_length() - 1)
 
@@ -196,7 +208,17 @@ class Engine:
             )
             jac.gram_cache = self._grams
             return jac
-        return FuncJacobian(self.endpoint.function(model), x, want_output=want_output, model=model)
+        fast = self._fast_model(model, x)
+        if fast is not None:
+            model, x = fast, channels_last_input(x)
+        assert self._report is not None  # set by the first evaluation
+        function = self.endpoint.function(model)
+        n = self._report.endpoint_size
+        return FuncJacobian(function, x, want_output=want_output, model=model, n=n)
+
+    def _fast_model(self, model: nn.Module, x: torch.Tensor) -> nn.Module | None:
+        """``model``'s checked fast copy, or ``None`` (:class:`~.folding.FastCopies`)."""
+        return self._fast.get(model, self.endpoint.function, self.endpoint.module_name, x)
 
     # ------------------------------------------------------------------ evaluation
     def maximal(
@@ -211,24 +233,27 @@ class Engine:
         if count:
             method = self._choose()
             size = self._auto_batch(method, xd.device, xd.element_size())
-            bad = 0
+
+            def batch(start: int) -> tuple[int, torch.Tensor | None]:
+                xb = xd[start : start + size].clone()
+                jac = self._jacobian(model, xb, output, method)
+                theta, v, finite = top_pair(jac, method, direction, self.depth)
+                lam_b = 0.5 * torch.log(theta.clamp_min(0)) / self.depth
+                lam[start : start + size] = torch.where(
+                    finite, lam_b, torch.full_like(lam_b, math.nan)
+                ).to(lam.dtype)
+                if vec is not None:
+                    assert v is not None  # asked for with direction
+                    v = torch.where(finite[:, None], v, torch.full_like(v, math.nan))
+                    vec[start : start + size] = v.reshape(xb.shape)
+                return int((~finite).sum()), _output_of(jac, model, xb) if output else None
+
             with torch.no_grad(), evaluation_mode(model), differentiable_kernels():
-                for start in range(0, count, size):
-                    xb = xd[start : start + size].clone()
-                    jac = self._jacobian(model, xb, output, method)
-                    theta, v, finite = top_pair(jac, method, direction, self.depth)
-                    bad += int((~finite).sum())
-                    lam_b = 0.5 * torch.log(theta.clamp_min(0)) / self.depth
-                    lam[start : start + size] = torch.where(
-                        finite, lam_b, torch.full_like(lam_b, math.nan)
-                    ).to(lam.dtype)
-                    if vec is not None:
-                        assert v is not None  # asked for with direction
-                        v = torch.where(finite[:, None], v, torch.full_like(v, math.nan))
-                        vec[start : start + size] = v.reshape(xb.shape)
-                    if output:
-                        out_rows.append(_output_of(jac, model, xb))
-            _warn_non_finite(bad, count)
+                if self._chain(model, tuple(xd.shape[1:])) is None:
+                    self._fast_model(model, xd)  # made once, here, before the workers start
+                done = run_batches(batch, range(0, count, size), xd.device)
+            _warn_non_finite(sum(bad for bad, _ in done), count)
+            out_rows = [rows for _, rows in done if rows is not None]
         out = torch.cat(out_rows) if out_rows else None
         back = x.device
         return (

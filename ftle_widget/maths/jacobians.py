@@ -6,7 +6,7 @@ Two implementations of one interface:
   optionally a final softmax): one forward pass stores D⁽ℓ⁾ = g′(b⁽ℓ⁾) per layer, after which a JVP
   or VJP of k vectors is k·B rows through a few GEMMs. The first Linear layer is *peeled*:
   J = J′ P with P = W⁽¹⁾, so that Gram matrices need only P Pᵀ (computed once per batch).
-* :class:`FuncJacobian` for any module, through ``torch.func`` (``vmap`` of ``jvp`` / ``vjp``).
+* :class:`~ftle_widget.maths.general.FuncJacobian` for any module (its own module).
 
 Vectors are batched as ``(B, k, ·)``: B points, k vectors per point. "z-space" is the space right
 after the peeled layer (P x); without peeling it is the flattened input space.
@@ -21,6 +21,7 @@ from typing import Any, cast
 import torch
 from torch import nn
 
+from .convgram import gram_convolution
 from .endpoints import Stage
 
 
@@ -62,20 +63,36 @@ class Jacobian:
         return w if self.peel is None else w @ self.peel
 
     gram_cache: dict[Any, Any] | None = None  # shared across batches by the engine
+    peel_source: DenseAffine | None = None  # the written-out convolution that P is
 
     def z_gram(self) -> torch.Tensor | None:
         """P Pᵀ (m × m), or ``None`` for the identity; cached while P's storage and version
         counter stay the same (one entry per storage)."""
         if self.peel is None:
             return None
+        peel = self.peel
+        return self._cached("z_gram", lambda: peel @ peel.T)
+
+    def z_apply(self) -> Callable[[torch.Tensor], torch.Tensor] | None:
+        """rows ↦ rows @ P Pᵀ as a convolution (:mod:`~ftle_widget.maths.convgram`), or
+        ``None`` where P is no convolution whose P Pᵀ is one."""
+        source = self.peel_source
+        if source is None or source.conv is None:
+            return None
+        conv, shape, z = source.conv, source.in_shape, self.z_gram()
+        assert z is not None  # a written-out convolution is peeled
+        return self._cached("z_apply", lambda: gram_convolution(conv, shape, z))
+
+    def _cached(self, name: str, make: Callable[[], Any]) -> Any:
+        assert self.peel is not None
         cache: dict[Any, Any] = self.gram_cache if self.gram_cache is not None else self.__dict__
-        key = ("z_gram", self.peel.data_ptr(), tuple(self.peel.shape), self.peel.dtype)
+        key = (name, self.peel.data_ptr(), tuple(self.peel.shape), self.peel.dtype)
         held = cache.get(key)
         if held is None or held[1] != self.peel._version:
             if len(cache) > 8:
                 cache.clear()
             # the entry holds P itself, so its storage (the key) cannot be reused meanwhile
-            held = (self.peel, self.peel._version, self.peel @ self.peel.T)
+            held = (self.peel, self.peel._version, make())
             cache[key] = held
         return held[2]
 
@@ -110,6 +127,7 @@ class ChainJacobian(Jacobian):
             return
         assert stages[0].kind == "linear"
         first = affine_module(stages[0])
+        self.peel_source = first if isinstance(first, DenseAffine) else None
         self.peel = first.weight.detach()
         self.m = self.peel.shape[0]
         h = nn.functional.linear(x.reshape(self.batch, -1), self.peel, _detached(first.bias))
@@ -151,6 +169,7 @@ class ChainJacobian(Jacobian):
     def select(self, index: torch.Tensor) -> ChainJacobian:
         sub = ChainJacobian([], 0, self.endpoint[index])
         sub.d, sub.m, sub.n, sub.peel = self.d, self.m, self.n, self.peel
+        sub.peel_source = self.peel_source
         sub.gram_cache = self.gram_cache
         sub.ops = [(k, t if k == "linear" else t[index]) for k, t in self.ops]
         sub.endpoint = self.endpoint[index]
@@ -219,7 +238,7 @@ def _push_stacked(
             stack[1:] *= _tanh_(primal)
         else:
             assert stage.module is not None  # an elementwise stage
-            out, slope = _jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
+            out, slope = jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
             stack[0] = out
             stack[1:] *= slope
         i += 1
@@ -241,10 +260,17 @@ def _tanh_(h: torch.Tensor) -> torch.Tensor:
 class DenseAffine(nn.Module):
     """An affine map x ↦ W x + b on flattened samples (a convolution written out as a matrix)."""
 
-    def __init__(self, weight: torch.Tensor, bias: torch.Tensor):
+    def __init__(
+        self,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        conv: nn.Module | None = None,
+        in_shape: tuple[int, ...] = (),
+    ):
         super().__init__()
         self.weight = weight
         self.bias = bias
+        self.conv, self.in_shape = conv, in_shape  # what was written out, for its input shape
 
 
 DENSE_MAX_ELEMENTS = 2**23  # a convolution's matrix (out × in) is written out up to this size
@@ -281,7 +307,8 @@ def densify(stages: list[Stage], input_shape: tuple[int, ...]) -> list[Stage] | 
                 eye = torch.eye(size, dtype=weight.dtype, device=weight.device)
                 columns = module(eye.reshape(size, *shape)) - bias_map
                 matrix = columns.reshape(size, -1).T.contiguous()
-                out.append(Stage("linear", DenseAffine(matrix, bias_map.reshape(-1).clone())))
+                bias = bias_map.reshape(-1).clone()
+                out.append(Stage("linear", DenseAffine(matrix, bias, module, shape)))
                 shape = tuple(bias_map.shape[1:])
             else:
                 out.append(stage)
@@ -298,7 +325,7 @@ def affine_module(stage: Stage) -> nn.Linear | DenseAffine:
     return stage.module
 
 
-def _jvp(
+def jvp(
     function: Callable[..., Any], primals: tuple, tangents: tuple
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """``torch.func.jvp`` (its annotation adds the ``has_aux`` triple to the return type)."""
@@ -328,70 +355,6 @@ def _apply_stage(
         out = torch.tanh(h)
         ops.append(("diag", torch.addcmul(torch.ones_like(out), out, out, value=-1)))
         return out
-    out, slope = _jvp(module, (h,), (torch.ones_like(h),))
+    out, slope = jvp(module, (h,), (torch.ones_like(h),))
     ops.append(("diag", slope))
     return out
-
-
-class FuncJacobian(Jacobian):
-    """J of any module through ``torch.func``; the batch's samples must be independent."""
-
-    def __init__(
-        self,
-        function: Callable[[torch.Tensor], torch.Tensor],
-        x: torch.Tensor,
-        *,
-        want_output: bool = False,
-        model: nn.Module | None = None,
-    ):
-        self.function = function
-        self.x = x
-        self.batch = x.shape[0]
-        self.d = x[0].numel()
-        self.m = self.d
-        self.peel = None
-        self._vjp_fn: Callable[..., Any] | None = None
-        self._model = model
-        self.endpoint = None
-        self.output = None
-        if want_output and model is not None:
-            self.output = model(x).reshape(self.batch, -1)
-
-    def _ensure_vjp(self) -> Callable[..., Any]:
-        if self._vjp_fn is None:  # (torch.func.vjp's annotation adds the has_aux triple)
-            pair = torch.func.vjp(self.function, self.x)
-            self.endpoint, self._vjp_fn = cast("tuple[torch.Tensor, Callable[..., Any]]", pair)
-        return self._vjp_fn
-
-    def ensure_endpoint(self) -> torch.Tensor:
-        if self.endpoint is None:
-            self.endpoint = self.function(self.x)
-        return self.endpoint
-
-    @property
-    def n(self) -> int:  # type: ignore[override]
-        return self.ensure_endpoint().shape[1]
-
-    def jvp_z(self, v: torch.Tensor) -> torch.Tensor:
-        shape = self.x.shape
-        tangents = v.transpose(0, 1).reshape(v.shape[1], *shape)
-
-        def push(t: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-            return _jvp(self.function, (self.x,), (t,))
-
-        # out_dims None marks an unbatched output; torch's out_dims_t leaves None out of tuples
-        out, pushed = torch.func.vmap(push, out_dims=(None, 0))(tangents)  # type: ignore[arg-type]
-        if self.endpoint is None:
-            self.endpoint = out
-        return pushed.transpose(0, 1)
-
-    def vjp_z(self, u: torch.Tensor) -> torch.Tensor:
-        vjp_fn = self._ensure_vjp()
-        rows = torch.func.vmap(lambda c: vjp_fn(c)[0])(u.transpose(0, 1).contiguous())
-        return rows.reshape(u.shape[1], self.batch, self.d).transpose(0, 1)
-
-    def select(self, index: torch.Tensor) -> FuncJacobian:
-        sub = FuncJacobian(self.function, self.x[index].clone(), model=self._model)
-        if self.output is not None:
-            sub.output = self.output[index]
-        return sub

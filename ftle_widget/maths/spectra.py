@@ -21,7 +21,8 @@ from collections.abc import Callable
 
 import torch
 
-from .jacobians import FuncJacobian, Jacobian
+from .general import FuncJacobian
+from .jacobians import Jacobian
 
 
 class Operator:
@@ -179,7 +180,10 @@ def top_pair(
     elif method == "reverse":
         n = jac.n
         m_rows = jac.vjp_z(identity(b, n, _like(jac)))  # (B, n, m): row i is (Jᵀ e_i) in z
-        if jac.peel is not None and jac.m <= jac.d:
+        z_apply = jac.z_apply() if jac.peel is not None else None
+        if z_apply is not None:  # P Pᵀ as a convolution
+            gram = z_apply(m_rows) @ m_rows.transpose(1, 2)
+        elif jac.peel is not None and jac.m <= jac.d:
             z_gram = jac.z_gram()
             assert z_gram is not None  # P is peeled
             gram = m_rows @ z_gram @ m_rows.transpose(1, 2)
@@ -260,10 +264,13 @@ class _GramOperator(Operator):
     def matvec(self, v: torch.Tensor) -> torch.Tensor:
         jac = self.jac
         if self.side == "n":
-            if jac.peel is not None and jac.m > jac.d:  # cheaper through the input space
-                return jac.jvp(jac.vjp(v[:, None, :]))[:, 0]
+            z_apply = jac.z_apply() if jac.peel is not None else None
+            if z_apply is None and jac.peel is not None and jac.m > jac.d:
+                return jac.jvp(jac.vjp(v[:, None, :]))[:, 0]  # cheaper through the input space
             w = jac.vjp_z(v[:, None, :])
-            if jac.peel is not None:
+            if z_apply is not None:
+                w = z_apply(w)
+            elif jac.peel is not None:
                 z_gram = jac.z_gram()
                 assert z_gram is not None  # P is peeled
                 w = w @ z_gram
