@@ -176,11 +176,17 @@ class Engine:
             per_point += itemsize * (min(LANCZOS_MAX_STEPS, min(n, d)) + 3) * min(n, d)
         cuda = device.type == "cuda"
         budget, cap = (_GPU_BUDGET, _GPU_CAP) if cuda else (_CPU_BUDGET, _CPU_CAP)
-        if not cuda:  # batches run at once, one per worker
-            budget = max(budget // workers(device), budget // 8)
-            cap = max(cap // workers(device), cap // 16)
+        threads = self._threads(method, device)
+        if threads > 1:  # batches run at once, one per worker
+            budget, cap = max(budget // threads, budget // 8), max(cap // threads, cap // 16)
         size = max(1, min(cap, budget // max(per_point, 1)))
         return 1 << (size.bit_length() - 1)
+
+    def _threads(self, method: str, device: torch.device) -> int:
+        """Batches computed at once (:mod:`~.parallel`); one where ``torch.func.jvp`` runs, whose
+        forward-AD levels are process-wide (not thread-safe)."""
+        forward_ad = self.endpoint.chain is None and method != "reverse"
+        return 1 if forward_ad else workers(device)
 
     def _chain(self, model: nn.Module, input_shape: tuple[int, ...]) -> list[Stage] | None:
         """The endpoint's chain for ``model`` with convolutions written out, or ``None``."""
@@ -249,9 +255,11 @@ class Engine:
                 return int((~finite).sum()), _output_of(jac, model, xb) if output else None
 
             with torch.no_grad(), evaluation_mode(model), differentiable_kernels():
+                parallel = self._threads(method, xd.device) > 1
                 if self._chain(model, tuple(xd.shape[1:])) is None:
                     self._fast_model(model, xd)  # made once, here, before the workers start
-                done = run_batches(batch, range(0, count, size), xd.device)
+                    parallel = parallel and method == "reverse"  # no forward AD in threads
+                done = run_batches(batch, range(0, count, size), xd.device, parallel)
             _warn_non_finite(sum(bad for bad, _ in done), count)
             out_rows = [rows for _, rows in done if rows is not None]
         out = torch.cat(out_rows) if out_rows else None

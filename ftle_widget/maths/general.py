@@ -4,6 +4,7 @@ for the usual layers)."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -11,6 +12,9 @@ import torch
 from torch import nn
 
 from .jacobians import Jacobian, jvp
+
+# torch's forward-AD levels are process-wide: two threads in torch.func.jvp at once break them
+_FORWARD_AD = threading.Lock()
 
 
 def graph_vjps(device: torch.device) -> bool:
@@ -74,7 +78,8 @@ class FuncJacobian(Jacobian):
             return jvp(self.function, (self.x,), (t,))
 
         # out_dims None marks an unbatched output; torch's out_dims_t leaves None out of tuples
-        out, pushed = torch.func.vmap(push, out_dims=(None, 0))(tangents)  # type: ignore[arg-type]
+        with _FORWARD_AD:
+            out, pushed = torch.func.vmap(push, out_dims=(None, 0))(tangents)  # type: ignore[arg-type]
         if self.endpoint is None:
             self.endpoint = out
         return pushed.transpose(0, 1)

@@ -238,7 +238,7 @@ def _push_stacked(
             stack[1:] *= _tanh_(primal)
         else:
             assert stage.module is not None  # an elementwise stage
-            out, slope = jvp(stage.module, (primal.clone(),), (torch.ones_like(primal),))
+            out, slope = elementwise_slope(stage.module, primal)
             stack[0] = out
             stack[1:] *= slope
         i += 1
@@ -325,6 +325,18 @@ def affine_module(stage: Stage) -> nn.Linear | DenseAffine:
     return stage.module
 
 
+def elementwise_slope(module: nn.Module, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(module(h), its elementwise derivative) by one backward pass (reverse mode is
+    thread-safe, torch's forward-AD levels are not)."""
+    with torch.enable_grad():
+        leaf = h.detach().requires_grad_(True)
+        out = module(leaf.clone())  # a copy: in-place activations may write into it
+        slope = None
+        if out.requires_grad:
+            (slope,) = torch.autograd.grad(out, leaf, torch.ones_like(out), allow_unused=True)
+    return out.detach(), torch.zeros_like(h) if slope is None else slope
+
+
 def jvp(
     function: Callable[..., Any], primals: tuple, tangents: tuple
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -355,6 +367,6 @@ def _apply_stage(
         out = torch.tanh(h)
         ops.append(("diag", torch.addcmul(torch.ones_like(out), out, out, value=-1)))
         return out
-    out, slope = jvp(module, (h,), (torch.ones_like(h),))
+    out, slope = elementwise_slope(module, h)
     ops.append(("diag", slope))
     return out

@@ -55,11 +55,14 @@ def workers(device: torch.device) -> int:
     return max(1, torch.get_num_threads())
 
 
-def run_batches(work: Callable[[int], T], starts: Sequence[int], device: torch.device) -> list[T]:
+def run_batches(
+    work: Callable[[int], T], starts: Sequence[int], device: torch.device, parallel: bool = True
+) -> list[T]:
     """``[work(s) for s in starts]``, on single-threaded CPU workers (in the caller's grad mode)
-    where the caller has more than one intra-op thread, else in this thread. One batch, too,
-    runs on one thread: a point's result does not depend on how many share its call."""
-    count = workers(device)
+    where ``parallel`` and the caller has more than one intra-op thread, else in this thread.
+    One batch, too, runs on one thread: a point's result does not depend on how many share its
+    call."""
+    count = workers(device) if parallel else 1
     if count <= 1:
         return [work(s) for s in starts]
     grad = torch.is_grad_enabled()
