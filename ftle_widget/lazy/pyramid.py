@@ -21,6 +21,22 @@ MAX_VIEW_PIXELS = 4096  # per side: the largest view drawn (and the largest a br
 MAX_COORDINATE = 1e12  # plane coordinates of a view lie within ±this
 
 
+def fit_extent(
+    extent: Sequence[float], width: int, height: int
+) -> tuple[float, float, float, float]:
+    """``extent`` grown about its centre along one axis so that ``width × height`` pixels are
+    square; the other axis kept exactly (js/src/viewport.ts's ``Viewport.fit``)."""
+    u0, u1, v0, v1 = (float(e) for e in extent)
+    ru, rv = (u1 - u0) / width, (v1 - v0) / height
+    if ru > rv:
+        cv, hv = 0.5 * (v0 + v1), 0.5 * ru * height
+        return u0, u1, cv - hv, cv + hv
+    if rv > ru:
+        cu, hu = 0.5 * (u0 + u1), 0.5 * rv * width
+        return cu - hu, cu + hu, v0, v1
+    return u0, u1, v0, v1
+
+
 @dataclass(frozen=True)
 class View:
     """What the user sees: a rectangle of the plane drawn on ``width × height`` pixels."""

@@ -142,7 +142,7 @@ def compute_field(
     :class:`Cancelled` when it answers true).
     """
     extent = check_extent(extent)
-    h, w = _check_shape(shape)
+    h, w = check_shape(shape)
     check_plane(engine.model, plane)
     dtype = dtype or model_float_dtype(engine.model) or torch.float32
     total = h * w
@@ -250,7 +250,8 @@ def plane_of(
     return plane
 
 
-def _check_shape(shape: tuple[int, int]) -> tuple[int, int]:
+def check_shape(shape: Sequence[int]) -> tuple[int, int]:
+    """``shape`` as (H, W) of positive ints, else a ValueError."""
     try:
         h, w = (int(s) for s in shape)
     except (TypeError, ValueError):

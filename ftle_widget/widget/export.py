@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from ..lazy.pyramid import MAX_VIEW_PIXELS
-from ..maths.fields import Field, compute_field
+from ..lazy.pyramid import MAX_VIEW_PIXELS, fit_extent
+from ..maths.fields import Field, check_shape, compute_field
 from . import picture
 from .fonts import quantity_label
 from .overlays import DataOverlay
@@ -107,24 +107,12 @@ def fit_frame(
     columns): one side as long as ``shape``'s, the other no longer (nothing stretched, nothing
     padded). Returns it as (extent, (H, W)), the extent grown about its centre by under a pixel
     along one axis so that its pixels are exactly square (as the canvas's ``Viewport.fit``)."""
-    try:
-        rows, cols = (int(s) for s in shape)
-    except (TypeError, ValueError):
-        raise ValueError(f"shape must be (rows, columns), not {shape!r}") from None
-    if rows < 1 or cols < 1 or (rows, cols) != tuple(shape):
-        raise ValueError(f"shape must be two positive ints (rows, columns), not {shape!r}")
+    rows, cols = check_shape(shape)
     u0, u1, v0, v1 = (float(e) for e in extent)
     pixel = max((u1 - u0) / cols, (v1 - v0) / rows)
     w = max(1, min(cols, round((u1 - u0) / pixel)))
     h = max(1, min(rows, round((v1 - v0) / pixel)))
-    ru, rv = (u1 - u0) / w, (v1 - v0) / h
-    if ru > rv:
-        cv, hv = 0.5 * (v0 + v1), 0.5 * ru * h
-        v0, v1 = cv - hv, cv + hv
-    elif rv > ru:
-        cu, hu = 0.5 * (u0 + u1), 0.5 * rv * w
-        u0, u1 = cu - hu, cu + hu
-    return (u0, u1, v0, v1), (h, w)
+    return fit_extent((u0, u1, v0, v1), w, h), (h, w)
 
 
 def field_image(

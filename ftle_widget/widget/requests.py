@@ -2,7 +2,7 @@
 scheduler generation answers, and the home view pushed before any browser asks.
 
 The browser numbers its requests 1, 2, … (one count for all displays of a widget, see
-js/src/pushed.ts); the scheduler numbers its own (one per request, also for refreshes that the
+js/src/shared.ts); the scheduler numbers its own (one per request, also for refreshes that the
 browser did not ask for). Tiles go out tagged with the browser's number. The browser drops tiles
 tagged below its newest request's, so a refresh (new weights, the Directions toggle) is tagged
 with the newest generation read (:attr:`Generations.newest`), even when that request was refused.
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 
-from ..lazy.pyramid import View
+from ..lazy.pyramid import View, fit_extent
 
 # The canvas width (CSS px) assumed for the pushed home view: a notebook cell's width. The
 # browser's own request, once the kernel reads it, asks at the real size.
@@ -26,10 +26,7 @@ _KEPT = 64  # scheduler generations remembered
 def pushed_view(home, height: int, width: int = PUSH_WIDTH) -> View:
     """``home`` grown about its centre to a ``width × height`` canvas's aspect (square pixels),
     as the browser fits an extent (``Viewport.fit`` in js/src/viewport.ts)."""
-    u0, u1, v0, v1 = home
-    grow = max((u1 - u0) / width, (v1 - v0) / height)
-    cu, cv, hu, hv = (u0 + u1) / 2, (v0 + v1) / 2, grow * width / 2, grow * height / 2
-    return View((cu - hu, cu + hu, cv - hv, cv + hv), width, height)
+    return View(fit_extent(home, width, height), width, height)
 
 
 class Generations:

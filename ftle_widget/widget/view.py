@@ -99,7 +99,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
     show_boundary = traitlets.Bool(True).tag(sync=True)
     show_data = traitlets.Bool(True).tag(sync=True)
     show_directions = traitlets.Bool(False).tag(sync=True)
-    # names this instance for the front end's model-level store of pushed tiles (js/src/pushed.ts)
+    # names this instance for the front end's model-level store of pushed tiles (js/src/shared.ts)
     _instance = traitlets.Unicode("").tag(sync=True)
     # Python-side state, not synced (the browser draws without them):
     layer = traitlets.Unicode("")  # the endpoint, described
@@ -344,7 +344,7 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
     def _push_home(self) -> None:
         """Compute the home view now and push its tiles as generation 0, before any browser
         asks: while a notebook runs its later cells the kernel cannot read the browser's
-        request, but pushes arrive (the front end keeps them for its displays, js/src/pushed.ts).
+        request, but pushes arrive (the front end keeps them for its displays, js/src/shared.ts).
         Nothing is pushed where no front end can listen (no kernel)."""
         if self.comm is None or isinstance(self.comm, comm.DummyComm):
             return

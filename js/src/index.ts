@@ -35,10 +35,10 @@ import { hoverText, readAt } from "./overlays/hover";
 import { drawInput } from "./overlays/input";
 import { LimitControls } from "./overlays/limits";
 import { composeImage, downloadPng } from "./png";
-import { initialize, nextGeneration, pushedTiles } from "./pushed";
 import { Renderer } from "./renderer";
 import { drawScene } from "./scene";
 import { Session } from "./session";
+import { initialize, nextGeneration, pushedTiles } from "./shared";
 import { TileStore } from "./tiles";
 import { Toolbar } from "./toolbar";
 

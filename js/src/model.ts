@@ -45,7 +45,7 @@ export interface Traits {
   show_directions: boolean;
   epoch: number | null;
   following: boolean;
-  /** Names this instance for the tiles pushed before a display (pushed.ts). */
+  /** Names this instance for the tiles pushed before a display (shared.ts). */
   _instance: string;
 }
 

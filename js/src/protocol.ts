@@ -20,7 +20,7 @@ export type TileKey = readonly [z: number, i: number, j: number];
 
 /**
  * The generation of tiles Python pushes unasked (the home view, computed when the widget is
- * made; pushed.ts); requests count from 1. Python's `protocol.PUSHED`.
+ * made; shared.ts); requests count from 1. Python's `protocol.PUSHED`.
  */
 export const PUSHED = 0;
 

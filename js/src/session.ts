@@ -58,7 +58,7 @@ export interface SessionHooks {
   pictures(on: boolean): void;
   /**
    * The generation of the next view request after `last` (default `last + 1`): the model's
-   * displays share one count (`nextGeneration` of pushed.ts), as Python answers one view.
+   * displays share one count (`nextGeneration` of shared.ts), as Python answers one view.
    */
   generation?(last: number): number;
   /**

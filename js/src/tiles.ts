@@ -5,7 +5,7 @@
  * stretched, while their children arrive). It also holds the tiles of the last request that
  * failed (Python's "error" messages), so that they are drawn as failed, not awaited.
  *
- * Pushed tiles (generation {@link PUSHED}, see pushed.ts) are kept until the kernel has answered
+ * Pushed tiles (generation {@link PUSHED}, see shared.ts) are kept until the kernel has answered
  * a request of this store's (a tile of its generation, or a later one, arrived): a notebook
  * still running its cells has not read the request yet, and they are all there is to show.
  */

@@ -3,7 +3,7 @@ one that asked more often than a display made later, and after rapid toggles whi
 
 Each display counted its view requests from 1, and Python tags a refresh with the generation of
 the request it answered last: a display whose count was ahead rejected every refreshed tile as
-stale (pressed, no segments). Generations are now shared by a model's displays (pushed.ts)."""
+stale (pressed, no segments). Generations are now shared by a model's displays (shared.ts)."""
 
 from __future__ import annotations
 
