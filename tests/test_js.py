@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import re
-import shutil
-import subprocess
-from pathlib import Path
 
 import pytest
-
-JS = Path(__file__).resolve().parents[1] / "js"
-BUNDLE = JS.parent / "ftle_widget" / "static" / "widget.js"
-
-
-def npm(*args: str, timeout: int = 300) -> subprocess.CompletedProcess:
-    return subprocess.run(["npm", *args], cwd=JS, capture_output=True, text=True, timeout=timeout)
+from frontend import BUNDLE, ensure_packages, npm
 
 
 @pytest.fixture(scope="module")
 def installed():
-    if shutil.which("npm") is None:
-        pytest.fail(
-            "npm is not installed: the front end cannot be built or tested "
-            "(.ci/run installs Debian's nodejs and npm where they are missing)"
-        )
-    lock = JS / "package-lock.json"
-    marker = JS / "node_modules" / ".package-lock.json"
-    if not marker.exists() or marker.stat().st_mtime < lock.stat().st_mtime:
-        done = npm("ci", "--no-audit", "--no-fund")
-        assert done.returncode == 0, done.stdout + done.stderr
+    error = ensure_packages()
+    if error is not None:
+        pytest.fail(error)
 
 
 def test_typescript_type_checks(installed):

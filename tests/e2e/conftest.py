@@ -1,31 +1,37 @@
-"""Headless Chromium for the end-to-end tests: Debian's build, one Playwright per session."""
+"""Headless Chromium for the end-to-end tests, one Playwright per session, found by
+`browsers.find_chromium` (FTLE_WIDGET_CHROMIUM, Playwright's own, or PATH), launched with
+`browsers.ARGS`; the front end bundled once before any of them runs."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from browsers import ARGS, NoBrowser, find_chromium
+from frontend import build_bundle
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+
+@pytest.fixture(scope="session", autouse=True)
+def bundle():
+    error = build_bundle()
+    if error is not None:
+        pytest.fail(error)
 
 
 @pytest.fixture(scope="session")
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: apt-get install chromium (.ci/run does)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            path, source = find_chromium(p.chromium.executable_path)
+        except NoBrowser as e:
+            problem = str(e)
+        else:
+            try:
+                b = p.chromium.launch(executable_path=str(path), args=ARGS)
+                problem = ""
+            except Exception as e:  # the launch error says why (libraries, sandbox...)
+                problem = f"Chromium at {path} (from {source}) did not start: {e}"
+        if problem:
+            pytest.fail(problem, pytrace=False)
         yield b
         b.close()

@@ -8,15 +8,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import pytest
+from frontend import BUNDLE
 from helpers import browser_sends
 
 from ftle_widget import Plane, ftle_field
 from ftle_widget.paper.models import mlp
 from ftle_widget.widget.export import colorize
 from ftle_widget.widget.view import FTLEView
-
-BUNDLE = Path(__file__).resolve().parents[2] / "ftle_widget" / "static" / "widget.js"
 
 # The host is 490 px wide: a 420 × 420 field canvas beside the 70 px colorbar, so the square
 # extent of STATE fills it exactly (the widget grows extents to square pixels otherwise).
@@ -51,12 +49,6 @@ PAGE = """
   window.ready = true;
 </script></body></html>
 """
-
-
-@pytest.fixture(scope="module", autouse=True)
-def bundle_built():
-    if not BUNDLE.exists():
-        pytest.fail("the bundle is missing: cd js && npm ci && npm run build")
 
 
 def open_page(browser, state):
