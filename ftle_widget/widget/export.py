@@ -1,18 +1,10 @@
-"""Pictures and arrays without a browser: fields through the front end's colormap LUT to PNG,
-with what the canvas draws over them (:mod:`.picture`).
-
-The colormaps come from ``colormaps.json`` (256 colours each, generated from d3-scale-chromatic by
-``js/scripts/colormaps.mjs``), the same table the canvas renderer uses, and values map to LUT
-entries by the same rule: [vmin, vmax] is split into 256 equal bins (values outside clamp to the
-ends), NaN is transparent.
-"""
+"""Pictures and arrays without a browser: fields through the front end's colormap LUT
+(:mod:`.colours`) to PNG, with what the canvas draws over them (:mod:`.picture`); figures for
+papers (SVG, PDF, a grid of fields) are :mod:`.figures`'s, named here too."""
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,83 +13,27 @@ import numpy as np
 from ..lazy.pyramid import MAX_VIEW_PIXELS, fit_extent
 from ..maths.fields import Field, check_shape, compute_field
 from . import picture
+from .colours import colorize, colormap_names, colour_limits, lut, symmetric_range
+from .figures import draw_field, grid, save_figure
 from .fonts import quantity_label
 from .overlays import DataOverlay
 from .ticks import nice_ticks
 
-_TABLE = Path(__file__).parents[1] / "colormaps.json"  # shared with the front end (js/)
-
-
-@cache
-def _tables() -> dict[str, list[str]]:
-    return json.loads(_TABLE.read_text())
-
-
-def colormap_names() -> list[str]:
-    """The colormaps shared with the front end."""
-    return list(_tables())
-
-
-@cache
-def lut(name: str) -> np.ndarray:
-    """The colormap's LUT: (256, 4) uint8 RGBA, entry k the colour at t = k/255."""
-    tables = _tables()
-    if name not in tables:
-        raise ValueError(f"unknown colormap {name!r}; valid names: {', '.join(tables)}")
-    rgb = [[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in tables[name]]
-    table = np.full((256, 4), 255, dtype=np.uint8)
-    table[:, :3] = rgb
-    table.flags.writeable = False
-    return table
-
-
-def symmetric_range(values: np.ndarray) -> tuple[float, float]:
-    """[-m, m] with m the largest finite |value|; (-1, 1) when there is none or m is 0."""
-    finite = np.abs(values[np.isfinite(values)])
-    m = float(finite.max()) if finite.size else 0.0
-    return (-m, m) if m > 0 else (-1.0, 1.0)
-
-
-def colorize(
-    values: np.ndarray, cmap: str = "RdBu_r", vmin: float | None = None, vmax: float | None = None
-) -> np.ndarray:
-    """RGBA uint8 (..., 4) of ``values`` through the LUT, exactly as the canvas renderer does.
-
-    ``vmin``/``vmax`` default to a range symmetric about 0 (white at 0 on RdBu_r).
-    """
-    values = np.asarray(values, dtype=np.float32)
-    if vmin is None or vmax is None:
-        auto = symmetric_range(values)
-        vmin = auto[0] if vmin is None else vmin
-        vmax = auto[1] if vmax is None else vmax
-    table = lut(cmap)
-    x = values.astype(np.float64)
-    span = float(vmax) - float(vmin)
-    if not (span > 0) or not math.isfinite(span):
-        index = np.full(x.shape, 128, dtype=np.intp)
-    else:
-        scale = 256 / span  # the front end's float64 arithmetic, operation for operation
-        with np.errstate(invalid="ignore"):
-            index = np.clip(np.floor((x - float(vmin)) * scale), 0, 255)
-        index = np.nan_to_num(index, nan=0).astype(np.intp)
-    out = table[index]
-    out[np.isnan(x)] = 0
-    return out
-
-
-def colour_limits(
-    values: np.ndarray, vmin: float | None, vmax: float | None
-) -> tuple[float, float]:
-    """The colour limits in use, as the canvas's renderer picks them: ``vmin``/``vmax`` where
-    given, else symmetric about 0 over ``values``; one limit given beyond the automatic other
-    one gives the automatic limits."""
-    if vmin is not None and vmax is not None:
-        if not vmin < vmax:
-            raise ValueError(f"vmin must be below vmax, not {vmin!r} ≥ {vmax!r}")
-        return float(vmin), float(vmax)
-    lo, hi = symmetric_range(values)
-    mixed = (lo if vmin is None else float(vmin), hi if vmax is None else float(vmax))
-    return mixed if mixed[0] < mixed[1] else (lo, hi)
+__all__ = [
+    "colorize",
+    "colormap_names",
+    "colour_limits",
+    "draw_field",
+    "field_image",
+    "fit_frame",
+    "grid",
+    "lut",
+    "save_figure",
+    "save_png",
+    "save_view",
+    "symmetric_range",
+    "view_field",
+]
 
 
 def fit_frame(
@@ -250,7 +186,31 @@ def save_png(
     return path
 
 
-def save_view_png(
+def view_field(view: Any, shape: Sequence[int] | None = None) -> Field:
+    """The field of ``view``'s visible extent at the largest size of square pixels fitting in
+    ``shape`` (:func:`fit_frame`; default: the canvas's size, or ``view.height`` rows before a
+    browser showed it), with directions where the view shows them."""
+    last = view._last_view[0] if view._last_view else None
+    box = shape or ((last.height, last.width) if last else (view.height, MAX_VIEW_PIXELS))
+    extent, size = fit_frame(view.visible_extent, box)
+    engine = view.scheduler.engine()
+    return compute_field(engine, view.plane, extent, size, directions=bool(view.show_directions))
+
+
+def view_drawing(view: Any) -> dict[str, Any]:
+    """What ``view`` draws, as keywords of :func:`save_png` and :func:`.figures.save_figure`."""
+    return {
+        "quantity": view.quantity,
+        "cmap": view.cmap,
+        "vmin": view.vmin,
+        "vmax": view.vmax,
+        "directions": bool(view.show_directions),
+        "boundary": view.show_boundary,
+        "data": view._data_overlay() if view.show_data else None,
+    }
+
+
+def save_view(
     view: Any,
     path: str | Path,
     shape: Sequence[int] | None = None,
@@ -258,28 +218,15 @@ def save_view_png(
     axes: bool = True,
     colorbar: bool = True,
     scale: int = 1,
+    dpi: float | None = None,
 ) -> Path:
-    """The work of :meth:`FTLEView.to_png <ftle_widget.FTLEView.to_png>` for ``view``: the
-    field of its visible extent at the largest size of square pixels fitting in ``shape``
-    (:func:`fit_frame`; default: the canvas's size, or ``view.height`` rows before a browser
-    showed it), written by :func:`save_png` with the view's colours and the overlays it shows."""
-    last = view._last_view[0] if view._last_view else None
-    box = shape or ((last.height, last.width) if last else (view.height, MAX_VIEW_PIXELS))
-    extent, size = fit_frame(view.visible_extent, box)
-    directions = bool(view.show_directions)
-    engine = view.scheduler.engine()
-    field = compute_field(engine, view.plane, extent, size, directions=directions)
-    return save_png(
-        field,
-        path,
-        quantity=view.quantity,
-        cmap=view.cmap,
-        vmin=view.vmin,
-        vmax=view.vmax,
-        colorbar=colorbar,
-        scale=scale,
-        directions=directions,
-        axes=axes,
-        boundary=view.show_boundary,
-        data=view._data_overlay() if view.show_data else None,
-    )
+    """The work of :meth:`FTLEView.to_png <ftle_widget.FTLEView.to_png>`, ``to_svg`` and
+    ``to_pdf`` for ``view``: :func:`view_field` written by :func:`save_png` (a PNG without
+    ``dpi``: the canvas's picture) or by :func:`.figures.save_figure` (SVG, PDF, a PNG at ``dpi``)
+    with the view's colours and the overlays it shows."""
+    field = view_field(view, shape)
+    if dpi is None and Path(path).suffix.lower() in ("", ".png"):
+        drawing = view_drawing(view)
+        return save_png(field, path, colorbar=colorbar, scale=scale, axes=axes, **drawing)
+    dpi = 300 if dpi is None else dpi
+    return save_figure(field, path, axes=axes, colorbar=colorbar, dpi=dpi, **view_drawing(view))

@@ -27,9 +27,10 @@ from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
 from ..maths.fields import Extent, Field, check_extent, compute_field, plane_of
 from ..maths.planes import Plane, default_extent
-from . import export, protocol
+from . import protocol
 from .arguments import as_labels, as_points, check_data_points, check_keywords
 from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
+from .exporting import Exports
 from .following import FollowsHistory
 from .overlays import DEFAULT_POINTS, DataOverlay, data_overlay, picture_shape
 from .progress import Reports, progress_status, progress_value
@@ -52,7 +53,7 @@ def _bundle() -> str:
         ) from None
 
 
-class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
+class FTLEView(DisplayTraits, FollowsHistory, Exports, anywidget.AnyWidget):
     """A live view of the FTLE field of ``model`` over a plane of its input space.
 
     Parameters
@@ -232,25 +233,6 @@ class FTLEView(DisplayTraits, FollowsHistory, anywidget.AnyWidget):
             shape = (view.height, view.width) if view else (256, 256)
         engine = self.scheduler.engine()
         return compute_field(engine, self.plane, self.visible_extent, shape, directions=directions)
-
-    def to_png(
-        self,
-        path: str | pathlib.Path,
-        shape: tuple[int, int] | None = None,
-        *,
-        axes: bool = True,
-        colorbar: bool = True,
-        scale: int = 1,
-    ) -> pathlib.Path:
-        """Write :attr:`visible_extent` as a PNG drawn as the canvas draws it: the field, the
-        overlays that are on, the ``axes`` and the ``colorbar``; no browser needed.
-
-        Pixels stay square: the field is the largest of the view's aspect that fits in
-        ``shape`` = (rows, columns) (:func:`~.export.fit_frame`: one side as given, the other
-        shorter; never stretched or padded); by default the canvas's size, or :attr:`height`
-        rows before a browser showed the view. ``scale``: PNG pixels per field pixel.
-        """
-        return export.save_view_png(self, path, shape, axes=axes, colorbar=colorbar, scale=scale)
 
     def close(self) -> None:
         """Stop all work and close the widget (also when construction failed half way)."""

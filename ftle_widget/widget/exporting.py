@@ -1,0 +1,53 @@
+"""What a view writes to files: :meth:`~Exports.to_png` (the canvas's picture, or a figure at a
+``dpi``), :meth:`~Exports.to_svg` and :meth:`~Exports.to_pdf` (figures for papers, vectors over
+the field's image); a mixin of :class:`~ftle_widget.FTLEView`, the work in :mod:`.export`."""
+
+from __future__ import annotations
+
+import pathlib
+
+from . import export
+
+
+class Exports:
+    """The view's exports (mixed into :class:`~ftle_widget.FTLEView`)."""
+
+    def to_png(
+        self,
+        path: str | pathlib.Path,
+        shape: tuple[int, int] | None = None,
+        *,
+        axes: bool = True,
+        colorbar: bool = True,
+        scale: int = 1,
+        dpi: float | None = None,
+    ) -> pathlib.Path:
+        """Write :attr:`visible_extent` as a PNG drawn as the canvas draws it: the field, the
+        overlays that are on, the ``axes`` and the ``colorbar``; no browser needed.
+
+        Pixels stay square: the field is the largest of the view's aspect that fits in
+        ``shape`` = (rows, columns) (:func:`~.export.fit_frame`: one side as given, the other
+        shorter; never stretched or padded); by default the canvas's size, or :attr:`height`
+        rows before a browser showed the view. ``scale``: PNG pixels per field pixel. With a
+        ``dpi``, the PNG is the figure :meth:`to_pdf` draws, at that resolution (matplotlib).
+        """
+        return export.save_view(
+            self, path, shape, axes=axes, colorbar=colorbar, scale=scale, dpi=dpi
+        )
+
+    def to_svg(
+        self, path: str | pathlib.Path, shape: tuple[int, int] | None = None, *, axes: bool = True,
+        colorbar: bool = True, dpi: float = 300,
+    ) -> pathlib.Path:  # fmt: skip
+        """Write the view as an SVG figure for a paper: the field (``shape`` as in
+        :meth:`to_png`) as an embedded image, the axes, colorbar, boundary, directions and data
+        points that are on as vectors, text as text (:func:`~.figures.save_figure`; needs
+        matplotlib: ``pip install 'ftle_widget[figures]'``)."""
+        return export.save_view(self, path, shape, axes=axes, colorbar=colorbar, dpi=dpi)
+
+    def to_pdf(
+        self, path: str | pathlib.Path, shape: tuple[int, int] | None = None, *, axes: bool = True,
+        colorbar: bool = True, dpi: float = 300,
+    ) -> pathlib.Path:  # fmt: skip
+        """Write the view as a PDF figure for a paper, as :meth:`to_svg` (fonts embedded)."""
+        return export.save_view(self, path, shape, axes=axes, colorbar=colorbar, dpi=dpi)
