@@ -24,7 +24,7 @@ from .maths.fields import ftle_field
 from .maths.modules import known_input_shape
 from .maths.planes import Plane, default_plane
 from .paper.models import default_model, mlp, mlp_from_saved
-from .widget import export
+from .widget import export, saved
 
 # the colour limits of log Λ₁ when none are given: the quickstart's (and the paper's Fig. 2)
 LOG_STRETCH_LIMITS = (-4.0, 4.0)
@@ -131,6 +131,30 @@ def render_limits(
     return vmin, vmax
 
 
+# render's options that a saved view's state (--state) sets, unless given: option → state entry
+STATE_OPTIONS = {
+    "extent": "extent",
+    "layer": "layer",
+    "quantity": "quantity",
+    "cmap": "cmap",
+    "vmin": "vmin",
+    "vmax": "vmax",
+    "directions": "show_directions",
+}
+
+
+def _apply_state(args: argparse.Namespace) -> tuple[Plane, bool, float | None]:
+    """Set render's options from the state file ``args.state`` (FTLEView.state() as JSON),
+    where not given on the command line; returns its plane, whether it shows the boundary and
+    its depth."""
+    state = saved.read_state(Path(args.state))
+    for option, key in STATE_OPTIONS.items():
+        if option not in args.given and key in state:
+            setattr(args, option, state[key])
+    reopened = saved.reopen_keywords(state)
+    return reopened["plane"], bool(state.get("show_boundary", False)), state.get("depth")
+
+
 def model_plane(model: torch.nn.Module, input_shape: list[int] | None) -> Plane:
     """The default plane of the model's inputs (``--input-shape``, else its first layer's)."""
     remedy = (
@@ -159,17 +183,24 @@ def _add_model(parser: argparse.ArgumentParser, default: str | None, help: str) 
 
 def _render(args: argparse.Namespace) -> int:
     model = load_model(args.model, args.allow_pickle)
-    plane = model_plane(model, args.input_shape)
+    plane, boundary, depth = None, False, None
+    if args.state:
+        plane, boundary, depth = _apply_state(args)
+    plane = plane or model_plane(model, args.input_shape)
     layer: int | str | None = args.layer
     if isinstance(layer, str) and layer.lstrip("-").isdigit():
         layer = int(layer)
     _, shape = export.fit_frame(args.extent, (args.size, args.size))  # square pixels
     t0 = time.perf_counter()
-    field = ftle_field(model, plane, args.extent, shape, layer=layer, directions=args.directions)
+    field = ftle_field(
+        model, plane, args.extent, shape, layer=layer, depth=depth, directions=args.directions
+    )
     seconds = time.perf_counter() - t0
     out = Path(args.out)
     values = field.log_stretch if args.quantity == "log_stretch" else field.ftle
-    vmin, vmax = render_limits(args.quantity, args.vmin, args.vmax)
+    # a state's limits are the view's (None: symmetric over the field, as the view)
+    limits = (args.quantity, args.vmin, args.vmax)
+    vmin, vmax = (args.vmin, args.vmax) if args.state else render_limits(*limits)
     lo, hi = export.colour_limits(values, vmin, vmax)
     export.save_png(
         field,
@@ -179,6 +210,7 @@ def _render(args: argparse.Namespace) -> int:
         vmin=lo,
         vmax=hi,
         directions=args.directions,
+        boundary=boundary,
     )
     npy = Path(args.npy) if args.npy else out.with_suffix(".npy")
     np.save(npy, values)
@@ -322,6 +354,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="draw the stretching directions (the paper's Fig. 2 segments)",
     )
+    render.add_argument(
+        "--state",
+        default=None,
+        help="a view saved by FTLEView.state() as JSON: its plane, extent, layer, depth, "
+        "quantity, colormap, limits, boundary and directions (options given here win)",
+    )
     render.add_argument("--out", default="ftle_field.png", help="the PNG (default ftle_field.png)")
     render.add_argument("--npy", default=None, help="the array (default: the PNG's name, .npy)")
     render.set_defaults(run=_render)
@@ -346,6 +384,8 @@ def main(argv: list[str] | None = None) -> int:
     field.add_argument("--no-preview", action="store_true", help="no coloured terminal preview")
     field.set_defaults(run=_field)
     args, extra = parser.parse_known_args(argv)
+    words = sys.argv[1:] if argv is None else argv
+    args.given = {w[2:].split("=")[0].replace("-", "_") for w in words if w.startswith("--")}
     if extra and args.command != "demo":
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.lab_args = extra

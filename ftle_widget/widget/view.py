@@ -27,7 +27,7 @@ from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
 from ..maths.fields import Extent, Field, check_extent, compute_field, plane_of
 from ..maths.planes import Plane, default_extent
-from . import protocol
+from . import protocol, saved
 from .arguments import as_labels, as_points, check_data_points, check_keywords
 from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
 from .exporting import Exports
@@ -233,6 +233,20 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, anywidget.AnyWidget):
             shape = (view.height, view.width) if view else (256, 256)
         engine = self.scheduler.engine()
         return compute_field(engine, self.plane, self.visible_extent, shape, directions=directions)
+
+    def state(self) -> dict:
+        """What the view shows, as a small JSON-ready dict (plane, extent, layer, endpoint,
+        quantity, colormap, limits, overlays, epoch) that :meth:`from_state` reopens."""
+        return saved.view_state(self)
+
+    @classmethod
+    def from_state(cls, model: nn.Module, state: Mapping | str | pathlib.Path, **kw) -> FTLEView:
+        """Reopen the view :meth:`state` saved (a dict, its JSON or a JSON file) on ``model``;
+        other keywords (``data``, ``history``...) as for :class:`FTLEView`, and win."""
+        state = saved.read_state(state)
+        view = cls(model, **{**saved.reopen_keywords(state), **kw})
+        saved.check_reopened(view, state, kw.get("history"))
+        return view
 
     def close(self) -> None:
         """Stop all work and close the widget (also when construction failed half way)."""
