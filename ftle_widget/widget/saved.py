@@ -76,7 +76,9 @@ def view_state(view: Any) -> dict[str, Any]:
 def read_state(state: Mapping[str, Any] | str | Path) -> dict[str, Any]:
     """A state given as a dict, a JSON text or a JSON file's path, checked: a mapping of the
     known keys (:data:`KEYS`) of a version this package reads, with a plane and an extent."""
-    if isinstance(state, Path) or (isinstance(state, str) and not state.lstrip().startswith(("{", "["))):
+    if isinstance(state, Path) or (
+        isinstance(state, str) and not state.lstrip().startswith(("{", "["))
+    ):
         state = Path(state).read_text()
     if isinstance(state, str):
         state = json.loads(state)
