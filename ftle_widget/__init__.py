@@ -10,6 +10,7 @@ import sys
 from .maths.exponents import ftle_spectrum, maximal_ftle
 from .maths.fields import Field, ftle_field
 from .maths.planes import Plane
+from .maths.ridges import Ridge, ridges
 from .paper import datasets, models
 from .paper.demo import demo_view
 from .training.background import TrainingRun, run_in_background
@@ -30,6 +31,7 @@ __all__ = [
     "Field",
     "History",
     "Plane",
+    "Ridge",
     "TrainingCurves",
     "TrainingRun",
     "__version__",
@@ -38,5 +40,6 @@ __all__ = [
     "ftle_spectrum",
     "link",
     "maximal_ftle",
+    "ridges",
     "run_in_background",
 ]

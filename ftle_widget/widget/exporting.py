@@ -1,16 +1,35 @@
-"""What a view writes to files: :meth:`~Exports.to_png` (the canvas's picture, or a figure at a
-``dpi``), :meth:`~Exports.to_svg` and :meth:`~Exports.to_pdf` (figures for papers, vectors over
+"""What a view gives out: :meth:`~Exports.field` (what it shows, as arrays), its
+:meth:`~Exports.ridges`, and files: :meth:`~Exports.to_png` (the canvas's picture, or a figure at
+a ``dpi``), :meth:`~Exports.to_svg` and :meth:`~Exports.to_pdf` (figures for papers, vectors over
 the field's image); a mixin of :class:`~ftle_widget.FTLEView`, the work in :mod:`.export`."""
 
 from __future__ import annotations
 
 import pathlib
+from typing import Any
 
+from ..maths.fields import Field, compute_field
+from ..maths.ridges import Ridge, ridges
 from . import export
 
 
 class Exports:
     """The view's exports (mixed into :class:`~ftle_widget.FTLEView`)."""
+
+    def field(self, shape: tuple[int, int] | None = None, directions: bool = False) -> Field:
+        """What the view shows (:attr:`visible_extent`) as a :class:`Field`, at the view's
+        resolution (or ``shape``)."""
+        view: Any = self
+        if shape is None:
+            last = view._last_view[0] if view._last_view else None
+            shape = (last.height, last.width) if last else (256, 256)
+        engine = view.scheduler.engine()
+        return compute_field(engine, view.plane, view.visible_extent, shape, directions=directions)
+
+    def ridges(self, shape: tuple[int, int] | None = None, **options: Any) -> list[Ridge]:
+        """The ridges of λ₁ in what the view shows (:func:`ftle_widget.ridges` of
+        :meth:`field`), strongest first; ``options`` as for :func:`~ftle_widget.ridges`."""
+        return ridges(self.field(shape), **options)
 
     def to_png(
         self,

@@ -25,7 +25,7 @@ from ..lazy.planning import limit_zoom
 from ..lazy.pyramid import View
 from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
-from ..maths.fields import Extent, Field, check_extent, compute_field, plane_of
+from ..maths.fields import Extent, check_extent, plane_of
 from ..maths.planes import Plane, default_extent
 from . import protocol, saved
 from .arguments import as_labels, as_points, check_data_points, check_keywords
@@ -224,15 +224,6 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, anywidget.AnyWidget):
         """What the browser shows: ``extent`` grown to the canvas's aspect (square pixels), or
         ``extent`` before any browser has asked for a view."""
         return self._last_view[0].extent if self._last_view else cast(Extent, tuple(self.extent))
-
-    def field(self, shape: tuple[int, int] | None = None, directions: bool = False) -> Field:
-        """What the view shows (:attr:`visible_extent`) as a :class:`Field`, at the view's
-        resolution (or ``shape``)."""
-        if shape is None:
-            view = self._last_view[0] if self._last_view else None
-            shape = (view.height, view.width) if view else (256, 256)
-        engine = self.scheduler.engine()
-        return compute_field(engine, self.plane, self.visible_extent, shape, directions=directions)
 
     def state(self) -> dict:
         """What the view shows, as a small JSON-ready dict (plane, extent, layer, endpoint,
