@@ -16,6 +16,7 @@ import argparse
 import contextlib
 import itertools
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -25,7 +26,7 @@ from collections.abc import Iterator
 import torch
 from torch import nn
 
-from ftle_widget import maximal_ftle
+from ftle_widget import Plane, ftle_field, ftle_layers, maximal_ftle
 
 
 def tanh_mlp(sizes: list[int], seed: int) -> nn.Sequential:
@@ -195,6 +196,27 @@ def busy_neighbour() -> Iterator[None]:
         hog.wait()
 
 
+def all_layers_cost(model: nn.Module, side: int, repeats: int) -> float:
+    """Median time of ftle_layers (λ₁ at all L hidden layers) ÷ that of ftle_field (the last
+    layer alone) over a side × side field of the plane, interleaved."""
+    plane, extent, shape = Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (side, side)
+    ftle_layers(model, plane, extent, shape), ftle_field(model, plane, extent, shape)  # warm up
+    every, last = [], []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        ftle_layers(model, plane, extent, shape)
+        every.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        ftle_field(model, plane, extent, shape)
+        last.append(time.perf_counter() - t0)
+    ratio = statistics.median(every) / statistics.median(last)
+    print(
+        f"all layers: {statistics.median(every):.3f} s for {len(model) // 2} layers, last layer "
+        f"{statistics.median(last):.3f} s ({side}² field)"
+    )
+    return ratio
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer points, one repeat")
@@ -254,6 +276,8 @@ def main() -> None:
                 f"{figures['wide_max_abs_err']:.2e}"
             )
 
+    figures["all_layers_cost"] = all_layers_cost(cases[0][1], 64 if quick else 256, repeats + 2)
+
     # Contention: the same cases while another process runs torch matmuls on every core.
     with busy_neighbour():
         for name, model, _shape, depth, _n, n_base, batches in cases[:2]:
@@ -293,10 +317,12 @@ def main() -> None:
         "ratio_toy_contended",
         "ratio_mnist_contended",
         "wide_max_abs_err",
+        "all_layers_cost",
         "peak_rss_mb",
     ):
         value = figures[key]
-        print(f"{key}: {value:.3g}" if key == "wide_max_abs_err" else f"{key}: {value:.1f}")
+        wide = key in ("wide_max_abs_err", "all_layers_cost")
+        print(f"{key}: {value:.3g}" if wide else f"{key}: {value:.1f}")
     sys.stdout.flush()
 
 

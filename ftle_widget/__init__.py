@@ -9,6 +9,7 @@ import sys
 
 from .maths.exponents import ftle_spectrum, maximal_ftle
 from .maths.fields import Field, ftle_field
+from .maths.layers import LayerField, ftle_layers
 from .maths.planes import Plane
 from .maths.ridges import Ridge, ridges
 from .paper import datasets, models
@@ -30,6 +31,7 @@ __all__ = [
     "FTLEView",
     "Field",
     "History",
+    "LayerField",
     "Plane",
     "Ridge",
     "TrainingCurves",
@@ -37,6 +39,7 @@ __all__ = [
     "__version__",
     "demo_view",
     "ftle_field",
+    "ftle_layers",
     "ftle_spectrum",
     "link",
     "maximal_ftle",

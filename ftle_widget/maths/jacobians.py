@@ -178,9 +178,13 @@ class ChainJacobian(Jacobian):
 
 
 def _push_stacked(
-    stages: list[Stage], h: torch.Tensor, tangents: torch.Tensor
+    stages: list[Stage],
+    h: torch.Tensor,
+    tangents: torch.Tensor,
+    visit: Callable[[int, torch.Tensor, torch.Tensor], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Carry the primal h (B, m) and tangents (B, k, m) through ``stages`` in one buffer.
+    """Carry the primal h (B, m) and tangents (B, k, m) through ``stages`` in one buffer;
+    ``visit(i, primal, tangents)`` sees them (views, not copies) after each i stages.
 
     The buffer is (1 + k, B, width): each layer is one GEMM into the other of two preallocated
     buffers, and the primal slice stays contiguous for the activation. In float32 a Linear
@@ -222,6 +226,8 @@ def _push_stacked(
                 i += 2
             else:
                 i += 1
+            if visit is not None:
+                visit(i, stack[0], stack[1:].transpose(0, 1))
             continue
         primal = stack[0]
         if stage.kind == "softmax":
@@ -242,6 +248,8 @@ def _push_stacked(
             stack[0] = out
             stack[1:] *= slope
         i += 1
+        if visit is not None:
+            visit(i, stack[0], stack[1:].transpose(0, 1))
     return stack[0].clone(), stack[1:].transpose(0, 1).clone()
 
 
