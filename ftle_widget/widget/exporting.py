@@ -1,7 +1,7 @@
-"""What a view gives out: :meth:`~Exports.field` (what it shows, as arrays), its
-:meth:`~Exports.ridges`, and files: :meth:`~Exports.to_png` (the canvas's picture, or a figure at
-a ``dpi``), :meth:`~Exports.to_svg` and :meth:`~Exports.to_pdf` (figures for papers, vectors over
-the field's image); a mixin of :class:`~ftle_widget.FTLEView`, the work in :mod:`.export`."""
+"""What a view gives out: :meth:`~Exports.field` (what it shows, as arrays) and files:
+:meth:`~Exports.to_png` (the canvas's picture, or a figure at a ``dpi``), :meth:`~Exports.to_svg`
+and :meth:`~Exports.to_pdf` (figures for papers, vectors over the field's image); a mixin of
+:class:`~ftle_widget.FTLEView`, the work in :mod:`.export`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pathlib
 from typing import Any
 
 from ..maths.fields import Field, compute_field
-from ..maths.ridges import Ridge, ridges
 from . import export
 
 
@@ -25,11 +24,6 @@ class Exports:
             shape = (last.height, last.width) if last else (256, 256)
         engine = view.scheduler.engine()
         return compute_field(engine, view.plane, view.visible_extent, shape, directions=directions)
-
-    def ridges(self, shape: tuple[int, int] | None = None, **options: Any) -> list[Ridge]:
-        """The ridges of λ₁ in what the view shows (:func:`ftle_widget.ridges` of
-        :meth:`field`), strongest first; ``options`` as for :func:`~ftle_widget.ridges`."""
-        return ridges(self.field(shape), **options)
 
     def to_png(
         self,

@@ -35,6 +35,7 @@ from .following import FollowsHistory
 from .overlays import DEFAULT_POINTS, DataOverlay, data_overlay, picture_shape
 from .progress import Reports, progress_status, progress_value
 from .requests import Generations, pushed_view
+from .ridging import RidgeActions
 
 _STATIC = pathlib.Path(__file__).parents[1] / "static"  # the built front end (js/)
 __all__ = ["QUANTITIES", "BadTrait", "FTLEView"]
@@ -53,7 +54,7 @@ def _bundle() -> str:
         ) from None
 
 
-class FTLEView(DisplayTraits, FollowsHistory, Exports, anywidget.AnyWidget):
+class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.AnyWidget):
     """A live view of the FTLE field of ``model`` over a plane of its input space.
 
     Parameters
