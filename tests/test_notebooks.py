@@ -47,3 +47,20 @@ def test_your_model_notebook(tmp_path):
         ("input of fc (last hidden layer)", "3"),
         ("input of head (last hidden layer)", "5"),
     ]
+
+
+def test_ridges_notebook(tmp_path):
+    """06: the embedded model's ridge on the circle, flying to it, ridges higher and narrower
+    with depth, the field forming layer by layer, two checkpoints compared."""
+    text = notebook_text(run_notebook("06_ridges.ipynb", tmp_path))
+    closed, error = re.search(r"closed (True|False), .*mean \|r − 1\| ([0-9.]+)", text).groups()
+    assert closed == "True" and float(error) < 0.05
+    widths = {
+        (int(n), int(d)): float(w)
+        for n, d, w in re.findall(r"^\s*(\d+)\s+(\d+)\s+[-0-9.]+\s+([0-9.]+)\s", text, re.M)
+    }
+    assert widths[10, 8] < widths[10, 2]
+    layers = [float(c) for c in re.findall(r"layer \d+: log Λ₁ on the ring ([-+0-9.]+)", text)]
+    assert len(layers) == 8 and layers[-1] > layers[0]
+    early, late = map(float, re.findall(r"ridge height ([0-9.]+), width", text))
+    assert late > early
