@@ -379,3 +379,37 @@ def test_cli_render_and_field_take_an_input_shape(tmp_path, capsys):
     assert "pass --input-shape" in capsys.readouterr().err
     assert main(["field", *common, "--width", "4", "--no-preview"]) == 2
     assert "--model and --width exclude each other" in capsys.readouterr().err
+
+
+def test_cli_render_layer_cmap_and_limits_each_take_effect(tmp_path, capsys):
+    model = mlp(2, 6, 3, 1, seed=5)
+    save_mlp(model, tmp_path / "net.pt")
+    out = tmp_path / "l.png"
+    argv = ["render", "--model", str(tmp_path / "net.pt"), "--size", "100", "--layer", "1"]
+    argv += ["--quantity", "lambda", "--cmap", "viridis", "--vmin", "-0.5", "--vmax", "0.25"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert "colours over [-0.5, 0.25]" in capsys.readouterr().out
+    field = ftle_field(model, Plane.standard(2), (-1.5, 1.5, -1.5, 1.5), (100, 100), layer=1)
+    values = np.load(tmp_path / "l.npy")
+    np.testing.assert_array_equal(values, field.ftle)  # hidden layer 1, not the last (3)
+    assert not np.array_equal(values, ftle_field(model, shape=(100, 100)).ftle)
+    image = np.asarray(Image.open(out).convert("RGBA"))
+    expected = colorize(field.ftle, "viridis", -0.5, 0.25)[::-1]
+    np.testing.assert_array_equal(image[:70, 35:100], expected[:70, 35:])  # clear of the axes
+
+
+def test_cli_field_weights_layer_quantity_extent_and_vmax_each_take_effect(tmp_path, capsys):
+    from ftle_widget.cli import preview
+
+    trained = mlp(2, 6, 3, 1, seed=9)
+    torch.save(trained.state_dict(), tmp_path / "w.pt")
+    npy = tmp_path / "f.npy"
+    argv = ["field", "--width", "6", "--depth", "3", "--weights", str(tmp_path / "w.pt")]
+    argv += ["--layer", "2", "--quantity", "lambda", "--extent", "0", "1", "-2", "-1"]
+    assert main([*argv, "--size", "8", "--vmax", "0.5", "--out", str(npy)]) == 0
+    printed = capsys.readouterr().out
+    field = ftle_field(trained, Plane.standard(2), (0, 1, -2, -1), (8, 8), layer=2)
+    np.testing.assert_array_equal(np.load(npy), field.ftle)  # the loaded weights, not seed 0's
+    assert "lambda of hidden layer 2" in printed
+    assert preview(field.ftle, -0.5, 0.5) in printed  # the colours span [−vmax, vmax]
+    assert preview(field.ftle, -0.5, 0.5) != preview(field.ftle, -0.25, 0.25)

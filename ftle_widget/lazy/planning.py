@@ -138,8 +138,12 @@ def finest_pixel(plane: Plane, extent: tuple[float, float, float, float]) -> flo
 @functools.lru_cache(maxsize=16)
 def plane_arrays(plane: Plane) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, float]:
     """The plane as flat float64 arrays, and its longer and shorter direction's length (planning
-    runs on every view message: numpy on small arrays is much cheaper than torch)."""
-    origin, u, v = (t.reshape(-1).numpy() for t in (plane.origin, plane.u, plane.v))
+    runs on every view message: numpy on small arrays is much cheaper than torch). Cached per
+    plane (equal planes share an entry), so copies: a view of the first plane's tensors dangled
+    once pickling them for a process pool moved them to shared memory (``share_memory_``)."""
+    origin, u, v = (np.array(t.reshape(-1).numpy()) for t in (plane.origin, plane.u, plane.v))
+    for array in (origin, u, v):
+        array.setflags(write=False)  # shared by every caller
     lengths = float(np.linalg.norm(u)), float(np.linalg.norm(v))
     return origin, u, v, max(lengths), min(lengths)
 

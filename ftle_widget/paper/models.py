@@ -125,6 +125,9 @@ def mlp_from_saved(saved: Mapping) -> nn.Sequential:
             f"{have.get(first, 'missing')} where it needs {want.get(first, 'nothing')} "
             f"({len(wrong)} tensor(s) differ)"
         )
-    model = mlp(**architecture)
+    dtype = state["0.weight"].dtype
+    if not dtype.is_floating_point:
+        raise ValueError(f"the weights are {dtype}: a saved mlp holds floating-point weights")
+    model = mlp(**architecture).to(dtype)  # float64 weights load as float64
     model.load_state_dict(state)
     return model.eval()

@@ -24,6 +24,7 @@ from torch import nn
 
 from ..maths.exponents import maximal_ftle
 from ..maths.modules import model_float_dtype
+from .runs import run_folder
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +96,9 @@ class History:
     every : keep the weights of every ``every``-th record (records 0, every, 2·every, …). The
         newest record's weights are always kept as well, until a newer record arrives.
     last : hold at most this many snapshots (the oldest are dropped); ``None``: no bound.
-    directory : keep snapshots on disk (``torch.save``, one file ``epoch_<epoch>.pt`` per epoch)
-        instead of in memory; dropped ones are deleted.
+    directory : keep snapshots on disk, one file ``epoch_<epoch>.pt`` per epoch (``torch.save``;
+        dropped ones are deleted), in a new folder of its own inside ``directory`` (the attribute
+        :attr:`directory`): a rerun or a second History never reads or overwrites its files.
     probes : named batches of points; at every record the mean λ₁ over each batch (NaN ignored)
         is stored as the metric ``ftle_<name>`` (Storm et al.'s Fig. 3b: mean λ₁ on the decision
         boundary and in the centre).
@@ -128,9 +130,7 @@ class History:
             raise ValueError(f"last must be a positive int or None, not {last!r}")
         self.every = every
         self.last = last
-        self.directory = None if directory is None else pathlib.Path(directory)
-        if self.directory is not None:
-            self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory = None if directory is None else run_folder(directory)  # this run's
         self.probes = {str(k): _as_points(str(k), v) for k, v in (probes or {}).items()}
         self.layer, self.depth = layer, depth
         self._lock = threading.Lock()  # guards the data below

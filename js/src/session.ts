@@ -2,7 +2,7 @@
  * The conversation with the kernel: view requests (one generation each, sent once the view has
  * settled for {@link DEBOUNCE_MS}), the `extent` trait both ways, the data request, the paced
  * hover-picture requests, and the replies: tiles into the store, failed tiles, data points, input
- * pictures, resets, and the `status` and `error` traits. Keeps the latency figures
+ * pictures, resets (the view is asked for again), and the `status` and `error` traits. Keeps the latency figures
  * ({@link Timings}).
  */
 import { imageShape, type Model } from "./model";
@@ -286,6 +286,9 @@ export class Session {
           if (failed) this.showStatus();
           this.throttle.forget();
           this.hooks.redraw();
+          // ask for the view again: with the extent unchanged no change event will (a display
+          // not laid out yet asks once it is, see index.ts)
+          if (this.generation > 0) this.settle(false);
           break;
         }
       }

@@ -351,3 +351,30 @@ test("a zoom stopped where float64 runs out is said after the status, not in red
   assert.deepEqual(calls.status.at(-1), ["3/40 tiles", false]);
   session.destroy();
 });
+
+test("a reset (a new plane) clears the tiles and asks for the view again once settled", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const { session, sent, fire, store } = setUp();
+    fire("msg:custom", { kind: "reset" }); // before any request: the first one comes later
+    mock.timers.tick(DEBOUNCE_MS);
+    assert.equal(views(sent).length, 0);
+    session.request();
+    fire("msg:custom", ...tile(7, 1));
+    assert.equal(store.size, 1);
+    fire("msg:custom", { kind: "reset" });
+    assert.equal(store.size, 0);
+    mock.timers.tick(DEBOUNCE_MS - 1);
+    assert.equal(views(sent).length, 1);
+    mock.timers.tick(1);
+    assert.deepEqual(views(sent).at(-1), {
+      kind: "view",
+      generation: 2,
+      extent: [0, 1, 0, 1],
+      width: 256,
+      height: 256,
+    });
+  } finally {
+    mock.timers.reset();
+  }
+});

@@ -1,7 +1,8 @@
 """Issue 12 in the fast browser tier (test_widget_page.py's page: the bundle with a fake model,
 fed by Python): fitting the colours to what is shown and setting limits on the colorbar (14), the
 progress bar (18), the height trait (22), zooms that stop where float64 runs out (3) and the
-Python PNG export drawing what the canvas draws (19)."""
+Python PNG export drawing what the canvas draws (19). Issue 18: a new plane with the same extent
+is drawn (``set_plane`` resets the tiles; the browser asks for its view again)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from test_widget_page import (
     open_page,
 )
 
-from ftle_widget import Plane
+from ftle_widget import Plane, ftle_field
 from ftle_widget.lazy.planning import finest_pixel
 from ftle_widget.paper.models import mlp
 from ftle_widget.widget.export import colorize
@@ -360,3 +361,76 @@ def test_to_png_draws_what_the_canvas_draws(browser, tmp_path):
         assert (picture[:, :420, :3].max(axis=-1) < 80).sum() > 1000
     far = difference[:, :420] > 100
     assert far.mean() < 0.03, far.mean()
+
+
+# ------------------------------------------------- 18. set_plane with the extent unchanged
+class _Relay:
+    """A real FTLEView wired to the page as a kernel would: its messages and trait changes go to
+    the page in the order made, the page's view requests to the view."""
+
+    def __init__(self, view, page):
+        self.view, self.page, self.outbox, self.read = view, page, [], 0
+        view.send = lambda content, buffers=None: self.outbox.append(("msg", content, buffers))
+        view.observe(self._trait, names=["extent", "home", "plane_info"])
+
+    def _trait(self, change):
+        self.outbox.append(("trait", change["name"], change["new"]))
+
+    def views(self):
+        return _views(self.page)
+
+    def answer(self, request):
+        """The view computes ``request``; everything it sent goes to the page."""
+        browser_sends(self.view, request)
+        assert self.view.scheduler.wait(60)
+        self.flush()
+
+    def flush(self):
+        outbox, self.outbox = self.outbox, []
+        for kind, a, b in outbox:
+            if kind == "trait":
+                self.page.evaluate("([k, v]) => window.setTrait(k, v)", [a, b])
+            else:
+                encoded = [base64.b64encode(bytes(x)).decode() for x in b or []]
+                self.page.evaluate("([m, b]) => window.deliver(m, b)", [a, encoded])
+        self.page.wait_for_timeout(100)
+
+
+def test_a_new_plane_with_the_same_extent_is_drawn(browser):
+    extent = [-1.5, 1.5, -1.5, 1.5]
+    model = mlp(2, 10, 4, 1, seed=0)
+    view = FTLEView(model, Plane.standard(2), extent=extent, show_boundary=False)
+    state = dict(STATE, plane_info=view.plane_info, depth=view.depth, show_boundary=False)
+    page = open_page(browser, state)
+    relay = _Relay(view, page)
+    relay.flush()
+    relay.answer(relay.views()[-1])
+    first = canvas_rgba(page)
+    h, w = first.shape[:2]
+
+    def expected(plane):
+        field = ftle_field(model, plane, tuple(extent), (h, w))
+        return colorize(field.ftle, "RdBu_r", -1.0, 1.0)[::-1, :, :3].astype(int)
+
+    def matches(image, plane):  # tile pixels are stretched onto screen pixels
+        close = np.abs(image[:, :, :3].astype(int) - expected(plane)).max(axis=2)
+        return (close <= 40).mean()
+
+    assert matches(first, Plane.standard(2)) > 0.9
+    # another plane, the same extent: the extent trait does not change, the tiles are reset
+    other = Plane([0.8, -0.6], [0.6, 0.8], [-0.8, 0.6])  # rotated and shifted
+    asked = len(relay.views())
+    view.set_plane(other, extent)
+    relay.flush()
+    page.wait_for_timeout(300)  # the view request settles (DEBOUNCE_MS)
+    views = relay.views()
+    assert len(views) > asked, "after set_plane the browser never asked for its view again"
+    assert views[-1]["extent"] == extent
+    relay.answer(views[-1])
+    after = canvas_rgba(page)
+    assert (after[:, :, 3] == 255).all()  # no blank canvas
+    assert matches(after, other) > 0.9
+    changed = np.abs(after[:, :, :3].astype(int) - first[:, :, :3].astype(int)).max(axis=2) > 40
+    assert changed.mean() > 0.25, changed.mean()  # the old plane's picture is gone
+    view.close()
+    page.close()

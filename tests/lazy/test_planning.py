@@ -16,6 +16,7 @@ from ftle_widget.lazy.planning import (
     deep_zoom_dtype,
     finest_pixel,
     plan_view,
+    plane_arrays,
     stand_ins_cover,
 )
 from ftle_widget.lazy.pyramid import Pyramid, View
@@ -110,3 +111,18 @@ def test_the_finest_pixel_follows_the_coordinates_and_the_input():
     # an origin far out: the input's ulps decide, shrunk by the direction's length
     far = Plane(torch.tensor([1e6, 0.0]), torch.tensor([0.5, 0.0]), torch.tensor([0.0, 2.0]))
     assert finest_pixel(far, (0.0, 1.0, 0.0, 1.0)) == pytest.approx(FLOAT64_ULPS * eps * 2e6)
+
+
+def test_plane_arrays_outlive_the_planes_tensors_moving_to_shared_memory():
+    # pickling a plane for a process pool moves its tensors to shared memory in place; the
+    # cached arrays (shared by equal planes) must not be views of the old memory
+    plane = Plane([0.25, -0.5], [1.0, 0.0], [0.0, 2.0])
+    first = plane_arrays(plane)
+    for t in (plane.origin, plane.u, plane.v):
+        t.share_memory_()
+    junk = [torch.randn(2, dtype=torch.float64) for _ in range(100)]  # reuse the freed memory
+    for arrays in (first, plane_arrays(Plane([0.25, -0.5], [1.0, 0.0], [0.0, 2.0]))):
+        origin, u, v, longest, shortest = arrays
+        assert origin.tolist() == [0.25, -0.5] and u.tolist() == [1.0, 0.0]
+        assert v.tolist() == [0.0, 2.0] and (longest, shortest) == (2.0, 1.0)
+    assert len(junk) == 100

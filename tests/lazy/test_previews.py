@@ -197,7 +197,9 @@ def test_cached_previews_reorder_the_view_at_once_when_it_is_asked_again():
                           chunk_px=16)  # fmt: skip
     sched._rate[torch.float32] = 100.0
     sched.request(VIEW_128, 1)
+    deadline = time.monotonic() + 60
     while sum(t.preview for t in got.tiles) < 4:  # the previews are in: leave for elsewhere
+        assert time.monotonic() < deadline, "the previews never came"
         time.sleep(0.001)
     sched.request(View((40.0, 42.0, 40.0, 42.0), 128, 128), 2)
     assert sched.wait(60)

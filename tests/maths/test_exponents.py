@@ -80,13 +80,13 @@ def test_tanh_mlp_matches_dense_reference_float64(sizes, _name, method):
 
 @pytest.mark.parametrize("sizes,_name", MLPS)
 @pytest.mark.parametrize("method", ["auto", "lanczos"])
-def test_tanh_mlp_float32_within_1e4(sizes, _name, method):
+def test_tanh_mlp_float32_within_1e5(sizes, _name, method):
     model64 = tanh_mlp(sizes, seed=4)
     x = _x((sizes[0],), n=16)
     ref = reference_ftle(model64[:-1], x, len(sizes) - 2)[:, 0]
     lam = maximal_ftle(model64.float(), x.float(), method=method)
     assert lam.dtype == torch.float32
-    assert (lam.double() - ref).abs().max() < 1e-4
+    assert (lam.double() - ref).abs().max() < 1e-5  # the documented float32 bound (Lanczos)
 
 
 def small_cnn(dtype=torch.float64, pool=False):
@@ -108,7 +108,7 @@ def test_cnn_on_8x8_images(pool, method):
     assert (lam - ref).abs().max() < 1e-10
     assert v.shape == x.shape
     lam32 = maximal_ftle(model.float(), x.float(), method=method)
-    assert (lam32.double() - ref).abs().max() < 1e-4
+    assert (lam32.double() - ref).abs().max() < 1e-5
 
 
 class Residual(nn.Module):
@@ -266,7 +266,7 @@ def test_spectrum_float32_and_cnn():
     ref = reference_ftle(model[:-1], x, 3, k=3)
     assert (ftle_spectrum(model, x, 3) - ref).abs().max() < 1e-10
     spec32 = ftle_spectrum(model.float(), x.float(), 3)
-    assert (spec32.double() - ref).abs().max() < 1e-4
+    assert (spec32.double() - ref).abs().max() < 1e-5
 
 
 # ----------------------------------------------------------------------------- state, dtypes
@@ -341,8 +341,9 @@ def test_half_precision_inputs_are_computed_in_float32():
     x = _x((3,), dtype=torch.float32)
     lam = maximal_ftle(model.half(), x.half())
     assert lam.dtype == torch.float32
+    # .half() rounded the weights in place: the float32 copy of them, the same computation
     ref = maximal_ftle(model.float(), x.half().float())
-    assert (lam - ref).abs().max() < 2e-2  # the weights themselves were rounded to half
+    assert torch.equal(lam, ref)
 
 
 def test_engine_follows_weight_changes_between_calls():

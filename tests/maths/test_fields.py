@@ -156,7 +156,7 @@ def test_field_float32_model_against_float64_reference():
     reference_model = tanh_mlp(dtype=F64, seed=3)
     reference_model.load_state_dict({k: v.double() for k, v in model.state_dict().items()})
     ref, _ = dense_reference(reference_model[:6], x, depth=3)
-    np.testing.assert_allclose(field.ftle.reshape(-1), ref.numpy(), rtol=0, atol=1e-4)
+    np.testing.assert_allclose(field.ftle.reshape(-1), ref.numpy(), rtol=0, atol=1e-5)
 
 
 def test_field_on_image_inputs_through_three_points():

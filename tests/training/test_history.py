@@ -75,7 +75,8 @@ def test_record_and_restore_are_exact_while_training_goes_on(tmp_path, on_disk):
     restored.load_state_dict(history[2])
     assert_state_equal(copy_state(restored), expected[2])
     if on_disk:
-        files = sorted(p.name for p in (tmp_path / "run").iterdir())
+        assert history.directory.parent == tmp_path / "run"  # made, with its own folder inside
+        files = sorted(p.name for p in history.directory.iterdir())
         assert files == sorted(f"epoch_{e}.pt" for e in range(6))
         assert history.nbytes == 0
     else:
@@ -159,11 +160,35 @@ def test_files_on_disk_stay_bounded(tmp_path):
     history = History(every=2, last=4, directory=tmp_path)
     for epoch in range(40):
         history.record(filled(float(epoch)))
-        files = sorted(int(p.stem.split("_")[1]) for p in tmp_path.glob("epoch_*.pt"))
+        files = sorted(int(p.stem.split("_")[1]) for p in tmp_path.rglob("epoch_*.pt"))
         assert files == history.epochs
         assert len(files) <= 4
     assert history.epochs == [34, 36, 38, 39]
     assert history[36]["bias"].eq(36).all()
+
+
+def test_histories_sharing_a_directory_keep_their_own_files(tmp_path):
+    # a file there before (an earlier run's snapshot, written by an older version) stays unread
+    (tmp_path / "epoch_0.pt").write_bytes(b"stale")
+    first, second = History(directory=tmp_path), History(directory=tmp_path)
+    assert first.directory != second.directory
+    assert first.directory.parent == second.directory.parent == tmp_path
+    assert first.directory.name.startswith("run-") and not any(first.directory.iterdir())
+    for epoch in range(3):  # the same epochs, different weights, interleaved
+        first.record(filled(float(epoch)))
+        second.record(filled(100.0 + epoch))
+    for epoch in range(3):
+        assert first[epoch]["bias"].eq(epoch).all()
+        assert second[epoch]["bias"].eq(100 + epoch).all()
+    assert sorted(p.name for p in first.directory.iterdir()) == [f"epoch_{e}.pt" for e in range(3)]
+    assert (tmp_path / "epoch_0.pt").read_bytes() == b"stale"
+    # a rerun (a notebook cell run again) starts empty, next to the earlier run's files
+    rerun = History(directory=tmp_path)
+    assert len(rerun) == 0 and not any(rerun.directory.iterdir())
+    rerun.record(filled(7.0))
+    assert rerun[0]["bias"].eq(7).all() and first[0]["bias"].eq(0).all()
+    with pytest.raises(NotADirectoryError, match="is a file"):
+        History(directory=tmp_path / "epoch_0.pt")
 
 
 # ---------------------------------------------------------------------- metrics

@@ -124,7 +124,7 @@ def test_follow_is_rate_limited_and_always_shows_the_last_epoch():
             model[0].weight.mul_(1.05)
         history.record(model, epoch=epoch)
         time.sleep(0.03)
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 60
     while view.epoch != 20 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert view.epoch == 20  # the last epoch is always shown
@@ -143,16 +143,12 @@ def test_training_in_a_thread_while_zooming_never_mixes_epochs():
     model = mlp(2, 8, 3, 1, seed=0)
     view, sent, history = following(model)
     view.follow(interval=0.05)
-    lock = threading.Lock()
-    factors = {0: 1.0}
 
     def train():
         for epoch in range(1, 9):
             with torch.no_grad():
                 for p in model.parameters():
                     p.mul_(1.2)
-            with lock:
-                factors[epoch] = 1.2**epoch
             history.record(model, epoch=epoch)
             time.sleep(0.05)
 
@@ -161,7 +157,7 @@ def test_training_in_a_thread_while_zooming_never_mixes_epochs():
     for g in range(2, 12):  # the user zooms meanwhile
         ask(view, generation=g, extent=(-1.5 + 0.05 * g, 1.5, -1.5, 1.5 - 0.05 * g))
     worker.join()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 60
     while view.epoch != 8 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert view.scheduler.wait(60)
@@ -179,8 +175,12 @@ def test_training_in_a_thread_while_zooming_never_mixes_epochs():
             field = ftle_field(reference, Plane.standard(2), msg["extent"], (t, t))
             if np.array_equal(values, field.ftle):
                 matches.append(epoch)
-        assert matches, f"tile {msg['z'], msg['i'], msg['j']} matches no single epoch"
+        assert len(matches) == 1, f"tile {msg['z'], msg['i'], msg['j']} matches {matches}"
         versions.setdefault(msg["model_version"], set()).update(matches)
+    # a model version shows one epoch; later versions later epochs, the last one epoch 8
+    assert all(len(epochs) == 1 for epochs in versions.values()), versions
+    shown = [versions[v].pop() for v in sorted(versions)]
+    assert shown == sorted(shown) and shown[-1] == 8 and len(shown) > 1, shown
     assert view.epoch == 8
     view.close()
 
