@@ -4,7 +4,13 @@
  * view changed (so that its tiles are asked for once it settles). The DOM handlers in index.ts
  * call these and do what the result says.
  *
- * - wheel: zoom about the cursor, by exp(−deltaY · {@link WHEEL_RATE});
+ * - wheel: zoom about the cursor, by exp(−deltaY · {@link WHEEL_RATE}), deltaY in pixels (lines
+ *   and pages converted as d3-zoom weighs them); a ctrl-wheel (a trackpad pinch) is
+ *   {@link PINCH_GAIN} times stronger, and never scrolls the page;
+ * - two pointers (a touch pinch): zoom by the change of their distance about their midpoint,
+ *   which pans with them;
+ * - keys, when the canvas has focus: + and − zoom about the centre by {@link KEY_ZOOM}, the
+ *   arrows pan by {@link KEY_PAN} of the canvas, 0 and Home reset;
  * - drag: pan, the plane follows the pointer;
  * - shift-drag, or any drag in box mode: zoom to the box drawn (grown to keep the pixels'
  *   aspect), unless it is at most {@link MIN_BOX} pixels along either axis (a click);
@@ -28,6 +34,8 @@ export type Gesture =
   | { readonly kind: "idle" }
   /** Panning; (x, y) is the pointer's last client position. */
   | { readonly kind: "pan"; readonly x: number; readonly y: number }
+  /** Two pointers down (a touch pinch): {@link pinchStep} follows them. */
+  | { readonly kind: "pinch" }
   /** Drawing a zoom box from (x0, y0) to (x1, y1), canvas positions. */
   | {
       readonly kind: "box";
@@ -116,6 +124,19 @@ export function limitZoom(
   return { view: shown, limited: true };
 }
 
+/** Pixels per wheel line (`deltaMode` 1) and per page (2): d3-zoom's weights (0.05 and 1 per
+ * 0.002 a pixel). */
+export const LINE_PIXELS = 25;
+export const PAGE_PIXELS = 500;
+/** A ctrl-wheel, which is how browsers deliver a trackpad pinch, zooms this much harder. */
+export const PINCH_GAIN = 10;
+
+/** A wheel event's deltaY in pixels, whatever its `deltaMode`, with a pinch's gain. */
+export function wheelPixels(deltaY: number, deltaMode = 0, ctrlKey = false): number {
+  const unit = deltaMode === 1 ? LINE_PIXELS : deltaMode === 2 ? PAGE_PIXELS : 1;
+  return deltaY * unit * (ctrlKey ? PINCH_GAIN : 1);
+}
+
 /** The magnification of a wheel event with this deltaY (> 1 zooms in). */
 export function wheelFactor(deltaY: number): number {
   return Math.exp(-deltaY * WHEEL_RATE);
@@ -137,6 +158,79 @@ export function wheelStep(
   return limitZoom(wheelZoom(view, x, y, deltaY), resolution, x, y);
 }
 
+/** A keyboard zoom step (+ or −) magnifies by this. */
+export const KEY_ZOOM = 1.25;
+/** An arrow key pans by this fraction of the canvas. */
+export const KEY_PAN = 0.1;
+
+/** What a key does: a new view (no finer than float64 resolves), a reset, or nothing (null). */
+export type KeyStep = { kind: "view"; view: Viewport; limited: boolean } | { kind: "reset" };
+
+/** The key `key` (KeyboardEvent.key) on the focused canvas; null when it is not ours. */
+export function keyStep(
+  view: Viewport,
+  key: string,
+  resolution: Resolution | null = null,
+): KeyStep | null {
+  const cx = view.width / 2;
+  const cy = view.height / 2;
+  const dx = KEY_PAN * view.width;
+  const dy = KEY_PAN * view.height;
+  let next: Viewport;
+  switch (key) {
+    case "+":
+    case "=":
+      return { kind: "view", ...limitZoom(view.zoomAt(cx, cy, KEY_ZOOM), resolution) };
+    case "-":
+    case "_":
+      next = view.zoomAt(cx, cy, 1 / KEY_ZOOM);
+      break;
+    case "ArrowLeft": // look further left: the content moves right
+      next = view.pan(dx, 0);
+      break;
+    case "ArrowRight":
+      next = view.pan(-dx, 0);
+      break;
+    case "ArrowUp":
+      next = view.pan(0, dy);
+      break;
+    case "ArrowDown":
+      next = view.pan(0, -dy);
+      break;
+    case "0":
+    case "Home":
+      return { kind: "reset" };
+    default:
+      return null;
+  }
+  return { kind: "view", view: next, limited: false };
+}
+
+/** Two pointers' canvas positions. */
+export type Pair = readonly [readonly [number, number], readonly [number, number]];
+
+/**
+ * Two pointers moved from `before` to `after`: the plane point under their midpoint follows
+ * the midpoint, and the view is magnified by the ratio of their distances about it (no finer
+ * than float64 resolves). Pointers at one spot change nothing.
+ */
+export function pinchStep(
+  view: Viewport,
+  before: Pair,
+  after: Pair,
+  resolution: Resolution | null = null,
+): { view: Viewport; limited: boolean } {
+  const mid = (p: Pair) => [(p[0][0] + p[1][0]) / 2, (p[0][1] + p[1][1]) / 2] as const;
+  const span = (p: Pair) => Math.hypot(p[1][0] - p[0][0], p[1][1] - p[0][1]);
+  const [mx0, my0] = mid(before);
+  const [mx1, my1] = mid(after);
+  const d0 = span(before);
+  const d1 = span(after);
+  const panned = view.pan(mx1 - mx0, my1 - my0);
+  if (!(d0 > 0 && d1 > 0)) return { view: panned, limited: false };
+  return limitZoom(panned.zoomAt(mx1, my1, d1 / d0), resolution, mx1, my1);
+}
+
 /** The gesture a pointer press starts: a zoom box with shift or in box mode, else a pan. */
 export function press(at: PointerAt, shiftKey: boolean, boxMode: boolean): Gesture {
   if (shiftKey || boxMode) return { kind: "box", x0: at.x, y0: at.y, x1: at.x, y1: at.y };
@@ -147,6 +241,7 @@ export function press(at: PointerAt, shiftKey: boolean, boxMode: boolean): Gestu
 export function move(view: Viewport, gesture: Gesture, at: PointerAt): Step {
   switch (gesture.kind) {
     case "idle":
+    case "pinch": // the controls move a pinch with both pointers (pinchStep)
       return { view, gesture, draw: false, request: false };
     case "box":
       return { view, gesture: { ...gesture, x1: at.x, y1: at.y }, draw: true, request: false };
@@ -186,7 +281,7 @@ export function boxOf(gesture: Gesture): { x0: number; y0: number; x1: number; y
 
 /** The canvas's cursor: grabbing while panning, else crosshair in box mode, else grab. */
 export function cursorFor(gesture: Gesture, boxMode: boolean): string {
-  if (gesture.kind === "pan") return "grabbing";
+  if (gesture.kind === "pan" || gesture.kind === "pinch") return "grabbing";
   return boxMode ? "crosshair" : "grab";
 }
 
