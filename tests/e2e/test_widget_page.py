@@ -36,6 +36,7 @@ PAGE = """
     on: (e, f) => { (listeners[e] ||= []).push(f); },
     off: (e, f) => { listeners[e] = (listeners[e] || []).filter((g) => g !== f); },
   };
+  window.model = model;  // a second display renders the same model
   window.fire = (e, ...args) => (listeners[e] || []).forEach((f) => f(...args));
   window.setTrait = (k, v) => { state[k] = v; window.fire("change:" + k); };
   window.deliver = (msg, b64s) => {
@@ -76,14 +77,20 @@ def open_page(browser, state):
     return page
 
 
-def python_tiles(extent, width, height):
+def python_tiles(extent, width, height, generation=1):
     """Tiles the Python widget sends for a view, as (message, [base64 buffers])."""
     sent = []
     view = FTLEView(mlp(2, 10, 4, 1, seed=0))
     view.send = lambda content, buffers=None: sent.append((content, buffers or []))
     browser_sends(
         view,
-        {"kind": "view", "generation": 1, "extent": list(extent), "width": width, "height": height},
+        {
+            "kind": "view",
+            "generation": generation,
+            "extent": list(extent),
+            "width": width,
+            "height": height,
+        },
     )
     assert view.scheduler.wait(60)
     view.close()
@@ -1145,4 +1152,122 @@ def test_a_display_attached_after_render_asks_once_at_its_real_size(browser):
     assert got["before"] == 0  # nothing asked at a guessed size
     (view,) = got["views"]  # one request, at the real size
     assert (view["width"], view["height"]) == (420, 420) and view["generation"] == 1
+    page.close()
+
+
+def _deliver_all(page, tiles):
+    for msg, bufs in tiles:
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
+    _frame(page)
+
+
+def _drawn_from(image, tiles, extent, cmap="RdBu_r"):
+    """The screen pixels drawn as Python's LUT colours the tile pixel under their centres (all
+    but those where a tile pixel's edge falls inside a screen pixel: measured 0.2 %, within
+    3/255), and where no tile lies, nothing drawn (give or take the pixel at the edge, which the
+    browser snaps); returns where tiles lie."""
+    h, w = image.shape[:2]
+    values = _tiles_on_screen(tiles, extent, h, w)
+    held = ~np.isnan(values)
+    inner, outer = held & ~_dilate(~held, 1), ~held & ~_dilate(held, 1)
+    expected = colorize(values, cmap, -1.0, 1.0)
+    gap = np.abs(image[:, :, :3].astype(int) - expected[:, :, :3].astype(int)).max(axis=2)
+    assert (image[inner, 3] == 255).all() and (image[outer, 3] == 0).all()
+    assert (gap[inner] == 0).mean() > 0.99 and gap[inner].max() <= 4
+    return held
+
+
+def test_a_resized_view_resizes_the_canvas_and_redraws_the_field(browser):
+    page = open_page(browser, dict(STATE, show_boundary=False))
+    home = python_tiles(STATE["extent"], 420, 420)
+    _deliver_all(page, home)
+    assert _drawn_from(canvas_rgba(page), home, STATE["extent"]).all()
+    # the host grows by 200 px: the field canvas follows, at the same scale about the same
+    # centre, and the kernel is asked for the wider view once
+    asked = len(_views(page))
+    page.evaluate("document.getElementById('host').style.width = '690px'")
+    (view,) = _asked(page, asked)
+    assert (view["width"], view["height"]) == (620, 420)
+    u0, u1, v0, v1 = view["extent"]
+    assert np.allclose([u0, u1, v0, v1], [-310 / 140, 310 / 140, -1.5, 1.5], atol=1e-12)
+    assert page.locator(".ftle-field").bounding_box()["width"] == 620
+    # at once, the tiles held (the home view's and Python's margin) are redrawn where they lie
+    # in the wider view; beside them nothing
+    image = canvas_rgba(page)
+    assert image.shape[:2] == (420, 620)
+    held = _drawn_from(image, home, view["extent"])
+    assert held[:, 100:520].all() and not held[:, :40].any() and not held[:, 580:].any()
+    # the wider view's tiles arrive: the whole canvas is the field
+    wide = python_tiles(view["extent"], 620, 420, generation=view["generation"])
+    _deliver_all(page, wide)
+    assert _drawn_from(canvas_rgba(page), home + wide, view["extent"]).all()
+    page.close()
+
+
+def test_a_double_click_goes_back_to_the_home_view(browser):
+    page = open_page(browser, dict(STATE, show_boundary=False))
+    _deliver_all(page, python_tiles(STATE["extent"], 420, 420))
+    at_home = canvas_rgba(page)
+    box = page.locator(".ftle-field").bounding_box()
+    asked = len(_views(page))
+    page.mouse.move(box["x"] + 300, box["y"] + 150)
+    page.mouse.wheel(0, -480)
+    u0, u1, _, _ = _asked(page, asked)[-1]["extent"]
+    assert u1 - u0 < 2.0
+    assert (canvas_rgba(page) != at_home).any(axis=2).mean() > 0.5  # zoomed in
+    asked = len(_views(page))
+    page.mouse.dblclick(box["x"] + 100, box["y"] + 300)
+    (view,) = _asked(page, asked)
+    assert view["extent"] == STATE["home"] and (view["width"], view["height"]) == (420, 420)
+    assert page.evaluate("window.changes")[-1] == ["extent", STATE["home"]]
+    assert (canvas_rgba(page) == at_home).all()  # the home view, drawn again from the tiles held
+    page.close()
+
+
+def test_one_view_displayed_twice_draws_the_field_in_both_and_follows_one_state(browser):
+    page = open_page(browser, dict(STATE, show_boundary=False))
+    page.evaluate(
+        """async () => {
+        const mod = await import("/widget.js");
+        const el = document.createElement("div");
+        el.style.width = "490px";
+        document.body.appendChild(el);
+        window.cleanup2 = mod.default.render({ model: window.model, el });
+    }"""
+    )
+    page.wait_for_function("window.sent.filter((m) => m.kind === 'view').length >= 2")
+    assert [(v["extent"], v["width"], v["height"]) for v in _views(page)] == [
+        (STATE["extent"], 420, 420)
+    ] * 2
+
+    def both():
+        one, two = (
+            _rgba_of(page, f"document.querySelectorAll('.ftle-field')[{k}]") for k in (0, 1)
+        )
+        assert (one == two).all()
+        return one
+
+    tiles = python_tiles(STATE["extent"], 420, 420)
+    _deliver_all(page, tiles)  # one message reaches both displays
+    rdbu = both()
+    assert _drawn_from(rdbu, tiles, STATE["extent"]).all()
+    # a trait set from Python: both redraw
+    page.evaluate("window.setTrait('cmap', 'viridis')")
+    _frame(page)
+    assert _drawn_from(both(), tiles, STATE["extent"], "viridis").all()
+    # the extent set from Python: both follow it, and each asks for it
+    asked = len(_views(page))
+    page.evaluate("window.setTrait('extent', [-0.75, 0.75, -0.75, 0.75])")
+    page.wait_for_function(
+        "(n) => window.sent.filter((m) => m.kind === 'view').length >= n + 2", arg=asked
+    )
+    _frame(page)
+    assert [v["extent"] for v in _views(page)[asked:]] == [[-0.75, 0.75, -0.75, 0.75]] * 2
+    assert _drawn_from(both(), tiles, [-0.75, 0.75, -0.75, 0.75], "viridis").all()
+    # one display closed: the other goes on
+    page.evaluate("window.cleanup2()")
+    assert page.evaluate("document.querySelectorAll('.ftle-field').length") == 1
+    page.evaluate("window.setTrait('cmap', 'RdBu_r')")
+    _frame(page)
+    _drawn_from(canvas_rgba(page), tiles, [-0.75, 0.75, -0.75, 0.75])
     page.close()
