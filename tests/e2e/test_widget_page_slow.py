@@ -9,7 +9,7 @@ import base64
 import numpy as np
 import torch
 from helpers import browser_sends
-from test_widget_page import STATE, canvas_rgba, open_page
+from test_widget_page import STATE, _frame, canvas_rgba, open_page
 
 from ftle_widget import Plane, ftle_field
 from ftle_widget.paper.models import mlp
@@ -42,7 +42,7 @@ def test_a_slow_models_preview_draws_the_whole_view_then_full_tiles_replace_it(b
     assert {m["tile_px"] for m, _ in previews} == {4}
     for msg, bufs in previews:
         page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
-    page.wait_for_timeout(100)
+    _frame(page)
     image = canvas_rgba(page)
     assert (image[:, :, 3] == 255).all()  # a complete picture from the previews alone
     h, w = image.shape[:2]
@@ -57,12 +57,12 @@ def test_a_slow_models_preview_draws_the_whole_view_then_full_tiles_replace_it(b
     coarse = close_to_field(image)
     for msg, bufs in tiles[len(previews) :]:
         page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
-    page.wait_for_timeout(100)
+    _frame(page)
     final = canvas_rgba(page)
     assert close_to_field(final) > 0.9 and close_to_field(final) > coarse  # the exact field
     # previews arriving again after the full tiles change nothing: the full tiles stay on top
     for msg, bufs in previews:
         page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
-    page.wait_for_timeout(100)
+    _frame(page)
     assert (canvas_rgba(page) == final).all()
     page.close()
