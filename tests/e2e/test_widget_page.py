@@ -140,6 +140,25 @@ def _asked(page, before):
     return _views(page)[before:]
 
 
+def _now(page):
+    """The page's clock (performance.now(), ms), as window.sentAt records sends."""
+    return page.evaluate("performance.now()")
+
+
+def _asked_since(page, t):
+    """Wait for a view request sent after page time `t` (taken before the gesture that leads to
+    it), and the frame after it; returns the requests sent since."""
+    got = page.wait_for_function(
+        """(t) => {
+        const since = window.sent.filter((m, k) => m.kind === 'view' && window.sentAt[k] > t);
+        return since.length > 0 && since;
+    }""",
+        arg=t,
+    ).json_value()
+    _frame(page)
+    return got
+
+
 def canvas_rgba(page):
     """RGBA pixels of the field canvas (the first canvas of the widget)."""
     return _rgba_of(page, "document.querySelector('canvas')")
