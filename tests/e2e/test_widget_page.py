@@ -104,14 +104,17 @@ BOUNDARY_RGB = (25, 25, 25)  # renderer.ts's BOUNDARY_RGBA
 
 def _tiles_on_screen(tiles, extent, h, w):
     """λ₁ at each screen pixel's centre (row 0 at the top) from the finest of `tiles` (as
-    (message, base64 buffers)) holding it, as the canvas draws them; NaN where none does."""
+    (message, base64 buffers), all of one model version) holding it, as the canvas draws them;
+    NaN where none does."""
     u0, u1, v0, v1 = extent
     ys, xs = np.mgrid[0:h, 0:w]
     u = u0 + (u1 - u0) * (xs + 0.5) / w
     v = v1 - (v1 - v0) * (ys + 0.5) / h
     out = np.full((h, w), np.nan, dtype=np.float32)
     finest = np.full((h, w), -(10**9))
-    for msg, bufs in sorted(tiles, key=lambda tile: tile[0]["z"]):
+    # finer levels over coarser; at one key the full tile over a slow model's preview (fewer
+    # pixels), whichever came first, as the browser's store keeps them
+    for msg, bufs in sorted(tiles, key=lambda tile: (tile[0]["z"], tile[0]["tile_px"])):
         t = msg["tile_px"]
         a0, a1, b0, b1 = msg["extent"]
         values = np.frombuffer(base64.b64decode(bufs[0]), dtype=np.float32).reshape(t, t)
@@ -923,7 +926,7 @@ def test_unknown_trait_values_fall_back_and_say_so(browser):
     image, (text, _) = after("cmap", "no-such-map")
     assert (image == viridis).all() and "unknown colormap 'no-such-map': showing viridis" in text
     after("cmap", "RdBu_r")
-    # reversed or non-finite limits: the automatic ones (symmetric about 0 over the tiles)
+    # reversed or non-finite limits: the automatic ones (symmetric about 0 over what is shown)
     after("vmin", None)
     automatic, (text, _) = after("vmax", None)
     assert text == "" and np.abs(automatic.astype(int) - rdbu.astype(int)).max() > 20
