@@ -133,12 +133,16 @@ def _frame(page):
     page.evaluate("new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
+SETTLED = """(n) => !document.querySelector('.ftle-widget').timings.settling
+    && window.sent.filter((m, k) => m.kind === 'view' && %s).length > n"""
+
+
 def _asked(page, before):
-    """Wait for a view request beyond the first `before` (the widget asks once a gesture or an
-    extent change has settled, 100 ms on), and the frame after it; returns the new requests."""
-    page.wait_for_function(
-        "(n) => window.sent.filter((m) => m.kind === 'view').length > n", arg=before
-    )
+    """Wait for the view request a gesture or an extent change ends with (the widget asks once
+    the view has settled, 100 ms on; a slow gesture may ask part way through too), beyond the
+    first `before`, and the frame after it; returns the requests since those."""
+    _frame(page)  # the gesture's input events are dispatched
+    page.wait_for_function(SETTLED % "true", arg=before)
     _frame(page)
     return _views(page)[before:]
 
@@ -149,17 +153,12 @@ def _now(page):
 
 
 def _asked_since(page, t):
-    """Wait for a view request sent after page time `t` (taken before the gesture that leads to
-    it), and the frame after it; returns the requests sent since."""
-    got = page.wait_for_function(
-        """(t) => {
-        const since = window.sent.filter((m, k) => m.kind === 'view' && window.sentAt[k] > t);
-        return since.length > 0 && since;
-    }""",
-        arg=t,
-    ).json_value()
+    """As :func:`_asked`, for the requests sent after page time `t` (taken before the gesture)."""
     _frame(page)
-    return got
+    page.wait_for_function(SETTLED % f"window.sentAt[k] > {t!r}", arg=0)
+    _frame(page)
+    sent, times = page.evaluate("[window.sent, window.sentAt]")
+    return [m for m, at in zip(sent, times, strict=True) if at > t and m["kind"] == "view"]
 
 
 def canvas_rgba(page):
