@@ -102,14 +102,14 @@ def python_tiles(extent, width, height, generation=1):
 BOUNDARY_RGB = (25, 25, 25)  # renderer.ts's BOUNDARY_RGBA
 
 
-def _tiles_on_screen(tiles, extent, h, w):
+def _tiles_on_screen(tiles, extent, h, w, shift=(0.0, 0.0)):
     """λ₁ at each screen pixel's centre (row 0 at the top) from the finest of `tiles` (as
     (message, base64 buffers), all of one model version) holding it, as the canvas draws them;
-    NaN where none does."""
+    NaN where none does. ``shift``: (x, y) screen pixels off the centres."""
     u0, u1, v0, v1 = extent
     ys, xs = np.mgrid[0:h, 0:w]
-    u = u0 + (u1 - u0) * (xs + 0.5) / w
-    v = v1 - (v1 - v0) * (ys + 0.5) / h
+    u = u0 + (u1 - u0) * (xs + 0.5 + shift[0]) / w
+    v = v1 - (v1 - v0) * (ys + 0.5 + shift[1]) / h
     out = np.full((h, w), np.nan, dtype=np.float32)
     finest = np.full((h, w), -(10**9))
     # finer levels over coarser; at one key the full tile over a slow model's preview (fewer
@@ -1183,18 +1183,26 @@ def _deliver_all(page, tiles):
 
 
 def _drawn_from(image, tiles, extent, cmap="RdBu_r"):
-    """The screen pixels drawn as Python's LUT colours the tile pixel under their centres (all
-    but those where a tile pixel's edge falls inside a screen pixel: measured 0.2 %, within
-    3/255), and where no tile lies, nothing drawn (give or take the pixel at the edge, which the
-    browser snaps); returns where tiles lie."""
+    """Each screen pixel drawn exactly as Python's LUT colours the tile pixel under its centre,
+    or, where a tile pixel's edge falls inside the screen pixel, under a point of it half a
+    pixel off (the browser's nearest-neighbour stretch rounds there: measured, 0.2 % of the
+    pixels of a 64-px tile stretched 1.3×, and none elsewhere); and where no tile lies, nothing
+    drawn (give or take the pixel at the edge, which the browser snaps). Returns where tiles
+    lie."""
     h, w = image.shape[:2]
     values = _tiles_on_screen(tiles, extent, h, w)
     held = ~np.isnan(values)
     inner, outer = held & ~_dilate(~held, 1), ~held & ~_dilate(held, 1)
-    expected = colorize(values, cmap, -1.0, 1.0)
-    gap = np.abs(image[:, :, :3].astype(int) - expected[:, :, :3].astype(int)).max(axis=2)
     assert (image[inner, 3] == 255).all() and (image[outer, 3] == 0).all()
-    assert (gap[inner] == 0).mean() > 0.99 and gap[inner].max() <= 4
+    matched = np.zeros((h, w), dtype=bool)
+    for shift in [(0, 0)] + [(dx, dy) for dx in (-0.5, 0, 0.5) for dy in (-0.5, 0, 0.5)]:
+        near = values if shift == (0, 0) else _tiles_on_screen(tiles, extent, h, w, shift)
+        colours = colorize(near, cmap, -1.0, 1.0)
+        same = (image[:, :, :3] == colours[:, :, :3]).all(axis=2)
+        if shift == (0, 0):
+            assert same[inner].mean() > 0.99  # mostly the centre's
+        matched |= same
+    assert matched[inner].all(), np.argwhere(inner & ~matched)[:5]
     return held
 
 
