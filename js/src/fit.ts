@@ -1,28 +1,61 @@
 /**
- * "Fit colours": the range of the quantity shown, from the tiles held, over the visible extent
- * (the twin of Python's `FTLEView.fit_colors`, which reads the tiles of the last view).
+ * What is shown, as numbers: the smallest and largest value of the tile pixels on screen. The
+ * renderer's automatic colour limits are symmetric about 0 over them, and "Fit colours" sets the
+ * limits to them (the twins of Python's `FTLEView.fit_colors`, which reads the tiles of the last
+ * view, and of `to_png`, whose automatic limits are symmetric over the field of the view).
  */
 import type { DecodedTile, Extent } from "./protocol";
 
+const ranges = new WeakMap<DecodedTile, [number, number]>();
+
+/** A tile's finite range (NaN, NaN when it has none), read once per tile. */
+function rangeOf(tile: DecodedTile): [number, number] {
+  let held = ranges.get(tile);
+  if (!held) {
+    let lo = Infinity;
+    let hi = -Infinity;
+    for (const x of tile.ftle) {
+      if (!Number.isFinite(x)) continue;
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    held = lo <= hi ? [lo, hi] : [NaN, NaN];
+    ranges.set(tile, held);
+  }
+  return held;
+}
+
+const overlaps = (a: Extent, b: Extent) => a[0] < b[1] && a[1] > b[0] && a[2] < b[3] && a[3] > b[2];
+const inside = (a: Extent, b: Extent) =>
+  a[0] >= b[0] && a[1] <= b[1] && a[2] >= b[2] && a[3] <= b[3];
+
 /**
- * The smallest and largest finite value × `factor` of the tile pixels whose centres lie in
+ * The smallest and largest finite value (λ₁, no factor) of the tile pixels whose centres lie in
  * `extent`, each pixel from the finest tile holding it (as the renderer draws them: a coarser
- * tile's pixel under a finer tile is not shown); null when there is none.
+ * tile's pixel under a finer tile is not shown, a tile off screen not at all); null when there is
+ * none.
  */
-export function visibleRange(
+export function shownExtremes(
   tiles: readonly DecodedTile[],
   extent: Extent,
-  factor: number,
 ): [number, number] | null {
   const [eu0, eu1, ev0, ev1] = extent;
+  const near = tiles.filter((t) => overlaps(t.message.extent, extent));
   let lo = Infinity;
   let hi = -Infinity;
-  for (const tile of tiles) {
-    const [u0, u1, v0, v1] = tile.message.extent;
-    const finer = tiles
+  for (const tile of near) {
+    const own = tile.message.extent;
+    const [u0, u1, v0, v1] = own;
+    const finer = near
       .filter((f) => f.key[0] > tile.key[0])
       .map((f) => f.message.extent)
-      .filter(([f0, f1, g0, g1]) => f0 < u1 && f1 > u0 && g0 < v1 && g1 > v0);
+      .filter((f) => overlaps(f, own));
+    if (finer.length === 0 && inside(own, extent)) {
+      const [a, b] = rangeOf(tile); // every pixel shown: the tile's own range
+      if (a < lo) lo = a;
+      if (b > hi) hi = b;
+      continue;
+    }
     const t = tile.message.tile_px;
     for (let i = 0; i < t; i++) {
       const v = v0 + (i + 0.5) * ((v1 - v0) / t);
@@ -38,7 +71,20 @@ export function visibleRange(
       }
     }
   }
-  return lo <= hi ? fittedLimits(lo * factor, hi * factor) : null;
+  return lo <= hi ? [lo, hi] : null;
+}
+
+/**
+ * "Fit colours": the smallest and largest finite value × `factor` of the pixels shown in
+ * `extent` ({@link shownExtremes}), as colour limits; null when there is none.
+ */
+export function visibleRange(
+  tiles: readonly DecodedTile[],
+  extent: Extent,
+  factor: number,
+): [number, number] | null {
+  const range = shownExtremes(tiles, extent);
+  return range ? fittedLimits(range[0] * factor, range[1] * factor) : null;
 }
 
 /** [lo, hi] in order; a range of one value widened a little (vmin must stay below vmax). */

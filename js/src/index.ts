@@ -11,7 +11,8 @@
  *
  * It also carries `timings` ({@link Timings} of session.ts, `performance.now()` milliseconds): how
  * long the last gesture's redraw took, and when the last view request went out and its first tile
- * at the view's own resolution was painted; the browser tests report them. And `axes`
+ * at the view's own resolution was painted, and whether a request waits for the view to settle;
+ * the browser tests report them and wait on the last. And `axes`
  * ({@link AxesLayout} of overlays/axes.ts): the last frame's tick marks and label boxes.
  */
 import type { Render } from "@anywidget/types";

@@ -48,9 +48,9 @@ export interface TileMessage {
   model_version: number;
   tile_px: number;
   extent: Extent;
-  /** Finite range of the tile's FTLE values (NaN when it has none). */
-  vmin: number;
-  vmax: number;
+  /** Finite range of the tile's FTLE values; null when it has none (JSON has no NaN). */
+  vmin: number | null;
+  vmax: number | null;
   has_direction: boolean;
   /** The precision the tile was computed in; the buffers are float32 either way. */
   dtype: "float32" | "float64";

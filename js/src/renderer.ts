@@ -1,12 +1,14 @@
 /**
  * Float tiles → pixels through a colormap LUT. A tile is coloured into its own small canvas
- * once per colour setting; a redraw only stretches those canvases onto the view, so pans and
- * zooms need no recolouring and colormap changes need no kernel round trip. Tiles that failed
+ * once per colour setting; a redraw only stretches those that meet the view onto it, so pans and
+ * zooms need no recolouring (unless the automatic limits, over what is shown, change) and
+ * colormap changes need no kernel round trip. Tiles that failed
  * to compute are hatched grey over whatever stands in for them. The decision boundary is marked
  * across tile edges too: a tile's last column and top row are compared with the first column and
  * row of its right and upper neighbours (same level), so the line has no gaps at the seams.
  */
 import { applyLut, colormapLut, symmetricRange } from "./colormap";
+import { shownExtremes } from "./fit";
 import { type DecodedTile, type Extent, keyString } from "./protocol";
 import type { Viewport } from "./viewport";
 
@@ -60,20 +62,23 @@ export class Renderer {
   constructor(private readonly canvas: HTMLCanvasElement) {}
 
   /**
-   * The colour limits in use: the settings', or symmetric about 0 over the tiles held; where one
-   * limit is set and lies beyond the automatic other one, the automatic limits.
+   * The colour limits in use: the settings', or symmetric about 0 over what is shown (the pixels
+   * of `tiles` in `extent`, each from the finest tile holding it: a tile off screen does not
+   * widen them); where one limit is set and lies beyond the automatic other one, the automatic
+   * limits.
    */
-  limits(tiles: DecodedTile[], s: ColourSettings): [number, number] {
+  limits(tiles: readonly DecodedTile[], s: ColourSettings, extent: Extent): [number, number] {
     if (s.vmin !== null && s.vmax !== null) return [s.vmin, s.vmax];
-    const [lo, hi] = symmetricRange(
-      tiles.map((t) => (t.message.vmin ?? NaN) * s.factor),
-      tiles.map((t) => (t.message.vmax ?? NaN) * s.factor),
-    );
+    const shown = shownExtremes(tiles, extent) ?? [NaN, NaN];
+    const [lo, hi] = symmetricRange([shown[0] * s.factor], [shown[1] * s.factor]);
     const mixed: [number, number] = [s.vmin ?? lo, s.vmax ?? hi];
     return mixed[0] < mixed[1] ? mixed : [lo, hi];
   }
 
-  /** Draw `tiles` (coarse to fine), then hatch the `failed` extents; returns the colour limits. */
+  /**
+   * Draw those of `tiles` (coarse to fine) that meet the view, then hatch the `failed` extents;
+   * returns the colour limits.
+   */
   draw(
     view: Viewport,
     tiles: DecodedTile[],
@@ -91,12 +96,14 @@ export class Renderer {
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, view.width, view.height);
     ctx.imageSmoothingEnabled = false;
-    const [lo, hi] = this.limits(tiles, s);
+    const [lo, hi] = this.limits(tiles, s, view.extent);
     const stamp = `${s.cmap}|${lo}|${hi}|${s.boundary}|${s.factor}`;
     const neighbours = s.boundary ? boundaryNeighbours(tiles) : null;
+    const [eu0, eu1, ev0, ev1] = view.extent;
     for (const tile of tiles) {
-      const image = this.image(tile, s, lo, hi, stamp, neighbours?.get(tile) ?? null);
       const [u0, u1, v0, v1] = tile.message.extent;
+      if (!(u0 < eu1 && u1 > eu0 && v0 < ev1 && v1 > ev0)) continue; // off screen: not coloured
+      const image = this.image(tile, s, lo, hi, stamp, neighbours?.get(tile) ?? null);
       const [x0, y0] = view.toScreen(u0, v1); // top-left corner is (u0, v1)
       const [x1, y1] = view.toScreen(u1, v0);
       ctx.drawImage(image, x0, y0, x1 - x0, y1 - y0);

@@ -40,6 +40,11 @@ export interface Timings {
   generation: number;
   /** When its first tile at the view's resolution (not a coarse stand-in) was painted. */
   firstFineTileAt: number | null;
+  /**
+   * Whether a view request waits for the view to settle (it changed in the last DEBOUNCE_MS):
+   * the browser tests wait for the request a gesture ends with, not one sent part way through.
+   */
+  settling: boolean;
 }
 
 /** What the session needs from the view, and tells it. */
@@ -90,6 +95,7 @@ export class Session {
     requestAt: null,
     generation: 0,
     firstFineTileAt: null,
+    settling: false,
   };
   private finePending = false;
   /** Lines the frame adds to the status line: trait values it could not show as they are. */
@@ -159,7 +165,9 @@ export class Session {
    */
   settle(sync: boolean): void {
     clearTimeout(this.timer);
+    this.timings.settling = true;
     this.timer = setTimeout(() => {
+      this.timings.settling = false;
       if (sync) {
         const extent = this.hooks.view().extent;
         this.synced = [extent[0], extent[1], extent[2], extent[3]];

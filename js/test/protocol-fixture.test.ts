@@ -109,6 +109,67 @@ test("the fixture holds every kind of FromPython, and no other", () => {
   assert.deepEqual([...kinds].sort(), [...FROM_PYTHON_KINDS].sort());
 });
 
+/** A field's JSON type as a name: "number", …, with "|null" where the field may be null. */
+type Base<T> = T extends string
+  ? "string"
+  : T extends number
+    ? "number"
+    : T extends boolean
+      ? "boolean"
+      : T extends readonly unknown[]
+        ? "array"
+        : "object";
+type JsonType<T> = null extends T ? `${Base<NonNullable<T>>}|null` : Base<T>;
+type Fields<M> = { readonly [F in keyof M]-?: JsonType<M[F]> };
+
+/**
+ * The fields of each message Python sends, as protocol.ts declares them: the type checker holds
+ * this table to the interfaces (a field missing, added, or declared nullable or not differently
+ * fails to compile), and the test below holds Python's messages to the table.
+ */
+const FIELDS: { readonly [K in FromPython["kind"]]: Fields<Extract<FromPython, { kind: K }>> } = {
+  tile: {
+    kind: "string",
+    z: "number",
+    i: "number",
+    j: "number",
+    generation: "number",
+    model_version: "number",
+    tile_px: "number",
+    extent: "array",
+    vmin: "number|null",
+    vmax: "number|null",
+    has_direction: "boolean",
+    dtype: "string",
+  },
+  error: { kind: "string", message: "string", generation: "number", key: "array" },
+  reset: { kind: "string" },
+  data: { kind: "string", count: "number", labels: "array" },
+  input: { kind: "string", id: "number", shape: "array", vmin: "number", vmax: "number" },
+};
+
+const jsonType = (x: unknown) => (x === null ? "null" : Array.isArray(x) ? "array" : typeof x);
+
+test("Python's messages have the fields protocol.ts declares, null only where declared", () => {
+  const nulls = new Set<string>();
+  for (const { name, content } of python.messages) {
+    const declared: Record<string, string> = FIELDS[content.kind];
+    assert.deepEqual(Object.keys(content).sort(), Object.keys(declared).sort(), name);
+    for (const [field, value] of Object.entries(content)) {
+      const allowed = declared[field]!.split("|");
+      assert.ok(allowed.includes(jsonType(value)), `${name}: ${field} is ${jsonType(value)}`);
+      if (value === null) nulls.add(`${content.kind}.${field}`);
+    }
+  }
+  // and every field declared nullable is null in some message Python sends
+  const nullable = Object.entries(FIELDS).flatMap(([kind, fields]) =>
+    Object.entries(fields)
+      .filter(([, type]) => type.endsWith("|null"))
+      .map(([field]) => `${kind}.${field}`),
+  );
+  assert.deepEqual([...nulls].sort(), nullable.sort());
+});
+
 test("the view size limit is Python's", () => {
   assert.equal(python.limits.max_view_pixels, MAX_VIEW_PIXELS);
 });

@@ -82,12 +82,15 @@ test("settle: one request per burst, DEBOUNCE_MS after the last change; sync set
     session.request();
     assert.equal(DEBOUNCE_MS, 100);
     setView(new Viewport([0, 2, 0, 2], 300.4, 199.6));
+    assert.equal(session.timings.settling, false);
     session.settle(true);
     mock.timers.tick(60);
     session.settle(true);
     mock.timers.tick(99);
     assert.equal(sent.length, 1);
+    assert.equal(session.timings.settling, true, "a request waits");
     mock.timers.tick(1);
+    assert.equal(session.timings.settling, false);
     assert.deepEqual(sent.at(-1), {
       kind: "view",
       generation: 2,

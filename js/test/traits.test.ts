@@ -97,13 +97,17 @@ test("an unknown quantity is shown as λ₁, and says so", () => {
 
 test("a limit set beyond the automatic other one gives the automatic limits", () => {
   const renderer = new Renderer(null as unknown as HTMLCanvasElement);
-  const tile = { message: { vmin: -0.5, vmax: 0.25 } } as DecodedTile;
+  const tile = {
+    key: [0, 0, 0],
+    ftle: new Float32Array([-0.5, 0.25, 0, 0]),
+    message: { extent: [0, 1, 0, 1], tile_px: 2 },
+  } as unknown as DecodedTile;
   const s = { cmap: "RdBu_r", vmin: null, vmax: null, factor: 2, boundary: false };
-  assert.deepEqual(renderer.limits([tile], s), [-1, 1]);
-  assert.deepEqual(renderer.limits([tile], { ...s, vmin: 0.5 }), [0.5, 1]);
-  assert.deepEqual(renderer.limits([tile], { ...s, vmin: 1 }), [-1, 1]);
-  assert.deepEqual(renderer.limits([tile], { ...s, vmax: -3 }), [-1, 1]);
-  assert.deepEqual(renderer.limits([tile], { ...s, vmin: 3, vmax: 4 }), [3, 4]);
+  assert.deepEqual(renderer.limits([tile], s, [0, 1, 0, 1]), [-1, 1]);
+  assert.deepEqual(renderer.limits([tile], { ...s, vmin: 0.5 }, [0, 1, 0, 1]), [0.5, 1]);
+  assert.deepEqual(renderer.limits([tile], { ...s, vmin: 1 }, [0, 1, 0, 1]), [-1, 1]);
+  assert.deepEqual(renderer.limits([tile], { ...s, vmax: -3 }, [0, 1, 0, 1]), [-1, 1]);
+  assert.deepEqual(renderer.limits([tile], { ...s, vmin: 3, vmax: 4 }, [0, 1, 0, 1]), [3, 4]);
 });
 
 test("height: the trait rounded into [150, 2000]; 420 when it is not a number", () => {

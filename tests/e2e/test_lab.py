@@ -16,6 +16,7 @@ import urllib.request
 
 import numpy as np
 import pytest
+from test_widget_page import _frame
 
 from ftle_widget.widget.export import colorize
 
@@ -231,7 +232,12 @@ def _settled(page):
         return True if done == total > 0 else None
 
     _wait(refined, timeout=60)
-    page.wait_for_timeout(300)  # the last tiles' frames
+    # the browser has the last progress report (sent after the last tile, on the same channel)
+    # once its bar is gone; two frames on, the tiles are drawn
+    page.wait_for_function(
+        "getComputedStyle(document.querySelector('.ftle-widget .ftle-progress')).display === 'none'"
+    )
+    _frame(page)
 
 
 def _ring_and_centre(page, image):
@@ -274,8 +280,8 @@ def test_view_renders_zooms_and_pans_in_jupyterlab(lab, browser):
     extent = _wait(zoomed, timeout=30)
     _settled(page)  # finer tiles arrive for the new view: progress reaches its total for it
     # one view request for the gesture: the model's change event for the extent the gesture
-    # synced is not a second request
-    page.wait_for_timeout(300)
+    # synced is not a second request (the kernel echoed that extent before it answered the
+    # request, and the browser has the answer: no wait needed)
     assert page.evaluate(GENERATION) == before + 1
     _report_latency(page, box)
     extent = json.loads(page.evaluate(KERNEL, "import json; print(json.dumps(view.extent))"))
@@ -459,7 +465,7 @@ def test_colours_progress_and_height_in_jupyterlab(lab, browser):
     )
     span = expected[1] - expected[0]
     assert abs(limits[0] - expected[0]) < 0.02 * span and abs(limits[1] - expected[1]) < 0.02 * span
-    page.wait_for_timeout(300)
+    _frame(page)  # the browser set the limits itself, and redraws in the next frame
     after = _drawn(page)[:, :, :3].astype(int)
     ends = colorize(np.array([[0.0, 1.0]]), "RdBu_r", 0.0, 1.0)[0, :, :3].astype(int)
     for end in ends:  # the lowest pixel shown is the colormap's first colour, the highest its last

@@ -14,9 +14,13 @@ from helpers import browser_sends
 from PIL import Image
 from test_widget_page import (
     STATE,
+    _asked,
+    _asked_since,
     _canvas,
     _deliver,
     _field_size,
+    _frame,
+    _now,
     _quadrant_tiles,
     _rgba_of,
     _status,
@@ -52,12 +56,12 @@ def test_fit_colours_spans_the_colormap_over_what_is_shown(browser):
     tiles = _quadrant_tiles(generation, ridge, lambda u, v: 0 * u)
     for msg, arrays in tiles:
         _deliver(page, msg, arrays)
-    page.wait_for_timeout(100)
+    _frame(page)
     before = canvas_rgba(page)[:, :, :3].astype(int)
     blue, red = _lut_ends()
     assert np.abs(before - red).sum(axis=2).min() > 150  # nowhere near the ends
     page.click('.ftle-toolbar [data-action="fit"]')
-    page.wait_for_timeout(100)
+    _frame(page)
     values = np.concatenate([np.float32(a[0]).ravel() for _, a in tiles])
     assert _changes(page, "vmin")[-1] == float(values.min())  # every pixel is in view
     assert _changes(page, "vmax")[-1] == float(values.max())
@@ -70,9 +74,9 @@ def test_fit_colours_spans_the_colormap_over_what_is_shown(browser):
     assert after.std() > 3 * before.std()
     # zoomed in on the right half, fitting again spans what is shown there
     page.evaluate("window.setTrait('extent', [0, 1.5, -0.75, 0.75])")
-    page.wait_for_timeout(200)
+    _frame(page)
     page.click('.ftle-toolbar [data-action="fit"]')
-    page.wait_for_timeout(100)
+    _frame(page)
     u = (np.arange(8) + 0.5) / 8 * 1.5  # pixel centres of the right-hand tiles
     v = (np.arange(16) + 0.5) / 8 * 1.5 - 1.5
     shown = ridge(u[None, :], v[(np.abs(v) <= 0.75)][:, None]).astype(np.float32)
@@ -93,7 +97,7 @@ def test_the_colorbar_sets_limits_by_drag_and_by_typing(browser):
     generation = page.evaluate("window.sent")[0]["generation"]
     for msg, arrays in _quadrant_tiles(generation, lambda u, v: u / 3, lambda u, v: 0 * u):
         _deliver(page, msg, arrays)
-    page.wait_for_timeout(100)
+    _frame(page)
     before = canvas_rgba(page)
     # drag the upper half down by a quarter of the strip: vmax 1 → 0.5, vmin stays
     box, y = _bar_y(page, 0.9)
@@ -102,7 +106,7 @@ def test_the_colorbar_sets_limits_by_drag_and_by_typing(browser):
     page.mouse.down()
     page.mouse.move(box["x"] + 10, y + length / 4, steps=4)
     page.mouse.up()
-    page.wait_for_timeout(100)
+    _frame(page)
     assert abs(_changes(page, "vmax")[-1] - 0.5) < 1e-9 and _changes(page, "vmin")[-1] == -1.0
     after = canvas_rgba(page)
     h, w = after.shape[:2]
@@ -127,7 +131,7 @@ def test_the_colorbar_sets_limits_by_drag_and_by_typing(browser):
     field.press("Enter")
     assert page.locator(".ftle-limit-input").count() == 0
     assert _changes(page, "vmax")[-1] == 2.0 and _changes(page, "vmin")[-1] == -0.25
-    page.wait_for_timeout(100)
+    _frame(page)
     # a bad value is refused and says why; Escape closes
     count = len(page.evaluate("window.changes"))
     page.click(".ftle-limit[data-limit=vmin]")
@@ -207,7 +211,7 @@ def test_the_field_follows_the_height_trait(browser):
     assert first["extent"] == [-2.1, 2.1, -1.5, 1.5]  # grown to square pixels
     for msg, arrays in _quadrant_tiles(first["generation"], lambda u, v: u / 2, lambda u, v: 0 * u):
         _deliver(page, msg, arrays)
-    page.wait_for_timeout(100)
+    _frame(page)
 
     def sizes():
         return page.evaluate(
@@ -219,8 +223,9 @@ def test_the_field_follows_the_height_trait(browser):
     image = canvas_rgba(page)
     assert image.shape[0] == 300 and (image[:, 70:350, 3] == 255).all()  # the tiles, |u| ≤ 1.5
     # taller, live: the canvases follow, the view keeps its scale and asks for its tiles
+    asked = len(_views(page))
     page.evaluate("window.setTrait('height', 600)")
-    page.wait_for_timeout(300)
+    _asked(page, asked)
     assert sizes() == [[600, 600]] * 3
     view = _views(page)[-1]
     assert view["height"] == 600 and view["width"] == 420
@@ -232,7 +237,7 @@ def test_the_field_follows_the_height_trait(browser):
     assert (bar[:, 10, 3] == 255).sum() > 500  # the strip spans the new height
     # out of range: the nearest allowed height
     page.evaluate("window.setTrait('height', 20)")
-    page.wait_for_timeout(300)
+    _frame(page)
     assert sizes() == [[150, 150]] * 3
     page.close()
 
@@ -265,9 +270,10 @@ def test_wheel_zooms_stop_where_float64_runs_out_and_say_so(browser):
     box, _, _ = _field_size(page)
     page.mouse.move(box["x"] + 100, box["y"] + 120)
     for _ in range(12):  # e² each: far beyond float64's resolution
+        t = _now(page)  # before the last one: its view request comes after
         page.mouse.wheel(0, -1000)
-        page.wait_for_timeout(20)
-    page.wait_for_timeout(300)
+        _frame(page)
+    _asked_since(page, t)
     last = _views(page)[-1]
     u0, u1, v0, v1 = last["extent"]
     pixel = max((u1 - u0) / last["width"], (v1 - v0) / last["height"])
@@ -280,8 +286,9 @@ def test_wheel_zooms_stop_where_float64_runs_out_and_say_so(browser):
     _, error = _python_accepts(last)
     assert error == ""  # Python computes it
     # zooming out again: the note goes
+    t = _now(page)
     page.mouse.wheel(0, 500)
-    page.wait_for_timeout(300)
+    _asked_since(page, t)
     assert "float64" not in _status(page)[0]
     assert _views(page)[-1]["extent"][1] - _views(page)[-1]["extent"][0] > u1 - u0
     page.close()
@@ -289,6 +296,7 @@ def test_wheel_zooms_stop_where_float64_runs_out_and_say_so(browser):
 
 def test_box_zooms_and_extents_stop_where_float64_runs_out(browser):
     page = open_page(browser, _standard_state([0.25, 0.25 + 1e-13, 0.5, 0.5 + 1e-13]))
+    asked = len(_views(page))
     box, _, _ = _field_size(page)
     page.keyboard.down("Shift")
     page.mouse.move(box["x"] + 100, box["y"] + 100)
@@ -296,7 +304,7 @@ def test_box_zooms_and_extents_stop_where_float64_runs_out(browser):
     page.mouse.move(box["x"] + 110, box["y"] + 108, steps=3)
     page.mouse.up()
     page.keyboard.up("Shift")
-    page.wait_for_timeout(300)
+    _asked(page, asked)
     last = _views(page)[-1]
     u0, u1, v0, v1 = last["extent"]
     pixel = max((u1 - u0) / last["width"], (v1 - v0) / last["height"])
@@ -304,15 +312,16 @@ def test_box_zooms_and_extents_stop_where_float64_runs_out(browser):
     assert "as far as float64 resolves" in _status(page)[0]
     assert _python_accepts(last)[1] == ""
     # an extent set from Python beyond the limit: shown (and asked for) as far as it resolves
+    asked = len(_views(page))
     page.evaluate("window.setTrait('extent', [0.25, 0.25 + 2e-16, 0.5, 0.5 + 4e-16])")
-    page.wait_for_timeout(300)
+    _asked(page, asked)
     last = _views(page)[-1]
     u0, u1, v0, v1 = last["extent"]
     assert abs(0.5 * (u0 + u1) - 0.25) < 1e-15 and abs(0.5 * (v0 + v1) - 0.5) < 1e-15
     assert _python_accepts(last)[1] == ""
     assert "as far as float64 resolves" in _status(page)[0]
     page.evaluate("window.setTrait('extent', [0, 1, 0, 1])")
-    page.wait_for_timeout(300)
+    _frame(page)
     assert "float64" not in _status(page)[0]
     page.close()
 
@@ -347,7 +356,7 @@ def test_to_png_draws_what_the_canvas_draws(browser, tmp_path):
         if content["kind"] in ("tile", "data"):
             encoded = [base64.b64encode(b).decode() for b in buffers]
             page.evaluate("([m, b]) => window.deliver(m, b)", [content, encoded])
-    page.wait_for_timeout(200)
+    _frame(page)
     canvas = _rgba_of(page, "document.querySelector('.ftle-widget').composeImage()")
     png = np.asarray(Image.open(view.to_png(tmp_path / "view.png")).convert("RGBA"))
     view.close()

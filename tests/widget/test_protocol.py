@@ -60,6 +60,8 @@ def python_fixture() -> dict:
     plain = Tile(
         (-3, 0, -2), (-16.0, -8.0, 0.0, 8.0), ftle[::-1].copy(), prediction, None, 1, "float32"
     )
+    nothing = np.full((2, 2), np.nan, dtype=np.float32)  # no finite value: vmin, vmax null
+    failed = Tile((0, 1, 1), (1.0, 2.0, 1.0, 2.0), nothing, prediction, None, 0, "float32")
     points = DataOverlay(
         uv=np.array([[0.25, -0.5], [1.5, 2.0], [-3.0, 0.125]], dtype=np.float32),
         classes=np.array([0, 1, -1], dtype=np.float32),
@@ -86,6 +88,16 @@ def python_fixture() -> dict:
                 {
                     "key": [-3, 0, -2],
                     "ftle": _values(ftle[::-1]),
+                    "prediction": _values(prediction),
+                    "direction": None,
+                },
+            ),
+            _entry(
+                "tile with no finite value",
+                protocol.encode_tile(failed, 3),
+                {
+                    "key": [0, 1, 1],
+                    "ftle": _values(nothing),
                     "prediction": _values(prediction),
                     "direction": None,
                 },
@@ -148,7 +160,8 @@ def _float64_cases() -> list[dict]:
 
 
 def _text(fixture: dict) -> str:
-    return json.dumps(fixture, indent=1, sort_keys=True) + "\n"
+    # strict JSON: the browser's JSON.parse (and Jupyter's) knows no NaN or Infinity
+    return json.dumps(fixture, indent=1, sort_keys=True, allow_nan=False) + "\n"
 
 
 def test_python_fixture_is_what_the_protocol_module_writes():
@@ -164,6 +177,11 @@ def test_every_kind_python_sends_is_in_the_fixture():
     kinds = {entry["content"]["kind"] for entry in python_fixture()["messages"]}
     encoders = {name for name in dir(protocol) if name.startswith("encode_")}
     assert kinds == {name.removeprefix("encode_") for name in encoders}
+
+
+def test_a_tile_with_no_finite_value_sends_null_limits():
+    (entry,) = [e for e in python_fixture()["messages"] if e["name"] == "tile with no finite value"]
+    assert entry["content"]["vmin"] is None and entry["content"]["vmax"] is None
 
 
 def test_buffers_are_little_endian_float32_in_the_documented_order():
