@@ -7,6 +7,7 @@ The package's rooms, lower layers first (a layer imports only those before it):
 
 import sys
 
+from .maths.attacks import AttackPath, attack_path
 from .maths.exponents import ftle_spectrum, maximal_ftle
 from .maths.fields import Field, ftle_field
 from .maths.layers import LayerField, ftle_layers
@@ -28,6 +29,7 @@ del _module
 __version__ = "0.1.0"
 
 __all__ = [
+    "AttackPath",
     "FTLEView",
     "Field",
     "History",
@@ -37,6 +39,7 @@ __all__ = [
     "TrainingCurves",
     "TrainingRun",
     "__version__",
+    "attack_path",
     "demo_view",
     "ftle_field",
     "ftle_layers",

@@ -69,10 +69,13 @@ def open_page(browser, state):
     return page
 
 
-def python_tiles(extent, width, height, generation=1):
-    """Tiles the Python widget sends for a view, as (message, [base64 buffers])."""
+def python_tiles(extent, width, height, generation=1, view=None):
+    """Tiles the Python widget sends for a view, as (message, [base64 buffers]); ``view``: an
+    FTLEView to ask (kept open: a widget's later views share its pyramid), else a fresh one."""
+    own = view is None
+    if own:
+        view = FTLEView(mlp(2, 10, 4, 1, seed=0))
     sent = []
-    view = FTLEView(mlp(2, 10, 4, 1, seed=0))
     view.send = lambda content, buffers=None: sent.append((content, buffers or []))
     browser_sends(
         view,
@@ -85,7 +88,8 @@ def python_tiles(extent, width, height, generation=1):
         },
     )
     assert view.scheduler.wait(60)
-    view.close()
+    if own:
+        view.close()
     return [
         (m, [base64.b64encode(b).decode() for b in bufs]) for m, bufs in sent if m["kind"] == "tile"
     ]
@@ -1200,7 +1204,8 @@ def _drawn_from(image, tiles, extent, cmap="RdBu_r"):
 
 def test_a_resized_view_resizes_the_canvas_and_redraws_the_field(browser):
     page = open_page(browser, dict(STATE, show_boundary=False))
-    home = python_tiles(STATE["extent"], 420, 420)
+    widget = FTLEView(mlp(2, 10, 4, 1, seed=0))  # one widget serves both views (one pyramid)
+    home = python_tiles(STATE["extent"], 420, 420, view=widget)
     _deliver_all(page, home)
     assert _drawn_from(canvas_rgba(page), home, STATE["extent"]).all()
     # the host grows by 200 px: the field canvas follows, at the same scale about the same
@@ -1219,7 +1224,8 @@ def test_a_resized_view_resizes_the_canvas_and_redraws_the_field(browser):
     held = _drawn_from(image, home, view["extent"])
     assert held[:, 100:520].all() and not held[:, :40].any() and not held[:, 580:].any()
     # the wider view's tiles arrive: the whole canvas is the field
-    wide = python_tiles(view["extent"], 620, 420, generation=view["generation"])
+    wide = python_tiles(view["extent"], 620, 420, generation=view["generation"], view=widget)
+    widget.close()
     _deliver_all(page, wide)
     assert _drawn_from(canvas_rgba(page), home + wide, view["extent"]).all()
     page.close()

@@ -73,4 +73,20 @@ def test_digits_notebook_reproduces_fig_4b(tmp_path):
     widths = re.findall(rf"^\s*(\d+)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}$", text, re.MULTILINE)
     assert [int(w[0]) for w in widths] == [20, 40, 80]
     assert "MNIST skipped: set FTLE_WIDGET_MNIST" in text
-    assert _images(executed) == 3  # the plane with its digits, Fig. 4b, Fig. 4c-d
+    # Fig. 4a: λ₁ rises towards the boundary and falls beyond it; the attack runs along v₁
+    steps, crossed, peak = map(
+        int,
+        re.search(
+            r"(\d+) steps; predicted 4 from step (\d+); λ₁ peaks at step (\d+)", text
+        ).groups(),
+    )
+    assert 0 < peak < steps and crossed < steps
+    start, top, end = map(
+        float, re.search(rf"start {NUMBER}, peak {NUMBER}, end {NUMBER}", text).groups()
+    )
+    assert top > max(start, end)
+    align, random = map(
+        float, re.search(rf"mean {NUMBER} \(random directions: {NUMBER}\)", text).groups()
+    )
+    assert align > 2 * random
+    assert _images(executed) == 4  # the plane with its digits, Fig. 4a, Fig. 4b, Fig. 4c-d
