@@ -1,7 +1,9 @@
 """Tiles on a dask cluster: a ``distributed.Client`` as the scheduler's executor.
 
 * as many tiles in flight as the cluster has threads (``client.nthreads()``, read again every
-  :data:`REFRESH` seconds while there is work: workers that join or leave count);
+  :data:`REFRESH` seconds while there is work: workers that join or leave count), and
+  :data:`WAITING` more per thread, queued on the workers: a thread that finishes a tile starts
+  the next at once instead of waiting for its result's round trip to the kernel and back;
 * the engine of a model version (its weights) goes to every worker once, ``client.scatter(...,
   broadcast=True, hash=False)``; a task carries the tile's key, the plane and the version's
   future, submitted with ``pure=False`` (nothing is hashed);
@@ -24,7 +26,7 @@ import queue
 import threading
 import time
 import uuid
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
@@ -37,6 +39,7 @@ from .jobs import Job, TileArguments
 from .tiles import Tile
 
 REFRESH = 0.5  # seconds between two readings of the cluster's threads while there is work
+WAITING = 1  # tiles queued on the workers per thread, beyond those running
 KEEP = 3  # scattered engines of this many recent model versions are held
 
 
@@ -86,6 +89,7 @@ class ClusterExecutor(TileExecutor):
         self._work: queue.SimpleQueue = queue.SimpleQueue()
         self._engines: OrderedDict[tuple[int, int], tuple[Engines, Any]] = OrderedDict()
         self._remote: dict[str, Any] = {}  # tasks in flight, by key
+        self.cancelled: deque[str] = deque(maxlen=4096)  # keys of the last tasks cancelled
         self._lock = threading.Lock()
         self._closed = False
         self._thread = threading.Thread(target=self._run, name="ftle-cluster", daemon=True)
@@ -93,7 +97,7 @@ class ClusterExecutor(TileExecutor):
 
     # ------------------------------------------------------------------ the caller's side
     def slots(self) -> int:
-        return self._threads
+        return self._threads * (1 + WAITING)
 
     def submit_tile(
         self, job: Job, engines: Engines, arguments: Callable[[Engine], TileArguments]
@@ -139,6 +143,7 @@ class ClusterExecutor(TileExecutor):
         stale = [item[1] for item in items if item[0] == "cancel"]
         if stale:  # first: frees the workers' threads for the current view's tiles
             self.client.cancel(stale)
+            self.cancelled.extend(task.key for task in stale)
         for item in items:
             if item[0] == "tile":
                 self._send(*item[1:])
