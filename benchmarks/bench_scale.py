@@ -24,13 +24,13 @@ import time
 
 import torch
 from distributed import Client, LocalCluster
+from ftle_widget.models import mlp
 from torch import nn
 
 from ftle_widget import Plane
 from ftle_widget.lazy.pyramid import View
 from ftle_widget.lazy.scheduler import TileScheduler
 from ftle_widget.lazy.tiles import TileCache
-from ftle_widget.models import mlp
 
 DELAY = 0.1  # seconds per batch of points of the sleeping model
 PLANE = Plane.standard(2)

@@ -7,6 +7,7 @@ The package's rooms, lower layers first (a layer imports only those before it):
 
 import sys
 
+from .lazy.devices import DevicePool
 from .maths.exponents import ftle_spectrum, maximal_ftle
 from .maths.fields import Field, ftle_field
 from .maths.planes import Plane
@@ -26,6 +27,7 @@ del _module
 __version__ = "0.1.0"
 
 __all__ = [
+    "DevicePool",
     "FTLEView",
     "Field",
     "History",

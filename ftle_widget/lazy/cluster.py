@@ -220,7 +220,7 @@ class ClusterExecutor(TileExecutor):
         if tasks and self.client.status == "running":
             try:
                 self.client.cancel(tasks)
-            except Exception:  # noqa: S110 - the client went away meanwhile
+            except Exception:
                 pass
         self._engines.clear()
 
