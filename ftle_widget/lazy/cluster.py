@@ -142,7 +142,9 @@ class ClusterExecutor(TileExecutor):
             self._read = time.monotonic()
         stale = [item[1] for item in items if item[0] == "cancel"]
         if stale:  # first: frees the workers' threads for the current view's tiles
-            self.client.cancel(stale)
+            self.client.cancel(stale)  # (an RPC: it can overtake the task's submission, so)
+            for task in stale:  # released too, on the stream that submitted it, after it
+                task.release()
             self.cancelled.extend(task.key for task in stale)
         for item in items:
             if item[0] == "tile":

@@ -116,7 +116,7 @@ class DevicePool(TileExecutor):
             return None
         tile = compute_tile(*arguments(self._engine(n, engines, job.version)), job.cancel.is_set)
         if tile is not None:
-            tile.computed_by = str(self.devices[n])
+            tile.computed_by = f"{self.devices[n]} #{n}"  # which worker thread
         return tile
 
     def _engine(self, n: int, engines: Engines, version: int) -> Engine:
