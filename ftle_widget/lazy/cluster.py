@@ -31,11 +31,15 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
+import torch
+
 from ..maths.exponents import Engine
+from ..maths.planes import Plane
 from .compute import compute_tile
 from .engines import Engines
 from .executors import EXTRA, TileExecutor
 from .jobs import Job, TileArguments
+from .pyramid import TileKey
 from .tiles import Tile
 
 REFRESH = 0.5  # seconds between two readings of the cluster's threads while there is work
@@ -58,20 +62,32 @@ class Unpicklable(TypeError):
     """The model cannot be sent to the cluster's workers."""
 
 
-def remote_tile(engine: Engine, *arguments: Any) -> Tile | None:
+def remote_tile(
+    engine: Engine,
+    plane: Plane,
+    key: TileKey,
+    extent: tuple[float, float, float, float],
+    tile_px: int,
+    dtype: torch.dtype,
+    directions: bool,
+    version: int,
+    chunk: int,
+) -> Tile | None:
     """:func:`~.compute.compute_tile` on a dask worker: it stops before its next chunk once its
     task is cancelled (or released), and the tile names the worker that computed it."""
     from distributed import get_worker
     from distributed.worker import thread_state
 
     worker = get_worker()
-    key = getattr(thread_state, "key", None)
+    task_key = thread_state.key  # set by the worker for the task it runs
 
     def stale() -> bool:
-        task = worker.state.tasks.get(key)
+        task = worker.state.tasks.get(task_key)
         return task is None or task.state not in ("executing", "long-running")
 
-    tile = compute_tile(engine, *arguments, stale)
+    tile = compute_tile(
+        engine, plane, key, extent, tile_px, dtype, directions, version, chunk, stale
+    )
     if tile is not None:
         tile.computed_by = str(worker.address)
     return tile
