@@ -136,38 +136,40 @@ class ClusterExecutor(TileExecutor):
 
     # ------------------------------------------------------------------ the cluster's side
     def _run(self) -> None:
-        while True:
+        items: list = []
+        while None not in items and not self._closed:
             try:
                 items = [self._work.get(timeout=REFRESH)]
             except queue.Empty:
                 items = []
             while not self._work.empty():  # a burst (a storm of pans) in one go
                 items.append(self._work.get())
-            if None in items or self._closed:
-                break
-            try:
-                self._step(items)
-            except Exception:  # the client is closing: leave the futures to their callbacks
-                if self.client.status not in ("running", "connecting"):
-                    break
+            self._step([item for item in items if item is not None])
         self._stop()
 
     def _step(self, items: list) -> None:
-        if (items or self._remote) and time.monotonic() - self._read > REFRESH:
-            self._threads = max(1, sum(self.client.nthreads().values()))
-            self._read = time.monotonic()
+        """Cancel, then submit; a failure settles its own item's future (a tile error)."""
         stale = [item[1] for item in items if item[0] == "cancel"]
-        if stale:  # first: frees the workers' threads for the current view's tiles
-            self.client.cancel(stale)  # (an RPC: it can overtake the task's submission, so)
-            for task in stale:  # released too, on the stream that submitted it, after it
-                task.release()
-            self.cancelled.extend(task.key for task in stale)
+        try:
+            if (items or self._remote) and time.monotonic() - self._read > REFRESH:
+                self._threads = max(1, sum(self.client.nthreads().values()))
+                self._read = time.monotonic()
+            if stale:  # first: frees the workers' threads for the current view's tiles
+                self.client.cancel(stale)  # (an RPC: it can overtake the task's submission)
+        except Exception:  # the cluster is busy or closing: read again, cancelled below
+            pass
+        for task in stale:  # so released too, on the stream that submitted it, after it
+            task.release()
+        self.cancelled.extend(task.key for task in stale)
         for item in items:
             if item[0] == "tile":
                 self._send(*item[1:])
             elif item[0] == "call":
                 _, fn, args, kwargs, future = item
-                self._watch(self.client.submit(fn, *args, pure=False, **kwargs), future)
+                try:
+                    self._watch(self.client.submit(fn, *args, pure=False, **kwargs), future)
+                except Exception as error:
+                    _settle(future, error=error)
 
     def _send(
         self,
@@ -176,7 +178,7 @@ class ClusterExecutor(TileExecutor):
         arguments: Callable[[Engine], TileArguments],
         future: Future,
     ) -> None:
-        if job.cancel.is_set():
+        if job.cancel.is_set() or self._closed:
             _settle(future, None)
             return
         try:
@@ -233,6 +235,10 @@ class ClusterExecutor(TileExecutor):
             _settle(future, error=error)
 
     def _stop(self) -> None:
+        while not self._work.empty():  # submitted after the end: never computed
+            item = self._work.get()
+            if item is not None and item[0] in ("tile", "call"):
+                _settle(item[-1], None)
         with self._lock:
             tasks = list(self._remote.values())
         if tasks and self.client.status == "running":
