@@ -82,11 +82,24 @@ def view_seconds(sched: TileScheduler, generation: int, tiles: int, px: int) -> 
     return time.perf_counter() - start
 
 
+def warm(sched: TileScheduler, client: Client, px: int) -> int:
+    """Small views until every worker has computed a tile (torch's first use in a fresh worker
+    takes seconds here); the next generation."""
+    where: set[str] = set()
+    sched.on_tile = lambda tile: where.add(tile.computed_by)
+    generation = 0
+    while where != set(client.nthreads()) and generation < 10:
+        view_seconds(sched, generation, 2, px)  # each generation: a new place
+        generation += 1
+    sched.on_tile = None
+    return generation
+
+
 def tiles_per_second(workers: int, runs: int) -> float:
     made, client = cluster(workers)
     sched = scheduler(Sleeping(), client, 32)
-    view_seconds(sched, 0, 2, 32)  # every worker warm
-    rates = [16 / view_seconds(sched, g, 4, 32) for g in range(1, runs + 1)]
+    first = warm(sched, client, 32)
+    rates = [16 / view_seconds(sched, first + g, 4, 32) for g in range(runs)]
     sched.close()
     client.close()
     made.close()
@@ -102,8 +115,8 @@ def overhead_ms(runs: int) -> float:
     here.close()
     made, client = cluster(1)
     there = scheduler(model, client, 64)
-    view_seconds(there, 0, 2, 64)
-    remote = statistics.median(view_seconds(there, g, 8, 64) for g in range(1, runs + 1))
+    first = warm(there, client, 64)
+    remote = statistics.median(view_seconds(there, first + g, 8, 64) for g in range(runs))
     there.close()
     client.close()
     made.close()
@@ -115,9 +128,9 @@ def streaming(pans: int) -> tuple[float, float, int]:
     """request() times while 4 workers stream tiles; stale tasks 1 s after the last pan."""
     made, client = cluster(4)
     sched = scheduler(Sleeping(), client, 32)
-    view_seconds(sched, 0, 2, 32)
+    first = warm(sched, client, 32)
     times = []
-    for g in range(1, pans + 1):
+    for g in range(first, first + pans):
         view = View((0.05 * g, 0.05 * g + 6, 0.0, 6.0), 192, 192)
         start = time.perf_counter()
         sched.request(view, g)

@@ -19,6 +19,7 @@ from torch import nn
 
 from ftle_widget import FTLEView, Plane, ftle_field
 from ftle_widget.lazy.cluster import WAITING, ClusterExecutor, require_distributed
+from ftle_widget.lazy.executors import tile_executor
 from ftle_widget.lazy.pyramid import View
 from ftle_widget.lazy.scheduler import TileScheduler
 from ftle_widget.paper.models import mlp
@@ -175,6 +176,9 @@ def test_a_view_takes_a_client_as_its_executor(client):
         assert where and where <= set(client.nthreads())
     finally:
         view.close()
+    wrapped, owned = tile_executor(client.get_executor())  # a client's Executor: the client
+    assert isinstance(wrapped, ClusterExecutor) and wrapped.client is client and owned
+    wrapped.shutdown()
     with pytest.raises(TypeError, match=r"distributed\.Client.*DevicePool"):
         FTLEView(mlp(2, 10, 3, 1, seed=0), executor="dask")
 
