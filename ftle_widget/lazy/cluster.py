@@ -37,8 +37,8 @@ from ..maths.exponents import Engine
 from ..maths.planes import Plane
 from .compute import compute_tile
 from .engines import Engines
-from .executors import EXTRA, TileExecutor
 from .jobs import Job, TileArguments
+from .placement import EXTRA, TileExecutor
 from .pyramid import TileKey
 from .tiles import Tile
 

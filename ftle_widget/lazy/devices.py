@@ -25,8 +25,8 @@ from ..maths.exponents import Engine
 from ..maths.modules import model_float_dtype
 from .compute import compute_tile
 from .engines import Engines
-from .executors import TileExecutor
 from .jobs import Job, TileArguments
+from .placement import TileExecutor
 from .tiles import Tile
 
 KEEP = 3  # engines of this many recent model versions are held per device
