@@ -127,6 +127,8 @@ def test_bad_devices_and_a_view_on_a_pool():
         with pytest.raises(ValueError, match="non-empty list of devices"):
             DevicePool(bad)  # type: ignore[arg-type]
     pool = DevicePool(["cpu", "cpu"])
+    with pytest.raises(TypeError, match=r"unknown keyword argument\(s\) executer.*executor"):
+        FTLEView(mlp(2, 10, 3, 1, seed=0), executer=pool)
     view = FTLEView(mlp(2, 10, 3, 1, seed=0), executor=pool)
     try:
         assert view.scheduler.executor is pool and view.scheduler.executor.slots() == 2
