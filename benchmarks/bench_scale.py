@@ -113,7 +113,8 @@ def overhead_ms(runs: int) -> float:
     model = mlp(2, 50, 8, 1, seed=0)
     made, client = cluster(1)
     here, there = scheduler(model, None, 64), scheduler(model, client, 64)
-    first = max(view_seconds(here, 0, 2, 64) and 1, warm(there, client, 64))
+    view_seconds(here, 0, 2, 64)  # warm
+    first = max(1, warm(there, client, 64))
     local, remote = [], []
     for g in range(first, first + 2 * runs + 1):
         local.append(view_seconds(here, g, 8, 64))
