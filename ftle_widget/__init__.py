@@ -7,6 +7,7 @@ The package's rooms, lower layers first (a layer imports only those before it):
 
 import sys
 
+from .lazy.devices import DevicePool
 from .maths.attacks import AttackPath, attack_path
 from .maths.exponents import ftle_spectrum, maximal_ftle
 from .maths.fields import Field, ftle_field
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttackPath",
+    "DevicePool",
     "FTLEView",
     "Field",
     "History",

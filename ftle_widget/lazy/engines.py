@@ -68,6 +68,11 @@ class Engines:
                 self._held.popitem(last=False)
         return engine
 
+    @property
+    def probe(self) -> tuple[float, float]:
+        """The plane point where the model first worked (a new engine is first run there)."""
+        return self._probes[0]
+
     def clear(self) -> None:
         with self._lock:
             self._held.clear()

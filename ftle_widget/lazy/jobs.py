@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,6 +20,30 @@ from ..maths.planes import Plane
 from .planning import VIEW
 from .previews import variation_order
 from .pyramid import Pyramid, TileKey
+
+
+class Cancel(threading.Event):
+    """A job's cancellation: an event that also calls hooks when set (an executor elsewhere
+    cancels its remote task); a hook added after it is set is called at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._hooks: list[Callable[[], None]] = []
+        self._hooks_lock = threading.Lock()
+
+    def when_set(self, hook: Callable[[], None]) -> None:
+        with self._hooks_lock:
+            if not self.is_set():
+                self._hooks.append(hook)
+                return
+        hook()
+
+    def set(self) -> None:
+        with self._hooks_lock:
+            super().set()
+            hooks, self._hooks = self._hooks, []
+        for hook in hooks:
+            hook()
 
 
 @dataclass(order=True)
@@ -32,7 +57,7 @@ class Job:
     dtype: torch.dtype = field(compare=False)
     directions: bool = field(compare=False, default=False)
     tile_px: int = field(compare=False, default=0)
-    cancel: threading.Event = field(compare=False, default_factory=threading.Event)
+    cancel: Cancel = field(compare=False, default_factory=Cancel)
 
 
 # compute_tile's arguments but the last (should_stop)

@@ -10,8 +10,8 @@ A :class:`TileScheduler` turns view requests into tiles of a
 * a request carries a generation number: a newer one drops the queued jobs of older generations
   (jobs for tiles the new view still needs are kept and retagged) and a running job that is no
   longer wanted stops before its next chunk of pixels (chunks are sized to ~80 ms of work);
-* compute runs on an executor (``concurrent.futures``; one worker thread by default), never in the
-  caller's thread: :meth:`TileScheduler.request` returns at once;
+* compute runs on an executor (:mod:`.executors`: one worker thread by default, a dask cluster,
+  devices), never in the caller's thread: :meth:`TileScheduler.request` returns at once;
 * every job computes on a snapshot of the model taken when it was scheduled, so a tile never mixes
   two versions of the weights. In-place changes (optimizer steps) are noticed through the tensors'
   version counters; a training loop in another thread should hold :attr:`TileScheduler.model_lock`
@@ -45,6 +45,7 @@ from ..maths.modules import model_float_dtype
 from ..maths.planes import Plane
 from .compute import chunk_pixels, compute_tile
 from .engines import Engines
+from .executors import TileExecutor, slots, tile_executor
 from .jobs import Job, Previews, TileArguments
 from .planning import PREVIEW, PlannedTile, check_resolution, deep_zoom_dtype, plan_view
 from .previews import PREVIEW_SECONDS
@@ -68,10 +69,9 @@ class TileScheduler:
     tile_px : pixels per tile side, or ``"auto"``: the largest of 64, 128 and 256 whose tile takes
         at most ~30 ms, from the model's measured speed and per-call overhead.
     base_side : plane units per tile side at level 0; default: the first view's width.
-    executor : where tiles are computed (a ``concurrent.futures.Executor``); default: one worker
-        thread. Any other than a ``ThreadPoolExecutor`` (processes, a ``dask.distributed``
-        client) gets :func:`compute_tile` with picklable arguments; there stale results are
-        dropped but a running tile cannot be interrupted.
+    executor : where tiles are computed; default: one worker thread. A ``distributed.Client``
+        (:mod:`.cluster`) or a :class:`~.devices.DevicePool`; any other ``Executor`` gets
+        :func:`compute_tile` with picklable arguments (a running tile is not interrupted).
     cache : a :class:`TileCache` (default: a new one of 256 MiB).
     device : compute on snapshots on this device (default: the model's).
     coarse_levels, margin : how much coarser the first pass is (2: ¼ resolution) and how many
@@ -123,10 +123,8 @@ class TileScheduler:
         self._own_cache = cache is None
         self.cache = cache if cache is not None else TileCache()
         self.on_tile, self.on_progress, self.on_error = on_tile, on_progress, on_error
-        self._own_executor = executor is None
-        self.executor = executor or ThreadPoolExecutor(1, thread_name_prefix="ftle-tiles")
+        self.executor, self._own_executor = tile_executor(executor)
         self._local = isinstance(self.executor, ThreadPoolExecutor)
-        self._slots = getattr(self.executor, "_max_workers", 1)
         self._token = uuid.uuid4().hex
         self._what: tuple = (repr(layer), depth)  # what a tile holds, for cache keys
         self._lock = threading.RLock()
@@ -311,7 +309,7 @@ class TileScheduler:
     # ------------------------------------------------------------------ execution
     def _pump(self) -> None:
         """Submit the best queued jobs while workers are free (lock held)."""
-        while self._queue and len(self._running) < self._slots and not self._closed:
+        while self._queue and len(self._running) < slots(self.executor) and not self._closed:
             job = heapq.heappop(self._queue)
             self._running.append(job)
             future = self._submit(job)
@@ -327,6 +325,8 @@ class TileScheduler:
     def _submit(self, job: Job) -> Future:
         if self._local:  # a thread of this process: shared engines, cancellation, speed
             return self.executor.submit(self._compute_here, job)
+        if isinstance(self.executor, TileExecutor):  # places its jobs: a cluster, devices
+            return self.executor.submit_tile(job, self.engines, partial(self._arguments, job))
         engine = self.engines.get(job.version)  # elsewhere: everything travels by pickle
         return self.executor.submit(compute_tile, *self._arguments(job, engine))
 

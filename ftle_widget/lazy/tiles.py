@@ -26,6 +26,7 @@ class Tile:
     dtype: str  # "float32" or "float64": the precision the tile was computed in
     generation: int = -1  # the request it was delivered for (set on delivery)
     preview: bool = False  # fewer pixels than the pyramid's tiles: a slow model's first picture
+    computed_by: str = ""  # where it was computed elsewhere: a cluster worker's address, a device
     vmin: float = field(init=False)
     vmax: float = field(init=False)
 

@@ -71,6 +71,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         points of three classes, the data overlay colours them, and the hover names the
         predicted class index k by the k-th of the sorted labels (one output: 0 is output ≤ 0).
     device : compute on a copy of the model on this device.
+    executor : where tiles are computed: a ``distributed.Client``, a ``DevicePool``, an Executor.
     cmap, vmin, vmax : colormap (see :func:`ftle_widget.widget.export.colormap_names`) and limits
         (``None``: symmetric about 0 over what is shown; :meth:`fit_colors` fits them to it).
     quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2).
@@ -119,6 +120,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         data=None,
         labels=None,
         device: str | torch.device | None = None,
+        executor=None,
         cmap: str = "RdBu_r",
         vmin: float | None = None,
         vmax: float | None = None,
@@ -159,16 +161,14 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         )
         self._model, self._layer, self._depth, self._device = model, layer, depth, device
         self._data, self._labels, self._data_near = data, labels, data_near
-        self._data_points = check_data_points(data_points)
-        self._image_shape = image_shape
+        self._data_points, self._image_shape = check_data_points(data_points), image_shape
+        self._executor = executor  # a Client is wrapped by each scheduler (lazy/executors.py)
         self._data_range = None if data is None else (float(data.min()), float(data.max()))
-        self._lock = threading.Lock()
-        self._generations = Generations()
+        self._lock, self._generations, self._reports = threading.Lock(), Generations(), Reports()
         self._last_view: tuple[View, int] | None = None
         self._pushed: View | None = None  # the home view computed before a browser asked
         # the tiles sent for the last request (for fit_colors): its generation, key → tile
         self._shown: tuple[int, dict] = (-1, {})
-        self._reports = Reports()
         self._scheduler: TileScheduler | None = None
         self._set_scheduler(plane, self.home)
         self.on_msg(self._on_message)
@@ -244,8 +244,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         """Stop all work and close the widget (also when construction failed half way)."""
         if getattr(self, "_history", None) is not None:
             self.unfollow()
-        scheduler = getattr(self, "_scheduler", None)
-        if scheduler is not None:
+        if (scheduler := getattr(self, "_scheduler", None)) is not None:
             scheduler.close()
         super().close()
 
@@ -258,6 +257,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
             layer=self._layer,
             depth=self._depth,
             device=self._device,
+            executor=self._executor,
             directions=self.show_directions,
             home=home,  # the model is first run where the view will be
             on_tile=self._send_tile,
