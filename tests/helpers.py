@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 
 import torch
 from torch import nn
@@ -228,3 +229,19 @@ def assert_untouched(model: nn.Module, before: dict) -> None:
         assert torch.equal(t0, t1), f"{name} changed"
     assert not nn.modules.module._global_forward_hooks
     assert not nn.modules.module._global_forward_pre_hooks
+
+
+class Sleepy(nn.Module):
+    """A small tanh net whose every batch (not the engine's one-point probes) sleeps ``delay``
+    seconds: tiles whose cost is waiting, so that two cores can show scaling."""
+
+    def __init__(self, delay: float = 0.05):
+        super().__init__()
+        torch.manual_seed(0)
+        self.a, self.b = nn.Linear(2, 8), nn.Linear(8, 1)
+        self.delay = delay
+
+    def forward(self, x):
+        if x.shape[0] > 1:
+            time.sleep(self.delay)
+        return self.b(torch.tanh(self.a(x)))

@@ -11,10 +11,12 @@ import threading
 import time
 
 import cloudpickle
+import helpers
 import numpy as np
 import pytest
 import torch
 from distributed import Client, LocalCluster
+from helpers import Sleepy
 from torch import nn
 
 from ftle_widget import FTLEView, Plane, ftle_field
@@ -25,22 +27,9 @@ from ftle_widget.lazy.scheduler import TileScheduler
 from ftle_widget.paper.models import mlp
 
 PLANE = Plane.standard(2)
-cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import tests/
-
-
-class Sleepy(nn.Module):
-    """A small tanh net whose every batch (not the engine's one-point probes) sleeps."""
-
-    def __init__(self, delay: float = 0.05):
-        super().__init__()
-        torch.manual_seed(0)
-        self.a, self.b = nn.Linear(2, 8), nn.Linear(8, 1)
-        self.delay = delay
-
-    def forward(self, x):
-        if x.shape[0] > 1:
-            time.sleep(self.delay)
-        return self.b(torch.tanh(self.a(x)))
+# the workers cannot import tests/: this module and helpers travel by value
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+cloudpickle.register_pickle_by_value(helpers)
 
 
 class Guarded(nn.Module):

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 import torch
-from torch import nn
+from helpers import Sleepy
 
 from ftle_widget import DevicePool, FTLEView, Plane, ftle_field
 from ftle_widget.lazy.pyramid import View
@@ -17,21 +17,6 @@ from ftle_widget.lazy.scheduler import TileScheduler
 from ftle_widget.paper.models import mlp
 
 PLANE = Plane.standard(2)
-
-
-class Sleepy(nn.Module):
-    """A small tanh net whose every batch (not the engine's one-point probes) sleeps."""
-
-    def __init__(self, delay: float = 0.03):
-        super().__init__()
-        torch.manual_seed(0)
-        self.a, self.b = nn.Linear(2, 8), nn.Linear(8, 1)
-        self.delay = delay
-
-    def forward(self, x):
-        if x.shape[0] > 1:
-            time.sleep(self.delay)
-        return self.b(torch.tanh(self.a(x)))
 
 
 class Recorder:
@@ -78,7 +63,7 @@ def check_field(pool, model, layer=None):
 
 def test_two_cpu_workers_compute_the_field_each_with_its_own_model():
     pool = DevicePool(["cpu", "cpu"])
-    model = Sleepy()  # sleeping batches: both threads get tiles
+    model = Sleepy(0.03)  # sleeping batches: both threads get tiles
     sched, rec = check_field(pool, model, layer="logits")
     for _, tile in rec.tiles:  # equal value for value on the CPU
         field = ftle_field(model, PLANE, tile.extent, (16, 16), layer="logits")
