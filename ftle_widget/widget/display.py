@@ -37,6 +37,10 @@ class CSSPixels(traitlets.Int):
         )
 
 
+SNAPSHOT_PREFIX = "data:image/png;base64,"
+SNAPSHOT_MAX = 300_000  # the browser keeps its snapshots under 200 000 (snapshot.ts)
+
+
 class DisplayTraits(traitlets.HasTraits):
     """The display side of the widget: traits the browser draws with, checked in Python.
 
@@ -50,6 +54,19 @@ class DisplayTraits(traitlets.HasTraits):
     vmax = traitlets.Float(None, allow_none=True).tag(sync=True)
     quantity = traitlets.Unicode("lambda").tag(sync=True)
     height = CSSPixels(HEIGHT).tag(sync=True)
+    # the last complete view's picture, set by the browser (js/src/snapshot.ts): a PNG data URL
+    # that a notebook saved with its widget state shows without a kernel; "" before one
+    snapshot = traitlets.Unicode("").tag(sync=True)
+
+    @traitlets.validate("snapshot")
+    def _valid_snapshot(self, proposal: dict) -> str:
+        value = proposal["value"]
+        if value and (not value.startswith(SNAPSHOT_PREFIX) or len(value) > SNAPSHOT_MAX):
+            raise BadTrait(
+                f"snapshot must be a PNG data URL ({SNAPSHOT_PREFIX}…) of at most "
+                f"{SNAPSHOT_MAX} characters, or empty"
+            )
+        return value
 
     @traitlets.validate("cmap")
     def _valid_cmap(self, proposal: dict) -> str:

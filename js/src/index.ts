@@ -9,11 +9,11 @@
  * The `height` trait sets the field's height, the `progress` trait the progress bar; "Fit colours"
  * (toolbar) and the colorbar (overlays/limits.ts) set vmin and vmax.
  *
- * It also carries `timings` ({@link Timings} of session.ts, `performance.now()` milliseconds): how
- * long the last gesture's redraw took, and when the last view request went out and its first tile
- * at the view's own resolution was painted, and whether a request waits for the view to settle;
- * the browser tests report them and wait on the last. And `axes`
- * ({@link AxesLayout} of overlays/axes.ts): the last frame's tick marks and label boxes.
+ * It also carries `timings` ({@link Timings} of session.ts, `performance.now()` ms: the last
+ * gesture's redraw, the last request and its first tile at the view's resolution painted, whether
+ * a request waits for the view to settle; the browser tests wait on it) and `axes`
+ * ({@link AxesLayout} of overlays/axes.ts). A complete view's picture goes to the `snapshot`
+ * trait (snapshot.ts), shown by a display that opens without tiles.
  */
 import type { Render } from "@anywidget/types";
 import { Controls } from "./controls";
@@ -40,6 +40,7 @@ import { Renderer } from "./renderer";
 import { drawScene } from "./scene";
 import { Session } from "./session";
 import { initialize, nextGeneration, pushedTiles } from "./shared";
+import { Snapshot } from "./snapshot";
 import { TileStore } from "./tiles";
 import { Toolbar } from "./toolbar";
 
@@ -129,6 +130,7 @@ const render: Render<Traits> = ({ model, el }) => {
     toolbar.showLegend(shown.legend);
     session.setNotes(shown.notes);
     session.painted();
+    snapshot.painted(store.drawOrder().length);
   };
   const redraw = () => {
     cancelAnimationFrame(frame);
@@ -175,12 +177,14 @@ const render: Render<Traits> = ({ model, el }) => {
     const { canvas, overlay, colorbar } = layout;
     return composeImage(canvas, overlay, colorbar, layout.background());
   };
+  const snapshot = new Snapshot(model, layout, store.drawOrder().length > 0);
   drawNow();
   showProgress();
   asked = layout.canvas.clientWidth > 0;
   session.start(asked);
 
   return () => {
+    snapshot.destroy();
     session.destroy();
     cancelAnimationFrame(frame);
     resize.disconnect();

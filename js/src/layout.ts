@@ -61,6 +61,8 @@ export class Layout {
   readonly progress: HTMLDivElement;
   private readonly progressFill: HTMLDivElement;
   private readonly plot: HTMLDivElement;
+  /** A saved picture shown under the field canvas until tiles arrive (snapshot.ts). */
+  private standIn: HTMLDivElement | null = null;
   /** CSS pixels: the height of the field, its overlay and the colorbar. */
   height: number;
   /** The read-out under the cursor. */
@@ -194,6 +196,26 @@ export class Layout {
   /** Show or hide the hover picture. */
   showPicture(on: boolean): void {
     this.picture.style.display = on ? "" : "none";
+  }
+
+  /**
+   * Show the saved picture `url` (the PNG download's: the field at its left, as tall as it)
+   * under the field canvas, clipped to the field; null removes it.
+   */
+  showStandIn(url: string | null): void {
+    this.standIn?.remove();
+    this.standIn = null;
+    if (!url) return;
+    const clip = element(
+      "div",
+      "ftle-snapshot",
+      "position:absolute;left:0;top:0;width:100%;height:100%;overflow:hidden;pointer-events:none;",
+    );
+    const picture = element("img", "", "display:block;height:100%;width:auto;max-width:none;");
+    picture.src = url;
+    clip.append(picture);
+    this.plot.prepend(clip); // pointer events go through to the canvas
+    this.standIn = clip;
   }
 
   remove(): void {

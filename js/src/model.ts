@@ -47,6 +47,8 @@ export interface Traits {
   following: boolean;
   /** Names this instance for the tiles pushed before a display (shared.ts). */
   _instance: string;
+  /** The last complete view's picture, a PNG data URL (snapshot.ts), or "". */
+  snapshot: string;
 }
 
 /** Traits whose change needs a redraw (and the toolbar to show them), nothing else. */

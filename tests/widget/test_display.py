@@ -254,3 +254,25 @@ def test_a_view_at_the_browsers_bound_is_computed():
     ask(view, generation=2, extent=extent)
     assert view.error == "" and any(m["kind"] == "tile" for m, _ in sent)
     view.close()
+
+
+def test_the_snapshot_trait_takes_png_data_urls_only():
+    from ftle_widget.widget.display import SNAPSHOT_MAX, SNAPSHOT_PREFIX, BadTrait
+
+    view = FTLEView(mlp(2, 5, 2, 1))
+    try:
+        assert view.snapshot == "" and view.trait_metadata("snapshot", "sync")
+        url = SNAPSHOT_PREFIX + "iVBORw0KGgo="
+        view.snapshot = url
+        assert view.snapshot == url
+        for bad in (
+            "data:image/jpeg;base64,AAAA",
+            "http://x/y.png",
+            SNAPSHOT_PREFIX + "A" * SNAPSHOT_MAX,
+        ):
+            with pytest.raises(BadTrait, match="snapshot must be a PNG data URL"):
+                view.snapshot = bad
+        assert view.snapshot == url  # the last good one stays
+        view.snapshot = ""
+    finally:
+        view.close()
