@@ -190,6 +190,30 @@ def test_killing_a_worker_mid_view_still_completes_the_view(client):
     client.wait_for_workers(2, timeout=60)  # the nanny brings the worker back
 
 
+def test_workers_joining_and_leaving_change_the_tiles_in_flight(client):
+    executor = ClusterExecutor(client)
+    try:
+        assert executor.slots() == 2 * (1 + WAITING)
+        client.cluster.scale(3)
+        client.wait_for_workers(3, timeout=120)
+        # read again while there is work: a call keeps the executor busy
+        assert wait_for(lambda: executor.submit(time.sleep, 0.2).result(60) is None
+                        and executor.slots() == 3 * (1 + WAITING), timeout=60)  # fmt: skip
+        # a view keeps three tiles running at once on three single-threaded workers
+        model, rec = Sleepy(0.05), Recorder()
+        sched = rec.scheduler(model, executor, chunk_px=64)
+        sched.request(View((0.0, 4.0, 0.0, 4.0), 64, 64), 0)
+        assert wait_for(lambda: len(running(client)) == 3, timeout=60)
+        assert sched.wait(120) and not rec.errors
+        sched.close()
+        client.cluster.scale(2)
+        assert wait_for(lambda: len(client.nthreads()) == 2, timeout=60)
+        assert wait_for(lambda: executor.submit(time.sleep, 0.2).result(60) is None
+                        and executor.slots() == 2 * (1 + WAITING), timeout=60)  # fmt: skip
+    finally:
+        executor.shutdown()
+
+
 def test_the_cluster_is_optional():
     code = "import ftle_widget, sys; assert 'distributed' not in sys.modules, 'imported'"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
