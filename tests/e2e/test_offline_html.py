@@ -188,9 +188,7 @@ def test_the_export_draws_zooms_hovers_and_switches_colours_offline(browser, exp
     generation = page.evaluate(f"{ROOT}.timings.generation")
     for _ in range(3):
         page.mouse.wheel(0, math.log(2) / 0.002 + 1)
-    page.wait_for_function(
-        f"{ROOT}.timings.generation > {generation} && !{ROOT}.timings.settling"
-    )
+    page.wait_for_function(f"{ROOT}.timings.generation > {generation} && !{ROOT}.timings.settling")
     page.wait_for_function("document.querySelector('.ftle-status').textContent.includes('kernel')")
     assert "the rest needs a kernel" in _status(page)
     assert tried == []  # nothing was asked of the network
