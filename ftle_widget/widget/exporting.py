@@ -1,8 +1,8 @@
 """What a view gives out: :meth:`~Exports.field` (what it shows, as arrays) and files:
 :meth:`~Exports.to_png` (the canvas's picture, or a figure at a ``dpi``), :meth:`~Exports.to_svg`
-and :meth:`~Exports.to_pdf` (figures for papers, vectors over the field's image), :meth:`~Exports.to_html`
-(an offline page to pan and zoom in); a mixin of
-:class:`~ftle_widget.FTLEView`, the work in :mod:`.export`."""
+and :meth:`~Exports.to_pdf` (figures for papers, vectors over the field's image),
+:meth:`~Exports.to_html` (a page to pan and zoom in offline); a mixin of
+:class:`~ftle_widget.FTLEView`, the work in :mod:`.export` and :mod:`.offline`."""
 
 from __future__ import annotations
 

@@ -146,7 +146,10 @@ def unpack(entries: list[list], packed: bytes, tile_px: int) -> list[dict[str, n
             prediction = np.where(small == NO_CLASS, np.nan, small).astype(np.float32)
         else:
             prediction = np.frombuffer(take(4 * n), "<f4").copy()
-        arrays = {"ftle": ftle, "prediction": prediction.reshape(tile_px, tile_px)}
+        arrays: dict[str, np.ndarray] = {
+            "ftle": ftle,
+            "prediction": prediction.reshape(tile_px, tile_px),
+        }
         if has_direction:
             arrays["direction"] = halves(2 * n).reshape(tile_px, tile_px, 2)
         out.append(arrays)

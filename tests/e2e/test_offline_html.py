@@ -154,7 +154,7 @@ def test_the_export_draws_zooms_hovers_and_switches_colours_offline(browser, exp
     _frame(page)
     text = page.evaluate("document.querySelector('.ftle-hover').textContent")
     u, v = -1.5 + 3.0 * x / box["width"], 1.5 - 3.0 * y / box["height"]
-    z, (a0, a1, b0, b1), stored, computed = max(
+    _, (a0, a1, b0, b1), stored, computed = max(
         (t for t in tiles if t[0] <= level and t[1][0] <= u < t[1][1] and t[1][2] <= v < t[1][3]),
         key=lambda t: t[0],
     )
