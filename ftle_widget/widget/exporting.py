@@ -1,7 +1,8 @@
 """What a view gives out: :meth:`~Exports.field` (what it shows, as arrays) and files:
 :meth:`~Exports.to_png` (the canvas's picture, or a figure at a ``dpi``), :meth:`~Exports.to_svg`
-and :meth:`~Exports.to_pdf` (figures for papers, vectors over the field's image); a mixin of
-:class:`~ftle_widget.FTLEView`, the work in :mod:`.export`."""
+and :meth:`~Exports.to_pdf` (figures for papers, vectors over the field's image),
+:meth:`~Exports.to_html` (a page to pan and zoom in offline); a mixin of
+:class:`~ftle_widget.FTLEView`, the work in :mod:`.export` and :mod:`.offline`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pathlib
 from typing import Any
 
 from ..maths.fields import Field, compute_field
-from . import export
+from . import export, offline
 
 
 class Exports:
@@ -64,3 +65,11 @@ class Exports:
     ) -> pathlib.Path:  # fmt: skip
         """Write the view as a PDF figure for a paper, as :meth:`to_svg` (fonts embedded)."""
         return export.save_view(self, path, shape, axes=axes, colorbar=colorbar, dpi=dpi)
+
+    def to_html(self, path: str | pathlib.Path, *, levels: int = 3) -> pathlib.Path:
+        """Write the view as one self-contained HTML file (the front end inlined, no network):
+        the tiles of the view's level and ``levels`` coarser and finer ones, so that a reader
+        pans, zooms, hovers and switches colormaps without a kernel; beyond them the page says
+        the rest needs one. λ₁ is stored as float16 (relative error ≤ 4.9e-4), deflated; which
+        tiles: :mod:`.offline`."""
+        return offline.save_html(self, path, levels)
