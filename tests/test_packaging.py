@@ -73,12 +73,13 @@ def test_the_archives_carry_the_bundle_and_the_notebooks(dist):
     sdist, wheel = dist
     with tarfile.open(sdist) as tar:
         names = {n.split("/", 1)[1] for n in tar.getnames() if "/" in n}
-    assert "ftle_widget/static/widget.js" in names and "PKG-INFO" in names
+    assert {"ftle_widget/static/widget.js", "ftle_widget/static/offline.js", "PKG-INFO"} <= names
     assert {f"demo_notebooks/{n}" for n in NOTEBOOKS} <= names
     assert not any(n.startswith("js/node_modules") for n in names)
     with zipfile.ZipFile(wheel) as whl:
         names = set(whl.namelist())
         assert whl.getinfo("ftle_widget/static/widget.js").file_size > 10_000
+        assert whl.getinfo("ftle_widget/static/offline.js").file_size > 1_000  # to_html's
     assert {f"ftle_widget/demo_notebooks/{n}" for n in NOTEBOOKS} <= names
 
 
