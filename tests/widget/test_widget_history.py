@@ -161,7 +161,7 @@ def test_training_in_a_thread_while_zooming_never_mixes_epochs():
     while view.epoch != 8 and time.monotonic() < deadline:
         time.sleep(0.02)
     assert view.scheduler.wait(60)
-    # every tile equals the field of exactly one epoch's weights
+    # every tile equals the field of one epoch's weights (or of several that draw it alike)
     versions = {}
     for msg, buffers in sent:
         if msg["kind"] != "tile":
@@ -175,8 +175,9 @@ def test_training_in_a_thread_while_zooming_never_mixes_epochs():
             field = ftle_field(reference, Plane.standard(2), msg["extent"], (t, t))
             if np.array_equal(values, field.ftle):
                 matches.append(epoch)
-        assert len(matches) == 1, f"tile {msg['z'], msg['i'], msg['j']} matches {matches}"
-        versions.setdefault(msg["model_version"], set()).update(matches)
+        assert matches, f"tile {msg['z'], msg['i'], msg['j']} matches no epoch"
+        if len(matches) == 1:  # far out, saturated epochs can draw the same tile (-inf alike)
+            versions.setdefault(msg["model_version"], set()).update(matches)
     # a model version shows one epoch; later versions later epochs, the last one epoch 8
     assert all(len(epochs) == 1 for epochs in versions.values()), versions
     shown = [versions[v].pop() for v in sorted(versions)]
