@@ -23,6 +23,8 @@ the frozen weights get no gradient, so SGD leaves them bit for bit as they were.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 from torch import nn
 
@@ -120,17 +122,14 @@ def errors_against_width(
     :func:`.nets.trained_circle_mlp`), all trained by ``protocol``; ``widths_`` default
     :func:`widths`."""
     grid = widths(quick) if widths_ is None else widths_
+    common: dict[str, Any] = {"protocol": protocol, "seed": seed, "quick": quick}
     errors: dict[str, dict[int, float]] = {}
     for kind in (*THRESHOLDS, "trained"):
         errors[kind] = {}
         for n in grid:
             if kind == "trained":
-                info = nets.trained_circle_mlp(
-                    n, DEPTH, protocol=protocol, seed=seed, quick=quick
-                )[1]
+                _, info = nets.trained_circle_mlp(n, DEPTH, **common)
             else:
-                info = frozen_circle_mlp(
-                    n, thresholds=kind, protocol=protocol, seed=seed, quick=quick
-                )[1]
+                _, info = frozen_circle_mlp(n, thresholds=kind, **common)
             errors[kind][n] = 1.0 - info["test_accuracy"]
     return errors
