@@ -5,7 +5,7 @@ demo notebooks ``02_depth_and_width`` and ``03_digits`` are built on these.
 Training (all seeded; every setting below is part of the cache key, so a changed setting trains
 a new net). Plain SGD, with the learning rate 0.05 for the first 4/7 of the epochs, 0.01 for the
 next 2/7 and 0.002 for the last 1/7 (a constant rate leaves the test accuracy jumping by a few
-per cent from epoch to epoch):
+per cent from epoch to epoch), except in the circle nets' ``"paper"`` protocol:
 
 * Circle nets, 2 → N×L → 1 (tanh), MSE to ±1, trained by one of two protocols
   (:data:`PROTOCOLS`, ``protocol=`` of :func:`trained_circle_mlp`):
@@ -19,7 +19,10 @@ per cent from epoch to epoch):
     learning rate 0.05, batch 8192, 200 epochs, MSE to ±1, W ~ N(0, 1/fan_in), zero
     thresholds. Our assumptions: 40 000 points (90 % trained on: 5 steps an epoch, 1 000 steps
     in all), a constant rate (no decay), no early stopping (the net after epoch 200). Quick:
-    10 000 points (2 steps an epoch), the same 200 epochs; 3–8 s a net at N = 10.
+    10 000 points (2 steps an epoch), the same 200 epochs; 3–8 s a net at N = 10. Measured
+    (full, N = 10, seed 0): 97.2–99.2 % test accuracy and L·λ₁ on the boundary 0.93 / 2.02 /
+    2.67 / 3.08 for L = 2 / 4 / 8 / 12 (the paper: ≈ 1.2 / 2.2 / 3.0 / 3.2; ours: 1.80 / 3.33 /
+    4.09 / 4.33): the boundary keeps sharpening with more steps.
 * Digit nets, 64 → N×L → 10 (tanh) on scikit-learn's 8×8 digits, cross-entropy, batch 32:
   full 60 epochs (20×16: 94–98 % test accuracy over ten seeds, ~8 s each), quick 30. Adam (3e-3,
   same decay) trains 20×16 as well but costs 3× more a step and failed at 160×16; SGD at lr 0.1
