@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from helpers import notebook_text, run_notebook
 
 NUMBER = r"(-?\d+\.\d+)"
@@ -17,31 +18,65 @@ def _images(executed: dict) -> int:
     )
 
 
-def test_depth_and_width_notebook_reproduces_fig_3b(tmp_path):
+def test_depth_and_width_notebook_reproduces_fig_3b_and_3a(tmp_path):
     executed = run_notebook("02_depth_and_width.ipynb", tmp_path)
     text = notebook_text(executed)
-    assert "quick mode: 9000 training points" in text
-    accuracy = {
-        (int(n), int(d)): float(a)
-        for n, d, a in re.findall(rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+7\s", text, re.MULTILINE)
-    }
-    assert set(accuracy) == {(n, d) for n in (10, 50, 250) for d in (2, 4, 8)}
+    assert "quick mode: 9000 training points, protocol 'ours' (batch 32, 7 epochs)" in text
+    grid = {(n, d) for n in (10, 50, 250) for d in (2, 4, 8, 12)}  # L = 12 in quick mode too
+    rows = re.findall(rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+(\d+)\s+{NUMBER}\s+trained$", text, re.M)
+    accuracy = {(int(n), int(d)): float(a) for n, d, a, _, _ in rows}
+    trained_epochs = {(int(n), int(d)): int(e) for n, d, _, e, _ in rows}
+    assert set(accuracy) == grid
     assert min(accuracy.values()) >= 0.98
+    assert {e for (_, d), e in trained_epochs.items() if d < 12} == {7}
+    assert {e for (_, d), e in trained_epochs.items() if d == 12} == {4}  # fewer in quick mode
     table = {
         (int(n), int(d)): (float(b), float(c), float(k))
         for d, n, b, c, k in re.findall(
             rf"^\s*(\d+)\s+(\d+)\s+{NUMBER}\s+{NUMBER}\s+{NUMBER}\s+360$", text, re.MULTILINE
         )
     }
-    assert set(table) == set(accuracy)
+    assert set(table) == grid
     for boundary, centre, contrast in table.values():
         assert abs(boundary - centre - contrast) <= 0.011
     narrow, wide = table[10, 8], table[250, 8]
     assert narrow[0] > narrow[1] and narrow[2] > wide[2]
     # the paper's trends: the boundary value grows with depth, the centre value with width
-    assert table[10, 2][0] < table[10, 4][0] < table[10, 8][0]
+    assert table[10, 2][0] < table[10, 4][0] < table[10, 8][0] < table[10, 12][0]
     assert table[10, 8][1] < table[50, 8][1] < table[250, 8][1]
     assert "N = 10,  L = 8: boundary" in text
+
+    # Fig. 3b in the paper's numbers: both protocols beside the paper's values, N = 10
+    fig3b = {
+        int(d): tuple(map(float, values))
+        for d, *values in re.findall(
+            rf"^\s*(\d+)\s+{NUMBER}\s+{NUMBER} \(\s*{NUMBER}%\)\s+{NUMBER} \(\s*{NUMBER}%\)$",
+            text,
+            re.MULTILINE,
+        )
+    }
+    assert sorted(fig3b) == [2, 4, 8, 12]
+    assert [fig3b[d][0] for d in (2, 4, 8, 12)] == [1.2, 2.2, 3.0, 3.2]
+    for d, (_, ours, ours_accuracy, paper, paper_accuracy) in fig3b.items():
+        assert ours == pytest.approx(table[10, d][0], abs=0.006)  # the grid's own net
+        assert paper < ours and ours_accuracy >= 98 and paper_accuracy >= 90
+    paper_boundary = [fig3b[d][3] for d in (2, 4, 8, 12)]
+    assert paper_boundary == sorted(paper_boundary)
+
+    # Fig. 3a: frozen hidden layers, random thresholds learn with N, zero ones never do
+    fig3a = {
+        int(n): (paper, float(r), float(z), float(t))
+        for n, paper, r, z, t in re.findall(
+            rf"^\s*(\d+)\s+(≈ [\d.]+ %|–)\s+{NUMBER}%\s+{NUMBER}%\s+{NUMBER}%$", text, re.M
+        )
+    }
+    assert sorted(fig3a) == [5, 20, 80]
+    assert fig3a[5][0] == "≈ 30 %" and fig3a[20][0] == "–"
+    random = [fig3a[n][1] for n in (5, 20, 80)]
+    assert random[0] > random[1] > random[2] and random[0] > 10 and random[2] < 3
+    assert all(abs(fig3a[n][2] - 35) < 3 for n in fig3a)
+    assert all(fig3a[n][3] < min(2, fig3a[n][1]) for n in fig3a)
+
     assert _images(executed) == 2  # the Fig. 2 panels and the Fig. 3b charts
     widget = [
         o
