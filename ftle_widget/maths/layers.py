@@ -122,22 +122,30 @@ def _fused(last: Engine, ends: list[int], x: torch.Tensor) -> tuple[np.ndarray, 
         xb = xd[start : start + size]
         b = len(xb)
         h = nn.functional.linear(xb.reshape(b, -1), peel, _bias(first))
+        theta = torch.empty((len(ends), b), dtype=xd.dtype, device=xd.device)
+        finite = torch.empty((len(ends), b), dtype=torch.bool, device=xd.device)
 
         def visit(done: int, primal: torch.Tensor, tangents: torch.Tensor) -> None:
             k = layer_at.get(done + 1)  # stages after the peeled one
             if k is None:
                 return
-            jac = ChainJacobian([], 0, xb)
-            # k > 2 columns: contiguous, as ftle_field's Gram matrix sees them
-            jac.pushed = tangents if tangents.shape[1] <= 2 else tangents.contiguous()
-            jac.endpoint = primal
-            depth = depths[k]
-            theta, _, finite = top_pair(jac, "forward", False, depth)
-            lam = 0.5 * torch.log(theta.clamp_min(0)) / depth
-            lam = torch.where(finite, lam, torch.full_like(lam, math.nan))
-            rows[k, start : start + b] = lam.float().cpu().numpy()
+            if tangents.shape[1] == 2:  # spectra's 2×2 arithmetic, operation for operation
+                r0, r1 = tangents[:, 0], tangents[:, 1]
+                a, c, g = (r0 * r0).sum(-1), (r1 * r1).sum(-1), (r0 * r1).sum(-1)
+                half = 0.5 * (a - c)
+                theta[k] = 0.5 * (a + c) + torch.sqrt(half * half + g * g)
+                finite[k] = torch.isfinite(a) & torch.isfinite(c) & torch.isfinite(g)
+            else:  # k > 2 columns: contiguous, as ftle_field's Gram matrix sees them
+                jac = ChainJacobian([], 0, xb)
+                jac.pushed, jac.endpoint = tangents.contiguous(), primal
+                theta[k], _, finite[k] = top_pair(jac, "forward", False, depths[k])
+            finite[k] &= torch.isfinite(primal).all(dim=1)
 
         _push_stacked(stages[1 : ends[-1]], h, peel.T.expand(b, *peel.T.shape), visit)
+        scale = torch.tensor(depths, dtype=theta.dtype, device=theta.device)[:, None]
+        lam = 0.5 * torch.log(theta.clamp_min(0)) / scale
+        lam = torch.where(finite, lam, torch.full_like(lam, math.nan))
+        rows[:, start : start + b] = lam.float().cpu().numpy()
 
     with torch.no_grad(), evaluation_mode(model):
         run_batches(batch, range(0, len(xd), size), xd.device)  # as Engine.maximal runs them
