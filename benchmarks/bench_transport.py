@@ -14,7 +14,8 @@ Figures:
 * ``encode_ms_512``: Python's :func:`~ftle_widget.widget.protocol.encode_tile` for those 64 tiles.
 
 The front end is the built bundle (``ftle_widget/static/widget.js``; ``cd js && npm run build``
-first). Chromium is found as the browser tests find it (``tests/browsers.py``).
+first), the Python the one imported: the run checks that every tile was decoded and the view
+covered. Chromium is found as the browser tests find it (``tests/browsers.py``).
 
 Run: ``python benchmarks/bench_transport.py`` (``--repeats N``, default 41).
 """
@@ -95,6 +96,15 @@ PAGE = """
   window.ready = true;
 </script></body></html>
 """
+
+# opaque pixels of the field canvas (device pixel ratio 1)
+PAINTED = """(() => {
+  const c = document.querySelector('.ftle-field');
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let k = 3; k < d.length; k += 4) n += d[k] === 255;
+  return n;
+})()"""
 
 STATE = {
     "extent": EXTENT,
@@ -180,6 +190,9 @@ def main() -> None:
             page.evaluate("window.run()")  # warm up: JIT, canvases
             times = [page.evaluate("window.run()") for _ in range(args.repeats)]
             drawn = page.evaluate("document.querySelector('.ftle-widget')?.directions ?? -1")
+            status = page.evaluate("document.querySelector('.ftle-status').textContent")
+            assert "decode" not in status, status  # a bundle of another protocol draws nothing
+            assert page.evaluate(PAINTED) == SIDE * SIDE, "the tiles did not cover the view"
             print(f"send_to_paint_ms_512{name}: {statistics.median(times):.2f}")
             print(f"  (min {min(times):.2f}, max {max(times):.2f}; segments drawn: {drawn})")
         browser.close()
