@@ -18,6 +18,7 @@ from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont
 from . import fonts
 from .axes import AXES_FONT_PX, HALO_ALPHA, MARK_HALO, TEXT_HALO, TextSize, layout_axes
 from .overlays import DataOverlay
+from .protocol import pack_direction, unpack_direction
 from .ticks import limit_label, nice_ticks, tick_label, tick_step
 
 INK = (0x22, 0x22, 0x22, 255)  # layout.ts ink() outside JupyterLab's themes
@@ -59,8 +60,10 @@ def direction_segments(
     """Segments (x0, y0, x1, y1) in pixels (y down) over a ``size`` = (width, height) view of
     ``extent``, as ``directionSegments`` places them: square cells ``width / across`` pixels
     apart, one segment of 0.7 cell on each centre along the direction (H, W, 2) of the pixel
-    there, mapped to the screen; a centre without a direction (NaN, zero) gets none."""
-    directions = np.asarray(directions, dtype=np.float64)
+    there, mapped to the screen; a centre without a direction (NaN, zero) gets none. Each
+    direction goes through the tiles' transport first (its axis as 16 bits,
+    :func:`.protocol.pack_direction`), as the canvas reads it."""
+    directions = unpack_direction(pack_direction(directions)).astype(np.float64)
     h, w = directions.shape[:2]
     width, height = size
     u0, u1, v0, v1 = extent

@@ -9,11 +9,17 @@ Browser → Python (JSON, no buffers):
 * ``{"kind": "data_request"}``: the data overlay, once on render;
 * ``{"kind": "input_request", "id", "u", "v"}``: the input at a plane point (hover pictures).
 
-Python → browser (JSON + little-endian float32 buffers):
+Python → browser (JSON + little-endian buffers, float32 unless said otherwise):
 
 * ``tile``: ``{"kind", "z", "i", "j", "generation", "model_version", "tile_px", "extent",
-  "vmin", "vmax", "has_direction", "dtype"}`` + λ₁ and prediction (``tile_px²`` each,
-  row-major, row 0 at v0) and, with ``has_direction``, the direction (``tile_px² × 2``);
+  "vmin", "vmax", "has_direction", "dtype", "prediction_dtype", "direction_dtype"}`` + λ₁
+  (float32), the prediction (class indices as ``prediction_dtype``: ``"uint8"``, its largest
+  value :data:`NO_CLASS` ``["uint8"]`` = 255 meaning none (NaN), ``"uint16"`` where a class
+  index is 255 or more (65535: none), ``"float32"`` beyond 65534), ``tile_px²`` each, row-major,
+  row 0 at v0, and, with ``has_direction``, the direction (``direction_dtype``
+  ``"angle_uint16"``: ``tile_px²`` axes k·π/65535, k < 65535, of the direction (du, dv); 65535
+  where it is zero or not finite; ``None`` without). See :func:`pack_prediction` and
+  :func:`pack_direction` for why this draws what float32 drew;
 * ``error``: ``{"kind", "message", "generation", "key": [z, i, j]}``: a tile that failed;
 * ``data``: ``{"kind", "count", "labels"}`` + uv (``count × 2``) and class indices (``count``);
 * ``input``: ``{"kind", "id", "shape", "vmin", "vmax"}`` + ``prod(shape)`` values;
@@ -163,9 +169,10 @@ def plane_resolution(plane: Plane) -> dict[str, float]:
 def encode_tile(tile: Tile, generation: int) -> Message:
     """A computed tile, for the browser's ``generation``."""
     z, i, j = tile.key
-    buffers = [_f32(tile.ftle), _f32(tile.prediction)]
+    prediction_dtype, prediction = pack_prediction(tile.prediction)
+    buffers = [_f32(tile.ftle), prediction]
     if tile.direction is not None:
-        buffers.append(_f32(tile.direction))
+        buffers.append(pack_direction(tile.direction).tobytes())
     content = {
         "kind": "tile",
         "z": z,
@@ -179,8 +186,59 @@ def encode_tile(tile: Tile, generation: int) -> Message:
         "vmax": _json_float(tile.vmax),
         "has_direction": tile.direction is not None,
         "dtype": tile.dtype,
+        "prediction_dtype": prediction_dtype,
+        "direction_dtype": None if tile.direction is None else DIRECTION_DTYPE,
     }
     return content, buffers
+
+
+# A tile's class indices as the smallest unsigned integers holding them, the largest value of
+# the type meaning "none" (a NaN, negative or fractional value): the boundary and the hover read
+# the same classes (the browser decodes "none" to NaN, as before). float32 beyond 65534 classes.
+NO_CLASS = {"uint8": 255, "uint16": 65535}
+_LITTLE = {"uint8": "<u1", "uint16": "<u2"}
+
+
+def pack_prediction(prediction: np.ndarray) -> tuple[str, bytes]:
+    """``(prediction_dtype, bytes)``: the class indices as uint8 (all < 255), uint16 (< 65535)
+    or float32, invalid ones (NaN, negative, fractional) as the type's "none"."""
+    p = np.asarray(prediction, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        valid = np.isfinite(p) & (p >= 0) & (p == np.floor(p))
+    top = p[valid].max() if valid.any() else 0.0
+    for name, none in NO_CLASS.items():
+        if top < none:
+            return name, np.where(valid, p, none).astype(_LITTLE[name]).tobytes()
+    return "float32", _f32(np.where(valid, p, np.nan))
+
+
+# Directions as axes: what the canvas draws of (du, dv) is a headless segment along it, so only
+# the angle mod π counts (not the length, not the sign). k·π/65535 is within 2.4e-5 rad of it:
+# a segment's end moves by < 1e-6 of the view's width (0.004 px at 4096 px), nothing a canvas
+# shows. A coarser grid of samples would move which direction a grid cell reads (the cells move
+# with the view), so every pixel keeps its own axis: 2 bytes instead of 8.
+DIRECTION_DTYPE = "angle_uint16"
+ANGLE_STEPS = 65535  # k in [0, 65534]; 65535 = no direction (zero or not finite)
+NO_DIRECTION = 65535
+
+
+def pack_direction(direction: np.ndarray) -> np.ndarray:
+    """(…, 2) directions (du, dv) → (…) little-endian uint16 axes (:data:`DIRECTION_DTYPE`)."""
+    d = np.asarray(direction, dtype=np.float64)
+    du, dv = d[..., 0], d[..., 1]
+    drawn = np.isfinite(du) & np.isfinite(dv) & ((du != 0) | (dv != 0))
+    with np.errstate(invalid="ignore"):
+        angle = np.arctan2(np.where(drawn, dv, 0), np.where(drawn, du, 1)) % np.pi
+    k = np.rint(angle * (ANGLE_STEPS / np.pi)).astype(np.int64) % ANGLE_STEPS
+    return np.where(drawn, k, NO_DIRECTION).astype("<u2")
+
+
+def unpack_direction(axes: np.ndarray) -> np.ndarray:
+    """uint16 axes → (…, 2) float32 unit directions (cos, sin), NaN where none: what the
+    browser decodes (``protocol.ts``), so that the PNG export draws what the canvas draws."""
+    k = np.asarray(axes, dtype=np.float64)
+    angle = np.where(k == NO_DIRECTION, np.nan, k * (math.pi / ANGLE_STEPS))
+    return np.stack([np.cos(angle), np.sin(angle)], axis=-1).astype(np.float32)
 
 
 def encode_error(key: TileKey, message: str, generation: int) -> Message:

@@ -35,9 +35,10 @@ export interface ViewMessage {
 }
 
 /**
- * One computed tile. Its binary buffers are, in order, `ftle` and `prediction` (float32,
- * row-major `tile_px × tile_px`) and, when `has_direction`, `direction` (float32, row-major
- * `tile_px × tile_px × 2`). Row 0 lies at v0, the bottom of the tile in plane coordinates.
+ * One computed tile. Its binary buffers (little-endian) are, in order, `ftle` (float32,
+ * row-major `tile_px × tile_px`), `prediction` (class indices as {@link TileMessage.prediction_dtype},
+ * same layout) and, when `has_direction`, `direction` ({@link TileMessage.direction_dtype}).
+ * Row 0 lies at v0, the bottom of the tile in plane coordinates.
  */
 export interface TileMessage {
   kind: "tile";
@@ -52,9 +53,27 @@ export interface TileMessage {
   vmin: number | null;
   vmax: number | null;
   has_direction: boolean;
-  /** The precision the tile was computed in; the buffers are float32 either way. */
+  /** The precision the tile was computed in; `ftle` is float32 either way. */
   dtype: "float32" | "float64";
+  /**
+   * What `prediction` holds: class indices as uint8 (255: none) or uint16 (65535: none), or as
+   * float32 (NaN: none) beyond 65534 classes. "None" decodes to NaN.
+   */
+  prediction_dtype: PredictionDtype;
+  /**
+   * What `direction` holds: "angle_uint16", `tile_px²` axes k·π/65535 of the direction (du, dv)
+   * (65535: none, decoded to NaN), decoded to (cos, sin); null when the tile has none.
+   */
+  direction_dtype: DirectionDtype | null;
 }
+
+/** The encodings of a tile's prediction, with the value meaning "no class" (NaN). */
+export const PREDICTION_DTYPES = { uint8: 255, uint16: 65535, float32: Number.NaN } as const;
+export type PredictionDtype = keyof typeof PREDICTION_DTYPES;
+/** A tile's directions as axes, angles k·π/{@link ANGLE_STEPS}; {@link NO_DIRECTION}: none. */
+export type DirectionDtype = "angle_uint16";
+export const ANGLE_STEPS = 65535;
+export const NO_DIRECTION = 65535;
 
 /** A tile of the request `generation` failed: the browser stops waiting for it. */
 export interface ErrorMessage {
@@ -138,9 +157,12 @@ export interface DecodedTile {
   key: TileKey;
   /** `tile_px²` values, row-major, row 0 at v0. */
   ftle: Float32Array;
-  /** `tile_px²` class indices (as float32), same layout as `ftle`. */
+  /** `tile_px²` class indices (as float32, NaN: none), same layout as `ftle`. */
   prediction: Float32Array;
-  /** `tile_px² × 2` values (pairs per pixel), or null when the tile has none. */
+  /**
+   * `tile_px² × 2` values (pairs per pixel: the unit vector along the pixel's axis, NaN: none),
+   * or null when the tile has none.
+   */
   direction: Float32Array | null;
 }
 
@@ -212,9 +234,11 @@ export function keyString(key: TileKey): string {
 }
 
 /**
- * The tile's arrays as Float32Arrays. A buffer whose bytes start at a 4-byte aligned offset
- * is viewed in place (no copy); an unaligned one is copied. Throws an Error naming the array
- * when a buffer is missing or has the wrong length.
+ * The tile's arrays as Float32Arrays. The `ftle` buffer is viewed in place when its bytes start
+ * at a 4-byte aligned offset (no copy), else copied; the prediction and direction are decoded
+ * from their dtypes (see {@link TileMessage}). Throws an Error naming the array when a buffer is
+ * missing or has the wrong length, or naming the field when a dtype is unknown or does not go
+ * with `has_direction`.
  */
 export function decodeTile(msg: TileMessage, buffers: readonly Buffer[]): DecodedTile {
   if (msg.kind !== "tile") {
@@ -230,13 +254,56 @@ export function decodeTile(msg: TileMessage, buffers: readonly Buffer[]): Decode
       `decodeTile: expected ${names.length} buffers (${names.join(", ")}), got ${buffers.length}`,
     );
   }
+  const pd: unknown = msg.prediction_dtype;
+  const known: readonly unknown[] = Object.keys(PREDICTION_DTYPES);
+  if (!known.includes(pd)) {
+    throw new Error(
+      `decodeTile: prediction_dtype must be one of ${known.join(", ")}, got ${JSON.stringify(pd)}`,
+    );
+  }
+  const dd: unknown = msg.direction_dtype;
+  if (msg.has_direction ? dd !== "angle_uint16" : dd !== null) {
+    throw new Error(
+      `decodeTile: direction_dtype must be ${msg.has_direction ? '"angle_uint16"' : "null"} ` +
+        `with has_direction ${String(msg.has_direction)}, got ${JSON.stringify(dd)}`,
+    );
+  }
   const n = t * t;
   const ftle = toFloat32(buffers[0]!, n, "decodeTile: ftle");
-  const prediction = toFloat32(buffers[1]!, n, "decodeTile: prediction");
-  const direction = msg.has_direction
-    ? toFloat32(buffers[2]!, 2 * n, "decodeTile: direction")
-    : null;
+  const prediction = decodePrediction(buffers[1]!, n, pd as PredictionDtype);
+  const direction = msg.has_direction ? decodeDirection(buffers[2]!, n) : null;
   return { message: msg, key: [msg.z, msg.i, msg.j], ftle, prediction, direction };
+}
+
+/** `n` class indices held as `dtype`, as float32 with "none" as NaN. */
+function decodePrediction(buf: Buffer, n: number, dtype: PredictionDtype): Float32Array {
+  const what = "decodeTile: prediction";
+  if (dtype === "float32") return toFloat32(buf, n, what);
+  const wide = dtype === "uint16";
+  const bytes = bytesOf(buf, n, dtype, what);
+  const none = PREDICTION_DTYPES[dtype];
+  const out = new Float32Array(n);
+  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let k = 0; k < n; k++) {
+    const c = wide ? data.getUint16(2 * k, true) : bytes[k]!;
+    out[k] = c === none ? Number.NaN : c;
+  }
+  return out;
+}
+
+/** `n` uint16 axes → `n` (cos, sin) pairs, NaN where none. */
+function decodeDirection(buf: Buffer, n: number): Float32Array {
+  const bytes = bytesOf(buf, n, "uint16", "decodeTile: direction");
+  const data = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(2 * n);
+  const step = Math.PI / ANGLE_STEPS;
+  for (let k = 0; k < n; k++) {
+    const a = data.getUint16(2 * k, true);
+    const angle = a === NO_DIRECTION ? Number.NaN : a * step;
+    out[2 * k] = Math.cos(angle);
+    out[2 * k + 1] = Math.sin(angle);
+  }
+  return out;
 }
 
 /**
@@ -317,30 +384,40 @@ export function decodeError(msg: ErrorMessage): DecodedError {
  * is copied.
  */
 function toFloat32(buf: Buffer, expected: number, what: string): Float32Array {
-  let buffer: ArrayBufferLike;
-  let offset: number;
-  let bytes: number;
+  const bytes = bytesOf(buf, expected, "float32", what);
+  if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer, bytes.byteOffset, expected);
+  // Float32Array views need 4-byte alignment: copy the bytes into a fresh buffer.
+  return new Float32Array(bytes.slice().buffer);
+}
+
+const SIZES = { uint8: 1, uint16: 2, float32: 4 } as const;
+
+/**
+ * The bytes of `buf` (viewed in place), which must hold `expected` values of `type`; an Error
+ * naming `what` otherwise.
+ */
+function bytesOf(
+  buf: Buffer,
+  expected: number,
+  type: keyof typeof SIZES,
+  what: string,
+): Uint8Array {
+  const size = SIZES[type];
+  let bytes: Uint8Array;
   if (ArrayBuffer.isView(buf)) {
-    buffer = buf.buffer;
-    offset = buf.byteOffset;
-    bytes = buf.byteLength;
+    bytes = new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
   } else if (buf instanceof ArrayBuffer) {
-    buffer = buf;
-    offset = 0;
-    bytes = buf.byteLength;
+    bytes = new Uint8Array(buf);
   } else {
     throw new Error(`${what} is not a DataView, typed array or ArrayBuffer`);
   }
-  if (bytes !== expected * 4) {
+  const n = bytes.byteLength;
+  if (n !== expected * size) {
     throw new Error(
-      `${what} should hold ${expected} float32 values (${expected * 4} bytes), ` +
-        `got ${bytes} bytes` +
-        (bytes % 4 === 0 ? ` (${bytes / 4} values)` : ""),
+      `${what} should hold ${expected} ${type} values (${expected * size} bytes), ` +
+        `got ${n} bytes` +
+        (n % size === 0 ? ` (${n / size} values)` : ""),
     );
   }
-  if (offset % 4 === 0) return new Float32Array(buffer, offset, expected);
-  // Float32Array views need 4-byte alignment: copy the bytes into a fresh buffer.
-  const copy = new Uint8Array(bytes);
-  copy.set(new Uint8Array(buffer, offset, bytes));
-  return new Float32Array(copy.buffer);
+  return bytes;
 }

@@ -138,6 +138,8 @@ function tile(z: number, i: number, j: number, t = 2, version = 0): DecodedTile 
       vmax: 0,
       has_direction: false,
       dtype: "float32",
+      prediction_dtype: "float32",
+      direction_dtype: null,
     },
     [new Float32Array(t * t), new Float32Array(t * t)],
   );

@@ -142,6 +142,8 @@ test("hover says float64 when the tile under the cursor was computed in float64"
         vmax: 2,
         has_direction: false,
         dtype,
+        prediction_dtype: "float32",
+        direction_dtype: null,
       },
       [new Float32Array([2]), new Float32Array([1])],
     );

@@ -27,6 +27,8 @@ function tile(
     vmax: 0,
     has_direction: dir !== null,
     dtype: "float32",
+    prediction_dtype: "float32",
+    direction_dtype: dir !== null ? "angle_uint16" : null,
   };
   let direction: Float32Array | null = null;
   if (dir) {

@@ -21,6 +21,8 @@ function sized(px: number, version: number, value: number) {
       vmax: value,
       has_direction: false,
       dtype: "float32",
+      prediction_dtype: "float32",
+      direction_dtype: null,
     },
     [new Float32Array(n).fill(value), new Float32Array(n)],
   );

@@ -141,6 +141,8 @@ const FIELDS: { readonly [K in FromPython["kind"]]: Fields<Extract<FromPython, {
     vmax: "number|null",
     has_direction: "boolean",
     dtype: "string",
+    prediction_dtype: "string",
+    direction_dtype: "string|null",
   },
   error: { kind: "string", message: "string", generation: "number", key: "array" },
   reset: { kind: "string" },
@@ -254,6 +256,8 @@ const held = {
   vmax: 0,
   has_direction: false,
   dtype: "float32",
+  prediction_dtype: "float32",
+  direction_dtype: null,
 } as const;
 const heldBuffers = () => [new Float32Array([0]), new Float32Array([0])];
 

@@ -8,11 +8,16 @@ import {
   inputRequestMessage,
   keyString,
   MAX_VIEW_PIXELS,
+  type PredictionDtype,
   type TileMessage,
   viewMessage,
 } from "../src/protocol";
 
-function tileMsg(tilePx: number, hasDirection: boolean): TileMessage {
+function tileMsg(
+  tilePx: number,
+  hasDirection: boolean,
+  predictionDtype: PredictionDtype = "uint8",
+): TileMessage {
   return {
     kind: "tile",
     z: 2,
@@ -26,38 +31,77 @@ function tileMsg(tilePx: number, hasDirection: boolean): TileMessage {
     vmax: 2,
     has_direction: hasDirection,
     dtype: "float32",
+    prediction_dtype: predictionDtype,
+    direction_dtype: hasDirection ? "angle_uint16" : null,
   };
 }
 
-/** Float32 values written little-endian into `buffer` at byte `offset`; returns a DataView on them. */
-function viewAt(buffer: ArrayBuffer, offset: number, values: number[]): DataView {
-  const dv = new DataView(buffer, offset, values.length * 4);
+type Kind = "f32" | "u16" | "u8";
+/** Values written little-endian into `buffer` at byte `offset`; returns a DataView on them. */
+function viewAt(buffer: ArrayBuffer, offset: number, values: number[], kind: Kind = "f32") {
+  const size = { f32: 4, u16: 2, u8: 1 }[kind];
+  const dv = new DataView(buffer, offset, values.length * size);
   values.forEach((v, k) => {
-    dv.setFloat32(4 * k, v, true);
+    if (kind === "f32") dv.setFloat32(4 * k, v, true);
+    else if (kind === "u16") dv.setUint16(2 * k, v, true);
+    else dv.setUint8(k, v);
   });
   return dv;
 }
 
 const seq = (n: number, start: number) => Array.from({ length: n }, (_, k) => start + k + 0.5);
+const f32 = (values: number[]) => values.map(Math.fround);
 
 test("decodeTile: DataViews at aligned non-zero offsets into one shared buffer", () => {
-  const buf = new ArrayBuffer(4 + 16 + 16 + 32 + 8);
+  const buf = new ArrayBuffer(4 + 16 + 4 + 8 + 8);
   const ftle = viewAt(buf, 4, seq(4, 0));
-  const pred = viewAt(buf, 20, [0, 1, 1, 0]);
-  const dir = viewAt(buf, 36, seq(8, 100));
+  const pred = viewAt(buf, 20, [0, 1, 255, 254], "u8");
+  // axes 0, π/2 (k = 32767.5 rounds to 32768), 3π/4 and none
+  const dir = viewAt(buf, 24, [0, 32768, 49151, 65535], "u16");
   const d = decodeTile(tileMsg(2, true), [ftle, pred, dir]);
   assert.deepEqual(Array.from(d.ftle), seq(4, 0));
-  assert.deepEqual(Array.from(d.prediction), [0, 1, 1, 0]);
-  assert.deepEqual(Array.from(d.direction!), seq(8, 100));
+  assert.deepEqual(Array.from(d.prediction), [0, 1, NaN, 254]);
+  const step = Math.PI / 65535;
+  const axis = (k: number) => [Math.cos(k * step), Math.sin(k * step)];
+  assert.deepEqual(
+    Array.from(d.direction!),
+    f32([...axis(0), ...axis(32768), ...axis(49151), NaN, NaN]),
+  );
+  assert.ok(Math.abs(d.direction![2]! + 2.4e-5) < 1e-6 && d.direction![3] === 1);
+  assert.ok(Math.abs(d.direction![4]! + Math.SQRT1_2) < 3e-5);
   assert.deepEqual(d.key, [2, -1, 3]);
   assert.equal(d.ftle.buffer, buf, "aligned buffers are viewed in place, not copied");
   assert.equal(d.ftle.byteOffset, 4);
 });
 
+test("decodeTile: predictions as uint8, uint16 and float32, none as NaN", () => {
+  const buf = new ArrayBuffer(64);
+  const ftle = () => viewAt(new ArrayBuffer(16), 0, [1, 2, 3, 4]);
+  const u16 = viewAt(buf, 3, [300, 0, 65535, 65534], "u16"); // odd offset: read, not viewed
+  assert.deepEqual(Array.from(decodeTile(tileMsg(2, false, "uint16"), [ftle(), u16]).prediction), [
+    300,
+    0,
+    NaN,
+    65534,
+  ]);
+  const u8 = viewAt(buf, 13, [255, 7, 0, 3], "u8");
+  assert.deepEqual(Array.from(decodeTile(tileMsg(2, false, "uint8"), [ftle(), u8]).prediction), [
+    NaN,
+    7,
+    0,
+    3,
+  ]);
+  const wide = viewAt(buf, 32, [70000, NaN, 0, 1]);
+  assert.deepEqual(
+    Array.from(decodeTile(tileMsg(2, false, "float32"), [ftle(), wide]).prediction),
+    [70000, NaN, 0, 1],
+  );
+});
+
 test("decodeTile: unaligned byteOffsets are copied correctly", () => {
   const buf = new ArrayBuffer(64);
   const ftle = viewAt(buf, 1, [1.25, -2, NaN, 3e38]);
-  const pred = viewAt(buf, 19, [2, 0, 1, 2]);
+  const pred = viewAt(buf, 19, [2, 0, 1, 2], "u8");
   const d = decodeTile(tileMsg(2, false), [ftle, pred]);
   assert.deepEqual(Array.from(d.ftle), [1.25, -2, NaN, Math.fround(3e38)]);
   assert.deepEqual(Array.from(d.prediction), [2, 0, 1, 2]);
@@ -67,28 +111,46 @@ test("decodeTile: unaligned byteOffsets are copied correctly", () => {
 
 test("decodeTile: plain ArrayBuffers and typed arrays are accepted", () => {
   const ftle = new Float32Array([1, 2, 3, 4]).buffer;
-  const pred = new Uint8Array(new Float32Array([4, 3, 2, 1]).buffer);
+  const pred = new Uint8Array([4, 3, 2, 1]);
   const d = decodeTile(tileMsg(2, false), [ftle, pred]);
   assert.deepEqual(Array.from(d.ftle), [1, 2, 3, 4]);
   assert.deepEqual(Array.from(d.prediction), [4, 3, 2, 1]);
+  const dir = new Uint16Array([0, 0, 0, 0]).buffer;
+  assert.deepEqual(
+    Array.from(decodeTile(tileMsg(2, true), [ftle, pred, dir]).direction!),
+    [1, 0, 1, 0, 1, 0, 1, 0],
+  );
 });
 
 test("decodeTile: wrong lengths throw, naming the array and both lengths", () => {
   const ok = () => new DataView(new ArrayBuffer(16));
+  const bytes = (n: number) => new DataView(new ArrayBuffer(n));
   assert.throws(
-    () => decodeTile(tileMsg(2, false), [new DataView(new ArrayBuffer(12)), ok()]),
+    () => decodeTile(tileMsg(2, false), [bytes(12), bytes(4)]),
     /ftle should hold 4 float32 values \(16 bytes\), got 12 bytes \(3 values\)/,
   );
   assert.throws(
     () => decodeTile(tileMsg(2, false), [ok(), new DataView(new ArrayBuffer(20), 1, 17)]),
-    /prediction should hold 4 float32 values \(16 bytes\), got 17 bytes/,
+    /prediction should hold 4 uint8 values \(4 bytes\), got 17 bytes/,
   );
   assert.throws(
-    () => decodeTile(tileMsg(2, true), [ok(), ok(), ok()]),
-    /direction should hold 8 float32 values \(32 bytes\), got 16 bytes/,
+    () => decodeTile(tileMsg(2, false), [ok(), ok()]), // the float32 layout of before
+    /prediction should hold 4 uint8 values \(4 bytes\), got 16 bytes/,
   );
   assert.throws(
-    () => decodeTile(tileMsg(2, true), [ok(), ok()]),
+    () => decodeTile(tileMsg(2, false, "uint16"), [ok(), bytes(7)]),
+    /prediction should hold 4 uint16 values \(8 bytes\), got 7 bytes/,
+  );
+  assert.throws(
+    () => decodeTile(tileMsg(2, false, "float32"), [ok(), bytes(4)]),
+    /prediction should hold 4 float32 values \(16 bytes\), got 4 bytes \(1 values\)/,
+  );
+  assert.throws(
+    () => decodeTile(tileMsg(2, true), [ok(), bytes(4), bytes(32)]), // float32 pairs, as before
+    /direction should hold 4 uint16 values \(8 bytes\), got 32 bytes \(16 values\)/,
+  );
+  assert.throws(
+    () => decodeTile(tileMsg(2, true), [ok(), bytes(4)]),
     /expected 3 buffers \(ftle, prediction, direction\), got 2/,
   );
   assert.throws(() => decodeTile(tileMsg(2, false), [ok(), ok(), ok()]), /expected 2 buffers/);
@@ -96,6 +158,31 @@ test("decodeTile: wrong lengths throw, naming the array and both lengths", () =>
     () => decodeTile(tileMsg(0, false), [ok(), ok()]),
     /tile_px must be a positive integer/,
   );
+});
+
+test("decodeTile: an unknown or missing dtype throws, naming the field", () => {
+  const ok = () => [new DataView(new ArrayBuffer(16)), new DataView(new ArrayBuffer(4))];
+  const bad =
+    (fields: Record<string, unknown>, buffers = ok()) =>
+    () =>
+      decodeTile({ ...tileMsg(2, false), ...fields } as TileMessage, buffers);
+  for (const dtype of ["int8", "float64", "toString", null, undefined, 8]) {
+    assert.throws(
+      bad({ prediction_dtype: dtype }),
+      /prediction_dtype must be one of uint8, uint16, float32/,
+    );
+  }
+  assert.throws(
+    bad({ direction_dtype: "angle_uint16" }),
+    /direction_dtype must be null with has_direction false/,
+  );
+  const three = [...ok(), new DataView(new ArrayBuffer(8))];
+  for (const dtype of [null, undefined, "float32", "angle_uint8"]) {
+    assert.throws(
+      bad({ has_direction: true, direction_dtype: dtype }, three),
+      /direction_dtype must be "angle_uint16" with has_direction true/,
+    );
+  }
 });
 
 test("viewMessage and keyString", () => {

@@ -40,6 +40,8 @@ function tile(
     vmax: null,
     has_direction: false,
     dtype: "float32",
+    prediction_dtype: "float32",
+    direction_dtype: null,
   } as const;
   return { message, key, ftle, prediction: new Float32Array(prediction), direction: null };
 }

@@ -23,6 +23,8 @@ function tile(z: number, generation: number): [TileMessage, DataView[]] {
     vmax: 1,
     has_direction: false,
     dtype: "float32",
+    prediction_dtype: "float32",
+    direction_dtype: null,
   };
   return [msg, [new DataView(new ArrayBuffer(16)), new DataView(new ArrayBuffer(16))]];
 }

@@ -23,9 +23,11 @@ function tile(generation: number, directions = false): [TileMessage, DataView[]]
     vmax: 1,
     has_direction: directions,
     dtype: "float32",
+    prediction_dtype: "float32",
+    direction_dtype: directions ? "angle_uint16" : null,
   };
   const buffer = (n: number) => new DataView(new ArrayBuffer(4 * n));
-  return [msg, directions ? [buffer(4), buffer(4), buffer(8)] : [buffer(4), buffer(4)]];
+  return [msg, directions ? [buffer(4), buffer(4), buffer(2)] : [buffer(4), buffer(4)]];
 }
 
 type Fake = ReturnType<typeof fakeModel>;

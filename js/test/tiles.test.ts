@@ -20,6 +20,8 @@ function tile(z: number, i: number, j: number, generation: number) {
       vmax: 0,
       has_direction: false,
       dtype: "float32",
+      prediction_dtype: "float32",
+      direction_dtype: null,
     },
     [new Float32Array([0]), new Float32Array([0])],
   );
@@ -100,6 +102,8 @@ function made(
     vmax: value,
     has_direction: false,
     dtype: "float32",
+    prediction_dtype: "float32",
+    direction_dtype: null,
   } as const;
   return decodeTile(msg, [new Float32Array(t * t).fill(value), new Float32Array(t * t)]);
 }

@@ -12,7 +12,9 @@ from frontend import BUNDLE
 from helpers import browser_sends
 
 from ftle_widget import Plane, ftle_field
+from ftle_widget.lazy.tiles import Tile
 from ftle_widget.paper.models import mlp
+from ftle_widget.widget import protocol
 from ftle_widget.widget.export import colorize
 from ftle_widget.widget.view import FTLEView
 
@@ -300,7 +302,8 @@ def test_hover_reads_value_and_class_from_the_tiles(browser):
     bufs = dict((id(m), b) for m, b in tiles)[id(finest)]
     t = finest["tile_px"]
     values = np.frombuffer(base64.b64decode(bufs[0]), dtype=np.float32).reshape(t, t)
-    classes = np.frombuffer(base64.b64decode(bufs[1]), dtype=np.float32).reshape(t, t)
+    assert finest["prediction_dtype"] == "uint8"  # one byte a class index
+    classes = np.frombuffer(base64.b64decode(bufs[1]), dtype=np.uint8).reshape(t, t)
     u0, u1, v0, v1 = finest["extent"]
     j = int((u - u0) / (u1 - u0) * t)
     i = int((v - v0) / (v1 - v0) * t)
@@ -413,6 +416,9 @@ def test_failed_tiles_are_hatched_over_their_stand_in_and_named(browser):
 
 
 def _b64(array) -> str:
+    """Bytes as they are, an array as float32."""
+    if isinstance(array, bytes):
+        return base64.b64encode(array).decode()
     return base64.b64encode(np.ascontiguousarray(array, dtype=np.float32).tobytes()).decode()
 
 
@@ -490,22 +496,13 @@ def test_data_points_are_drawn_in_class_colours_and_toggle_off(browser):
 
 
 def _direction_tile(generation, j, extent, direction, tile_px=8):
-    msg = {
-        "kind": "tile",
-        "z": 0,
-        "i": 0,
-        "j": j,
-        "generation": generation,
-        "model_version": 0,
-        "tile_px": tile_px,
-        "extent": list(extent),
-        "vmin": 0.0,
-        "vmax": 0.0,
-        "has_direction": True,
-        "dtype": "float32",
-    }
-    zeros = np.zeros((tile_px, tile_px))
-    return msg, [zeros, zeros, np.broadcast_to(np.asarray(direction), (tile_px, tile_px, 2))]
+    """Tile (0, 0, j) over ``extent``, λ₁ and class 0 everywhere, ``direction`` at every pixel,
+    as Python encodes it: (message, buffers as bytes)."""
+    zeros = np.zeros((tile_px, tile_px), dtype=np.float32)
+    along = np.broadcast_to(np.asarray(direction, dtype=np.float32), (tile_px, tile_px, 2))
+    tile = Tile((0, 0, j), tuple(extent), zeros, zeros, along.copy(), 0, "float32")
+    msg, buffers = protocol.encode_tile(tile, generation)
+    return msg, list(buffers)
 
 
 def _principal_angle(patch):
@@ -879,7 +876,8 @@ def test_ink_follows_the_jupyterlab_theme(browser):
 
 def _quadrant_tiles(generation, ftle, prediction, tile_px=8):
     """The four level-0 tiles (side 1.5) covering the home view, valued by ftle(u, v) and
-    prediction(u, v) at their pixel centres (row 0 at v0), as (message, arrays)."""
+    prediction(u, v) at their pixel centres (row 0 at v0), as Python encodes them: (message,
+    buffers as bytes)."""
     out = []
     side = 1.5
     for i in (-1, 0):
@@ -887,11 +885,15 @@ def _quadrant_tiles(generation, ftle, prediction, tile_px=8):
             u0, v0 = j * side, i * side
             centres = (np.arange(tile_px) + 0.5) / tile_px * side
             u, v = np.meshgrid(u0 + centres, v0 + centres)  # [row, column]: row 0 at v0
-            values = np.asarray(ftle(u, v), dtype=float) * np.ones_like(u)
-            msg, _ = _direction_tile(generation, j, (u0, u0 + side, v0, v0 + side), (1.0, 0.0))
-            msg.update(i=i, tile_px=tile_px, has_direction=False)
-            msg.update(vmin=float(values.min()), vmax=float(values.max()))
-            out.append((msg, [values, np.asarray(prediction(u, v), dtype=float) * np.ones_like(u)]))
+            values = (np.asarray(ftle(u, v), dtype=float) * np.ones_like(u)).astype(np.float32)
+            classes = (np.asarray(prediction(u, v), dtype=float) * np.ones_like(u)).astype(
+                np.float32
+            )
+            extent = (u0, u0 + side, v0, v0 + side)
+            msg, buffers = protocol.encode_tile(
+                Tile((0, i, j), extent, values, classes, None, 0, "float32"), generation
+            )
+            out.append((msg, list(buffers)))
     return out
 
 

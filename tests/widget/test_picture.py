@@ -119,3 +119,20 @@ def test_without_a_greek_font_the_names_are_spelt_in_ascii(monkeypatch, tmp_path
         np.testing.assert_array_equal(image[:16, 40:110], np.asarray(expected))
     finally:
         fonts.font.cache_clear()
+
+
+def test_the_export_draws_directions_as_the_canvas_decodes_them():
+    """The canvas reads each pixel's axis as 16 bits (protocol.pack_direction); the export's
+    segments are those of the decoded directions, not of the raw ones (at most 2.4e-5 rad off)."""
+    from ftle_widget.widget.picture import direction_segments
+    from ftle_widget.widget.protocol import pack_direction, unpack_direction
+
+    gen = np.random.default_rng(2)
+    raw = gen.normal(size=(64, 64, 2)).astype(np.float32)
+    raw[:8] = 0  # no direction: no segment
+    decoded = unpack_direction(pack_direction(raw))
+    drawn = direction_segments(raw, (-1, 1, -2, 2), (220, 440))
+    assert drawn == direction_segments(decoded, (-1, 1, -2, 2), (220, 440))
+    assert len(drawn) == 11 * 22 - 3 * 11  # the cells over rows 0-7 (v0 side: 3 rows) have none
+    unit = raw[8:] / np.hypot(raw[8:, :, :1], raw[8:, :, 1:])
+    assert not np.array_equal(decoded[8:], unit)  # the decoded axes are not the raw ones

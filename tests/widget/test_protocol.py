@@ -53,15 +53,15 @@ def python_fixture() -> dict:
     """Every kind of message Python sends, with what the browser must decode from it."""
     ftle = np.array([[0.5, -1.25], [np.nan, 3.0e38]], dtype=np.float32)
     prediction = np.array([[0, 1], [2, 1]], dtype=np.float32)
-    direction = np.arange(8, dtype=np.float32).reshape(2, 2, 2) / 8 - 0.5
+    many = np.array([[0, 300], [np.nan, 65534]], dtype=np.float32)  # uint16, one "none"
+    direction = np.array([[[1, 1], [0, 0]], [[np.nan, 1], [-0.25, -0.125]]], dtype=np.float32)
     with_direction = Tile(
         (2, -1, 3), (0.75, 1.0, -0.25, 0.0), ftle, prediction, direction, 4, "float64"
     )
-    plain = Tile(
-        (-3, 0, -2), (-16.0, -8.0, 0.0, 8.0), ftle[::-1].copy(), prediction, None, 1, "float32"
-    )
+    plain = Tile((-3, 0, -2), (-16.0, -8.0, 0.0, 8.0), ftle[::-1].copy(), many, None, 1, "float32")
     nothing = np.full((2, 2), np.nan, dtype=np.float32)  # no finite value: vmin, vmax null
-    failed = Tile((0, 1, 1), (1.0, 2.0, 1.0, 2.0), nothing, prediction, None, 0, "float32")
+    failed = Tile((0, 1, 1), (1.0, 2.0, 1.0, 2.0), nothing, nothing, None, 0, "float32")
+    axes = protocol.unpack_direction(protocol.pack_direction(direction))
     points = DataOverlay(
         uv=np.array([[0.25, -0.5], [1.5, 2.0], [-3.0, 0.125]], dtype=np.float32),
         classes=np.array([0, 1, -1], dtype=np.float32),
@@ -79,7 +79,7 @@ def python_fixture() -> dict:
                     "key": [2, -1, 3],
                     "ftle": _values(ftle),
                     "prediction": _values(prediction),
-                    "direction": _values(direction),
+                    "direction": _values(axes),
                 },
             ),
             _entry(
@@ -88,7 +88,7 @@ def python_fixture() -> dict:
                 {
                     "key": [-3, 0, -2],
                     "ftle": _values(ftle[::-1]),
-                    "prediction": _values(prediction),
+                    "prediction": _values(many),
                     "direction": None,
                 },
             ),
@@ -98,7 +98,7 @@ def python_fixture() -> dict:
                 {
                     "key": [0, 1, 1],
                     "ftle": _values(nothing),
-                    "prediction": _values(prediction),
+                    "prediction": _values(nothing),
                     "direction": None,
                 },
             ),
@@ -184,15 +184,76 @@ def test_a_tile_with_no_finite_value_sends_null_limits():
     assert entry["content"]["vmin"] is None and entry["content"]["vmax"] is None
 
 
-def test_buffers_are_little_endian_float32_in_the_documented_order():
-    (entry,) = [e for e in python_fixture()["messages"] if e["name"] == "tile with direction"]
-    ftle, prediction, direction = (
-        np.frombuffer(base64.b64decode(b), dtype="<f4") for b in entry["buffers"]
-    )
+def _tile_entry(name: str) -> tuple[dict, list[bytes]]:
+    (entry,) = [e for e in python_fixture()["messages"] if e["name"] == name]
+    return entry["content"], [base64.b64decode(b) for b in entry["buffers"]]
+
+
+def test_buffers_are_little_endian_in_the_documented_order_and_dtypes():
+    content, (ftle, prediction, direction) = _tile_entry("tile with direction")
+    assert content["prediction_dtype"] == "uint8" and content["direction_dtype"] == "angle_uint16"
+    ftle = np.frombuffer(ftle, dtype="<f4")
     assert ftle.tolist()[:2] == [0.5, -1.25] and math.isnan(ftle[2])
-    assert prediction.tolist() == [0, 1, 2, 1]
-    assert direction.tolist() == (np.arange(8) / 8 - 0.5).tolist()
-    assert entry["content"]["vmin"] == -1.25 and entry["content"]["vmax"] == np.float32(3e38)
+    assert list(prediction) == [0, 1, 2, 1]  # one byte each
+    # (1, 1) at π/4; (0, 0) and a NaN: none; (−0.25, −0.125): its axis, atan(½) mod π
+    k = round(math.atan2(-0.125, -0.25) % math.pi * 65535 / math.pi)
+    assert np.frombuffer(direction, dtype="<u2").tolist() == [round(65535 / 4), 65535, 65535, k]
+    assert content["vmin"] == -1.25 and content["vmax"] == np.float32(3e38)
+    content, (_, many) = _tile_entry("tile without direction")
+    assert content["prediction_dtype"] == "uint16" and content["direction_dtype"] is None
+    assert np.frombuffer(many, dtype="<u2").tolist() == [0, 300, 65535, 65534]
+    content, (_, none) = _tile_entry("tile with no finite value")
+    assert content["prediction_dtype"] == "uint8" and list(none) == [255] * 4
+
+
+def _tile(tile_px: int, classes: int, directions: bool) -> Tile:
+    gen = np.random.default_rng(0)
+    shape = (tile_px, tile_px)
+    ftle = gen.normal(size=shape).astype(np.float32)
+    prediction = gen.integers(0, classes, size=shape).astype(np.float32)
+    direction = gen.normal(size=(*shape, 2)).astype(np.float32) if directions else None
+    return Tile((0, 0, 0), (0.0, 1.0, 0.0, 1.0), ftle, prediction, direction, 0, "float32")
+
+
+@pytest.mark.parametrize(
+    ("classes", "directions", "sizes"),
+    [
+        (10, False, [16384, 4096]),  # was 16384 + 16384 = 32768 bytes
+        (10, True, [16384, 4096, 8192]),  # was 32768 + 32768 = 65536 bytes
+        (256, False, [16384, 8192]),  # class 255 exists: uint16
+        (70000, False, [16384, 16384]),  # beyond 65534 classes: float32
+    ],
+)
+def test_a_64_px_tile_sends_these_bytes(classes, directions, sizes):
+    _, buffers = protocol.encode_tile(_tile(64, classes, directions), 1)
+    assert [len(b) for b in buffers] == sizes
+
+
+def test_predictions_keep_every_class_and_none():
+    classes = np.array([0, 1, 254, np.nan, -1, 2.5, np.inf], dtype=np.float32)
+    name, data = protocol.pack_prediction(classes)
+    assert name == "uint8" and list(data) == [0, 1, 254, 255, 255, 255, 255]
+    name, data = protocol.pack_prediction(np.array([255.0, np.nan]))
+    assert name == "uint16" and np.frombuffer(data, "<u2").tolist() == [255, 65535]
+    name, data = protocol.pack_prediction(np.array([65535.0, np.nan]))
+    assert name == "float32" and np.frombuffer(data, "<f4")[0] == 65535
+    assert math.isnan(np.frombuffer(data, "<f4")[1])
+
+
+def test_direction_axes_are_within_half_a_step_of_the_direction():
+    gen = np.random.default_rng(1)
+    direction = gen.normal(size=(4096, 2)) * np.exp(gen.uniform(-30, 30, size=(4096, 1)))
+    axes = protocol.unpack_direction(protocol.pack_direction(direction)).astype(np.float64)
+    assert np.allclose(np.hypot(axes[:, 0], axes[:, 1]), 1, atol=1e-7)
+    # the angle between the two lines (headless: mod π)
+    unit = direction / np.hypot(direction[:, 0], direction[:, 1])[:, None]
+    sine = np.abs(axes[:, 0] * unit[:, 1] - axes[:, 1] * unit[:, 0])
+    assert sine.max() <= math.pi / 65535 / 2 + 1e-7 and sine.max() > 1e-6
+    special = np.array([[0, 0], [np.nan, 1], [1, np.inf], [-1, 0], [0, -2e-30]])
+    axes = protocol.unpack_direction(protocol.pack_direction(special))
+    assert np.isnan(axes[:3]).all()
+    assert axes[3].tolist() == [1, 0]  # the axis of (−1, 0) is that of (1, 0)
+    assert 0 < -axes[4, 0] < 2.4e-5 and axes[4, 1] == 1  # a tiny (0, −ε): the axis k = 32768
 
 
 def test_every_message_the_browser_builds_parses_to_what_it_meant():

@@ -14,6 +14,7 @@ from ftle_widget import FTLEView, Plane, ftle_field
 from ftle_widget.lazy.pyramid import View
 from ftle_widget.paper.models import mlp
 from ftle_widget.widget.export import colorize
+from ftle_widget.widget.protocol import pack_direction
 
 
 def make(model=None, **kw):
@@ -88,10 +89,14 @@ def test_a_view_streams_binary_tiles_with_the_browsers_generation():
     assert tiles and all(m["generation"] == 7 for m, _ in tiles)
     msg, buffers = tiles[-1]
     t = msg["tile_px"]
-    assert len(buffers) == 2 and all(len(b) == 4 * t * t for b in buffers)
+    assert msg["prediction_dtype"] == "uint8"  # λ₁ float32, a byte per class index
+    assert [len(b) for b in buffers] == [4 * t * t, t * t]
     values = np.frombuffer(buffers[0], dtype=np.float32).reshape(t, t)
     field = ftle_field(mlp(2, 10, 3, 1, seed=0), Plane.standard(2), msg["extent"], (t, t))
     np.testing.assert_array_equal(values, field.ftle)
+    np.testing.assert_array_equal(
+        np.frombuffer(buffers[1], np.uint8).reshape(t, t), field.prediction
+    )
     assert view.progress[0] == view.progress[1] == len(tiles)
     assert view.layer.startswith("hidden layer 3") and view.depth == 3.0
     view.close()
@@ -286,11 +291,13 @@ def test_directions_are_switched_on_and_off_and_cached_apart():
     assert tiles and all(m["has_direction"] and len(b) == 3 for m, b in tiles)
     msg, buffers = tiles[-1]
     t = msg["tile_px"]
-    direction = np.frombuffer(buffers[2], dtype=np.float32).reshape(t, t, 2)
+    assert msg["direction_dtype"] == "angle_uint16"
+    axes = np.frombuffer(buffers[2], dtype="<u2").reshape(t, t)
     field = ftle_field(
         mlp(2, 10, 3, 1, seed=0), Plane.standard(2), msg["extent"], (t, t), directions=True
     )
-    np.testing.assert_array_equal(direction, field.direction)
+    np.testing.assert_array_equal(axes, pack_direction(field.direction))
+    assert (axes < 65535).mean() > 0.9  # the field has directions: few none
     sent.clear()
     view.show_directions = False  # back: served from the cache, without directions
     assert view.scheduler.wait(60)
