@@ -7,7 +7,7 @@
  * Where a request lies beyond the stored levels or extent the `status` trait says the rest needs
  * a kernel. Built as its own bundle (static/offline.js); the page inlines both bundles.
  */
-import type { Extent, TileMessage } from "./protocol";
+import { ANGLE_STEPS, type Extent, NO_DIRECTION, type TileMessage } from "./protocol";
 import { levelFor, tileExtent, tileSide } from "./viewport";
 
 /** The status line where a view lies beyond what the page holds. */
@@ -36,7 +36,7 @@ export interface Manifest {
 /** A stored tile, decoded: its message (generation to be set) and float32 arrays. */
 export interface StoredTile {
   message: Omit<TileMessage, "generation">;
-  arrays: Float32Array[];
+  arrays: (Float32Array | Uint16Array)[];
 }
 
 /** IEEE half-precision bits → float32 (exact: every float16 is a float32). */
@@ -88,9 +88,9 @@ export function decodeStored(manifest: Manifest, raw: Uint8Array): StoredTile[] 
       prediction = new Float32Array(raw.slice(at, at + 4 * n).buffer);
     }
     at += width * n;
-    const arrays = [ftle, prediction];
+    const arrays: (Float32Array | Uint16Array)[] = [ftle, prediction];
     if (dir) {
-      arrays.push(fromPlanes(raw, at, 2 * n));
+      arrays.push(axesOf(fromPlanes(raw, at, 2 * n)));
       at += 4 * n;
     }
     const [vmin, vmax] = finiteRange(ftle);
@@ -106,9 +106,32 @@ export function decodeStored(manifest: Manifest, raw: Uint8Array): StoredTile[] 
       vmax,
       has_direction: dir,
       dtype: dtype === "float64" ? ("float64" as const) : ("float32" as const),
+      prediction_dtype: "float32" as const, // decoded above: NaN where none
+      direction_dtype: dir ? ("angle_uint16" as const) : null,
     };
     return { message, arrays };
   });
+}
+
+/**
+ * Directions (du, dv) pairs as the protocol's axes (Python's `protocol.pack_direction`): the
+ * angle mod π in steps of π/{@link ANGLE_STEPS}, {@link NO_DIRECTION} where zero or not finite.
+ */
+export function axesOf(direction: Float32Array): Uint16Array {
+  const out = new Uint16Array(direction.length / 2);
+  for (let k = 0; k < out.length; k++) {
+    const du = direction[2 * k] as number;
+    const dv = direction[2 * k + 1] as number;
+    const drawn = Number.isFinite(du) && Number.isFinite(dv) && (du !== 0 || dv !== 0);
+    if (!drawn) {
+      out[k] = NO_DIRECTION;
+      continue;
+    }
+    let angle = Math.atan2(dv, du) % Math.PI;
+    if (angle < 0) angle += Math.PI;
+    out[k] = Math.round(angle * (ANGLE_STEPS / Math.PI)) % ANGLE_STEPS;
+  }
+  return out;
 }
 
 /** A zlib stream inflated by the browser (`DecompressionStream("deflate")`). */
