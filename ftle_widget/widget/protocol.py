@@ -7,7 +7,8 @@ Browser → Python (JSON, no buffers):
 * ``{"kind": "view", "generation", "extent": [u0, u1, v0, v1], "width", "height"}``: what the
   user sees (CSS pixels); ``generation`` grows with each request;
 * ``{"kind": "data_request"}``: the data overlay, once on render;
-* ``{"kind": "input_request", "id", "u", "v"}``: the input at a plane point (hover pictures).
+* ``{"kind": "input_request", "id", "u", "v"}``: the input at a plane point (hover pictures);
+* ``{"kind": "state_request"}``: the view's state (the toolbar's "Copy view").
 
 Python → browser (JSON + little-endian buffers, float32 unless said otherwise):
 
@@ -23,7 +24,8 @@ Python → browser (JSON + little-endian buffers, float32 unless said otherwise)
 * ``error``: ``{"kind", "message", "generation", "key": [z, i, j]}``: a tile that failed;
 * ``data``: ``{"kind", "count", "labels"}`` + uv (``count × 2``) and class indices (``count``);
 * ``input``: ``{"kind", "id", "shape", "vmin", "vmax"}`` + ``prod(shape)`` values;
-* ``reset``: ``{"kind"}``: the plane changed, every held tile is stale.
+* ``reset``: ``{"kind"}``: the plane changed, every held tile is stale;
+* ``state``: ``{"kind", "json"}``: the view's ``state()`` as JSON text, for the clipboard.
 
 A message that does not parse raises :class:`ProtocolError` naming what is wrong.
 
@@ -33,6 +35,7 @@ where float64 runs out (no finer than Python's :func:`~ftle_widget.lazy.planning
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any, TypeGuard
@@ -78,8 +81,13 @@ class InputRequest:
     v: float
 
 
-Request = ViewRequest | DataRequest | InputRequest
-REQUEST_KINDS = ("view", "data_request", "input_request")
+@dataclass(frozen=True)
+class StateRequest:
+    """``state_request``: the view's state is wanted (the toolbar's "Copy view")."""
+
+
+Request = ViewRequest | DataRequest | InputRequest | StateRequest
+REQUEST_KINDS = ("view", "data_request", "input_request", "state_request")
 # The generation of tiles pushed unasked (the home view, computed when the view is made; see
 # .requests); the browser's requests count from 1. protocol.ts's PUSHED.
 PUSHED = 0
@@ -95,6 +103,8 @@ def parse(content: object) -> Request:
         return DataRequest()
     if kind == "input_request":
         return _parse_input_request(message)
+    if kind == "state_request":
+        return StateRequest()
     raise ProtocolError(
         f"unknown message {shown(content)}: the kind must be one of {', '.join(REQUEST_KINDS)}"
     )
@@ -267,6 +277,11 @@ def encode_input(
         "vmax": vmax,
     }
     return content, [_f32(values)]
+
+
+def encode_state(state: dict) -> Message:
+    """The view's :meth:`~ftle_widget.FTLEView.state` as JSON text: the browser copies it."""
+    return {"kind": "state", "json": json.dumps(state, allow_nan=False)}, []
 
 
 def encode_reset() -> Message:

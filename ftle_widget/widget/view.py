@@ -284,6 +284,8 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
                 self._request(request.view, request.generation)
             elif isinstance(request, protocol.DataRequest):
                 self._send_data()
+            elif isinstance(request, protocol.StateRequest):
+                self._post(protocol.encode_state(self.state()))
             else:
                 self._send_input(request)
         except (ValueError, ArithmeticError) as problem:  # the state stays as it was

@@ -127,8 +127,25 @@ export interface InputMessage {
   vmax: number;
 }
 
-export type FromPython = TileMessage | ErrorMessage | ResetMessage | DataMessage | InputMessage;
-export type ToPython = ViewMessage | DataRequestMessage | InputRequestMessage;
+/** Asks for the view's state (the toolbar's "Copy view"): Python answers {@link StateMessage}. */
+export interface StateRequestMessage {
+  kind: "state_request";
+}
+
+/** The view's `state()` as JSON text (plane, extent, layer, colours, overlays, epoch). */
+export interface StateMessage {
+  kind: "state";
+  json: string;
+}
+
+export type FromPython =
+  | TileMessage
+  | ErrorMessage
+  | ResetMessage
+  | DataMessage
+  | InputMessage
+  | StateMessage;
+export type ToPython = ViewMessage | DataRequestMessage | InputRequestMessage | StateRequestMessage;
 
 // Every kind of each union, once: a kind missing here, or one the union lacks, fails to type check.
 const FROM_PYTHON: { readonly [K in FromPython["kind"]]: null } = {
@@ -137,11 +154,13 @@ const FROM_PYTHON: { readonly [K in FromPython["kind"]]: null } = {
   reset: null,
   data: null,
   input: null,
+  state: null,
 };
 const TO_PYTHON: { readonly [K in ToPython["kind"]]: null } = {
   view: null,
   data_request: null,
   input_request: null,
+  state_request: null,
 };
 /** The kinds of the messages Python sends ({@link FromPython}). */
 export const FROM_PYTHON_KINDS = Object.keys(FROM_PYTHON) as readonly FromPython["kind"][];
@@ -224,6 +243,10 @@ export function dataRequestMessage(): DataRequestMessage {
 }
 
 /** The request for the input at plane point (u, v), as picture `id`. */
+export function stateRequestMessage(): StateRequestMessage {
+  return { kind: "state_request" };
+}
+
 export function inputRequestMessage(id: number, u: number, v: number): InputRequestMessage {
   return { kind: "input_request", id, u, v };
 }

@@ -280,6 +280,8 @@ export class Session {
         case "input":
           this.onInput(msg, buffers);
           break;
+        case "state": // the toolbar copies it (toolbar.ts listens for it itself)
+          break;
         case "error":
           // a failed tile of an older request: that request's tiles are no longer awaited
           if (msg.generation !== this.generation) break;

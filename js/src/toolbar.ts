@@ -5,6 +5,7 @@
  * `data-action`; toggles show their state in `aria-pressed`.
  */
 import { COLORMAPS } from "./colormap";
+import { StateCopier } from "./copy";
 import { flag, type Model } from "./model";
 import { classColour } from "./overlays/data";
 
@@ -64,6 +65,7 @@ export class Toolbar {
   private readonly select: HTMLSelectElement;
   private readonly legend: HTMLSpanElement;
   private boxMode = false;
+  private readonly copier: StateCopier;
 
   constructor(
     private readonly model: Model,
@@ -97,8 +99,16 @@ export class Toolbar {
       this.select,
       button("fit", "Fit colours", "Set vmin and vmax to the range of what is shown", false),
       button("png", "PNG", "Download what is shown as ftle_field.png", false),
+      button(
+        "copy",
+        "Copy view",
+        "Copy this view's state (JSON) to the clipboard: FTLEView.from_state(model, state) " +
+          "reopens it",
+        false,
+      ),
       this.legend,
     );
+    this.copier = new StateCopier(model, el.querySelector('[data-action="copy"]')!);
     el.addEventListener("click", this.onClick);
     this.select.addEventListener("change", this.onSelect);
     this.el = el;
@@ -145,6 +155,7 @@ export class Toolbar {
   }
 
   destroy(): void {
+    this.copier.destroy();
     this.el.removeEventListener("click", this.onClick);
     this.select.removeEventListener("change", this.onSelect);
     this.el.remove();
@@ -174,6 +185,8 @@ export class Toolbar {
       this.actions.png();
     } else if (action === "fit") {
       this.actions.fit();
+    } else if (action === "copy") {
+      this.copier.request();
     }
   };
 

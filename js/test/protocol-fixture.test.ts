@@ -25,6 +25,7 @@ import {
   type FromPython,
   inputRequestMessage,
   MAX_VIEW_PIXELS,
+  stateRequestMessage,
   TO_PYTHON_KINDS,
   type ToPython,
   viewMessage,
@@ -94,6 +95,9 @@ function decode(msg: FromPython, buffers: readonly Buffer[]): Record<string, unk
     case "reset":
       assert.deepEqual(buffers, []);
       return {};
+    case "state":
+      assert.deepEqual(buffers, []);
+      return { state: JSON.parse(msg.json) };
   }
 }
 
@@ -146,6 +150,7 @@ const FIELDS: { readonly [K in FromPython["kind"]]: Fields<Extract<FromPython, {
   },
   error: { kind: "string", message: "string", generation: "number", key: "array" },
   reset: { kind: "string" },
+  state: { kind: "string", json: "string" },
   data: { kind: "string", count: "number", labels: "array" },
   input: { kind: "string", id: "number", shape: "array", vmin: "number", vmax: "number" },
 };
@@ -237,6 +242,9 @@ test("the session handles every message Python sends", () => {
       case "reset":
         assert.equal(store.size, 0);
         break;
+      case "state":
+        assert.equal(store.size, 1); // nothing drawn changes
+        break;
     }
     session.destroy();
   }
@@ -292,6 +300,7 @@ function jsFixture(): { messages: { content: ToPython; meant: Record<string, unk
         content: inputRequestMessage(2, -1234.5, 1e-7),
         meant: { id: 2, u: -1234.5, v: 1e-7 },
       },
+      { content: stateRequestMessage(), meant: {} },
     ],
   };
 }

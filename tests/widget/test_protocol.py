@@ -51,6 +51,7 @@ def _entry(name: str, message: protocol.Message, decoded: dict) -> dict:
 
 def python_fixture() -> dict:
     """Every kind of message Python sends, with what the browser must decode from it."""
+    state = {"version": 1, "extent": [-1.5, 1.5, -0.5, 0.5], "layer": None, "vmin": -4.0}
     ftle = np.array([[0.5, -1.25], [np.nan, 3.0e38]], dtype=np.float32)
     prediction = np.array([[0, 1], [2, 1]], dtype=np.float32)
     many = np.array([[0, 300], [np.nan, 65534]], dtype=np.float32)  # uint16, one "none"
@@ -123,6 +124,7 @@ def python_fixture() -> dict:
                 {"shape": [1, 2, 3], "values": _values(picture)},
             ),
             _entry("reset", protocol.encode_reset(), {}),
+            _entry("state", protocol.encode_state(state), {"state": state}),
             _entry(
                 "error",
                 protocol.encode_error((1, 2, -3), "tile (1, 2, -3): boom", 9),
@@ -269,6 +271,8 @@ def test_every_message_the_browser_builds_parses_to_what_it_meant():
             )
         elif content["kind"] == "input_request":
             assert request == protocol.InputRequest(meant["id"], meant["u"], meant["v"])
+        elif content["kind"] == "state_request":
+            assert request == protocol.StateRequest()
         else:
             assert request == protocol.DataRequest()
     assert kinds == set(protocol.REQUEST_KINDS)

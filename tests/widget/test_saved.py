@@ -135,3 +135,15 @@ def test_render_state_draws_what_the_view_draws(tmp_path, views):
     np.testing.assert_array_equal(
         pixels(tmp_path / "other.png"), pixels(view.to_png(tmp_path / "w.png", shape=(60, 60)))
     )
+
+
+def test_a_state_request_from_the_browser_is_answered_with_the_state(views):
+    from helpers import browser_sends
+
+    view = FTLEView(mlp(2, 5, 2, 1), extent=(-1.0, 1.0, -2.0, 2.0))
+    views.append(view)
+    sent = []
+    view.send = lambda content, buffers=None: sent.append((content, buffers or []))
+    browser_sends(view, {"kind": "state_request"})
+    (reply,) = [m for m, _ in sent if m["kind"] == "state"]
+    assert json.loads(reply["json"]) == view.state()
