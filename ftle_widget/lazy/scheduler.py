@@ -10,18 +10,17 @@ A :class:`TileScheduler` turns view requests into tiles of a
 * a request carries a generation number: a newer one drops the queued jobs of older generations
   (jobs for tiles the new view still needs are kept and retagged) and a running job that is no
   longer wanted stops before its next chunk of pixels (chunks are sized to ~80 ms of work);
-* compute runs on an executor (:mod:`.executors`: one worker thread by default, a dask cluster,
-  devices), never in the caller's thread: :meth:`TileScheduler.request` returns at once;
-* every job computes on a snapshot of the model taken when it was scheduled, so a tile never mixes
-  two versions of the weights. In-place changes (optimizer steps) are noticed through the tensors'
-  version counters; a training loop in another thread should hold :attr:`TileScheduler.model_lock`
-  while it changes the weights (the snapshot is taken under it);
-* below the resolution of float32 inputs (deep zoom) tiles are computed in float64.
+* compute runs on an executor (:mod:`.executors`: a worker thread, a dask cluster, devices),
+  never in the caller's thread: :meth:`TileScheduler.request` returns at once;
+* every job computes on a snapshot of the model taken when it was scheduled: a tile never mixes
+  two versions of the weights (in-place changes are seen by the tensors' version counters; a
+  training thread holds :attr:`TileScheduler.model_lock` while it changes the weights); deep
+  zooms, below the resolution of float32 inputs, are computed in float64.
 
 Callbacks run in the worker's thread (or, for cached tiles, in the caller's): ``on_tile(tile)``,
-``on_progress(done, total, generation)`` (:meth:`TileScheduler.pending_phase` tells what is
-being computed) and ``on_error(key, message, generation)``. A failing
-tile is reported and never stops the worker; tiles already delivered stay valid.
+``on_progress(done, total, generation)`` (:meth:`TileScheduler.pending_phase` tells the phase)
+and ``on_error(key, message, generation)``. A failing tile is reported and never stops the
+worker; tiles already delivered stay valid.
 """
 
 from __future__ import annotations
@@ -131,7 +130,7 @@ class TileScheduler:
         self._queue: list[Job] = []
         self._running: list[Job] = []
         self._generation = -1
-        self._done = self._total = 0
+        self._done = self._total = self._delivering = 0  # tiles being delivered (wait())
         self._previews = Previews()  # the latest request's, once in, reorder its view's tiles
         self._closed = False
         self._rate: dict[torch.dtype, float] = {}
@@ -251,11 +250,11 @@ class TileScheduler:
         return self.versions.update(model_or_state, tag)
 
     def wait(self, timeout: float | None = None) -> bool:
-        """Block until no job is queued or running (for scripts and tests)."""
+        """Block until no job is queued, running or being delivered (for scripts and tests)."""
         end = None if timeout is None else time.monotonic() + timeout
         while True:
             with self._lock:
-                if not self._queue and not self._running:
+                if not self._queue and not self._running and not self._delivering:
                     return True
             if end is not None and time.monotonic() > end:
                 return False
@@ -358,10 +357,8 @@ class TileScheduler:
                 self._running.remove(job)
             if tile is not None and not self._closed:
                 tile.preview = job.tile_px != self.tile_px
-                self.cache.put(
-                    self._cache_key(job.version, job.key, job.dtype, job.directions, job.tile_px),
-                    tile,
-                )
+                held = (job.version, job.key, job.dtype, job.directions, job.tile_px)
+                self.cache.put(self._cache_key(*held), tile)
             current = (
                 job.generation == self._generation
                 and not job.cancel.is_set()
@@ -374,17 +371,20 @@ class TileScheduler:
                     values = None if tile is None else tile.ftle
                     self._previews.arrived(job.key, values, self._queue, self.pyramid)
             generation, done, total = self._generation, self._done, self._total
+            self._delivering += 1
             self._pump()
-        if not current:
-            return
-        if error is not None:
-            if self.on_error is not None:
+        try:
+            if current and error is not None and self.on_error is not None:
                 self.on_error(
                     job.key, f"tile {job.key}: {type(error).__name__}: {error}", generation
                 )
-        elif tile is not None:  # always, for a current job without an error
-            self._emit_tile(tile, generation, job.version)
-        self._emit_progress(done, total, generation)
+            elif current and tile is not None:  # always, for a current job without an error
+                self._emit_tile(tile, generation, job.version)
+            if current:
+                self._emit_progress(done, total, generation)
+        finally:
+            with self._lock:
+                self._delivering -= 1
 
     def _emit_tile(self, tile: Tile, generation: int, version: int) -> None:
         """Deliver a copy tagged with the request's generation and model version (a cached

@@ -453,3 +453,22 @@ def test_a_process_pool_computes_tiles_through_pickled_arguments():
         np.testing.assert_array_equal(
             tile.ftle, ftle_field(model, PLANE, tile.extent, (16, 16)).ftle
         )
+
+
+def test_wait_returns_once_every_tile_is_delivered():
+    """wait() waits for the callbacks too: a tile is delivered after its job leaves the running
+    list (the loop of issue 18 caught a tile landing after wait() had returned)."""
+    delivered, slow = [], threading.Event()
+
+    def on_tile(tile):
+        slow.wait(0.3)  # a receiver that takes a while (sending to the browser, say)
+        delivered.append(tile.key)
+
+    sched = TileScheduler(
+        mlp(2, 4, 1, 1), PLANE, tile_px=8, base_side=1.0, margin=0, coarse_levels=0,
+        preview_seconds=None, on_tile=on_tile,
+    )  # fmt: skip
+    sched.request(View((0.0, 2.0, 0.0, 2.0), 16, 16), 0)
+    assert sched.wait(60)
+    assert len(delivered) == 4  # every tile of the view, not three and one on its way
+    sched.close()
