@@ -55,8 +55,11 @@ PAGE = """
 """
 
 
-def open_page(browser, state):
-    page = browser.new_page(viewport={"width": 600, "height": 500})
+def open_page(browser, state, *, secure=False, permissions=()):
+    """The widget rendered on a page with a stand-in model (``window.deliver``, ``window.sent``,
+    ``window.changes``); ``secure``: served over https (the clipboard API exists only on secure
+    pages), with the browser ``permissions`` granted."""
+    page = browser.new_page(viewport={"width": 600, "height": 500}, permissions=list(permissions))
     bundle = BUNDLE.read_text()
 
     def handler(route):
@@ -65,8 +68,9 @@ def open_page(browser, state):
         else:
             route.fulfill(body=PAGE % {"state": json.dumps(state)}, content_type="text/html")
 
-    page.route("http://widget.test/**", handler)
-    page.goto("http://widget.test/index.html")
+    origin = "https://widget.test" if secure else "http://widget.test"
+    page.route(f"{origin}/**", handler)
+    page.goto(f"{origin}/index.html")
     page.wait_for_function("window.ready === true")
     return page
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import json
 
-from frontend import BUNDLE
-from test_widget_page import PAGE, STATE, open_page
+from test_widget_page import STATE, open_page
 
 from ftle_widget import FTLEView
 from ftle_widget.paper.models import mlp
@@ -20,25 +19,6 @@ def state_json() -> str:
         view.close()
 
 
-def open_with_clipboard(browser, state):
-    page = browser.new_page(
-        viewport={"width": 600, "height": 500}, permissions=["clipboard-read", "clipboard-write"]
-    )
-    bundle = BUNDLE.read_text()
-
-    def handler(route):
-        if route.request.url.endswith("/widget.js"):
-            route.fulfill(body=bundle, content_type="text/javascript")
-        else:
-            route.fulfill(body=PAGE % {"state": json.dumps(state)}, content_type="text/html")
-
-    # a secure origin (https): the clipboard API exists only there (and on localhost)
-    page.route("https://widget.test/**", handler)
-    page.goto("https://widget.test/index.html")
-    page.wait_for_function("window.ready === true")
-    return page
-
-
 def click_copy_and_answer(page, text: str) -> None:
     page.click(".ftle-toolbar [data-action=copy]")
     page.wait_for_function("window.sent.some((m) => m.kind === 'state_request')")
@@ -47,7 +27,7 @@ def click_copy_and_answer(page, text: str) -> None:
 
 def test_copy_view_puts_the_states_json_on_the_clipboard(browser):
     text = state_json()
-    page = open_with_clipboard(browser, STATE)
+    page = open_page(browser, STATE, secure=True, permissions=["clipboard-read", "clipboard-write"])
     click_copy_and_answer(page, text)
     button = page.locator(".ftle-toolbar [data-action=copy]")
     page.wait_for_function(
