@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from frontend import BUNDLE, ensure_packages, npm
+from frontend import BUNDLE, JS, ensure_packages, npm
 
 
 @pytest.fixture(scope="module")
@@ -39,3 +39,16 @@ def test_bundle_builds_small_and_without_cdn_imports(installed):
     assert len(text.encode()) <= 150_000
     # nothing is fetched at run time: no import of a URL (static or dynamic)
     assert not re.search(r"""(from|import)\s*\(?\s*["']https?://""", text)
+
+
+def test_the_front_end_needs_no_jupyterlab_theme():
+    """Outside JupyterLab (Notebook 7, Voilà, VS Code) its CSS variables are unset: every
+    ``var(--…)`` in the front end carries a fallback, and every variable read in script has one
+    (``|| …``)."""
+    sources = {p: p.read_text() for p in sorted((JS / "src").rglob("*.ts"))}
+    for path, text in sources.items():
+        for use in re.finditer(r"var\((--[\w-]+)([^)]*)\)", text):
+            assert use.group(2).lstrip().startswith(","), (path.name, use.group(0))
+        for read in re.finditer(r"getPropertyValue\([\"'](--[\w-]+)[\"']\)[^;]*", text):
+            assert "||" in read.group(0), (path.name, read.group(0))
+    assert any("var(--jp-" in text for text in sources.values())  # the check has something to do
