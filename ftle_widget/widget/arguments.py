@@ -1,13 +1,16 @@
 """FTLEView's constructor arguments, checked and converted before anything is made: unknown
 keywords (an error naming the known ones, never swallowed by the widget base class), data and
-labels as arrays, the number of data points drawn."""
+labels as arrays, the number of data points drawn, the executor (or devices) tiles run on."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 import torch
+
+from ..lazy.devices import DevicePool
 
 
 def check_keywords(
@@ -47,3 +50,14 @@ def check_data_points(data_points: int | None) -> int | None:
     if data_points is not None and (type(data_points) is not int or data_points < 1):
         raise ValueError(f"data_points must be a positive int or None, not {data_points!r}")
     return data_points
+
+
+def executor_of(executor: Any, devices: Any) -> tuple[Any, DevicePool | None]:
+    """The executor a view computes on: ``executor``, or a :class:`DevicePool` of ``devices``
+    (then also returned as the view's own, to shut down with it)."""
+    if devices is None:
+        return executor, None
+    if executor is not None:
+        raise ValueError("give executor= or devices=, not both (devices= makes a DevicePool)")
+    pool = DevicePool(devices)
+    return pool, pool

@@ -28,7 +28,7 @@ from ..lazy.tiles import Tile
 from ..maths.fields import Extent, check_extent, plane_of
 from ..maths.planes import Plane, default_extent
 from . import protocol, saved
-from .arguments import as_labels, as_points, check_data_points, check_keywords
+from .arguments import as_labels, as_points, check_data_points, check_keywords, executor_of
 from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
 from .exporting import Exports
 from .following import FollowsHistory
@@ -72,6 +72,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         predicted class index k by the k-th of the sorted labels (one output: 0 is output ≤ 0).
     device : compute on a copy of the model on this device.
     executor : where tiles are computed: a ``distributed.Client``, a ``DevicePool``, an Executor.
+    devices : instead, a list of devices (``["cuda:0", "cuda:1"]``): a DevicePool the view owns.
     cmap, vmin, vmax : colormap (see :func:`ftle_widget.widget.export.colormap_names`) and limits
         (``None``: symmetric about 0 over what is shown; :meth:`fit_colors` fits them to it).
     quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2).
@@ -121,6 +122,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         labels=None,
         device: str | torch.device | None = None,
         executor=None,
+        devices: Sequence[str | torch.device] | None = None,
         cmap: str = "RdBu_r",
         vmin: float | None = None,
         vmax: float | None = None,
@@ -162,7 +164,8 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         self._model, self._layer, self._depth, self._device = model, layer, depth, device
         self._data, self._labels, self._data_near = data, labels, data_near
         self._data_points, self._image_shape = check_data_points(data_points), image_shape
-        self._executor = executor  # a Client is wrapped by each scheduler (lazy/executors.py)
+        # a Client is wrapped by each scheduler (lazy/executors.py); devices: a pool of our own
+        self._executor, self._pool = executor_of(executor, devices)
         self._data_range = None if data is None else (float(data.min()), float(data.max()))
         self._lock, self._generations, self._reports = threading.Lock(), Generations(), Reports()
         self._last_view: tuple[View, int] | None = None
@@ -246,6 +249,8 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
             self.unfollow()
         if (scheduler := getattr(self, "_scheduler", None)) is not None:
             scheduler.close()
+        if (pool := getattr(self, "_pool", None)) is not None:
+            pool.shutdown(wait=False)
         super().close()
 
     # ------------------------------------------------------------------ internals

@@ -132,3 +132,19 @@ def test_two_gpus_compute_the_field():
     sched.close()
     pool.shutdown()
     assert {tile.computed_by for _, tile in rec.tiles} <= {"cuda:0 #0", "cuda:1 #1"}
+
+
+def test_devices_gives_a_view_a_pool_of_its_own_closed_with_it():
+    model = mlp(2, 10, 3, 1, seed=0)
+    with pytest.raises(ValueError, match="give executor= or devices=, not both"):
+        FTLEView(model, executor=DevicePool(["cpu"]), devices=["cpu", "cpu"])
+    view = FTLEView(model, devices=["cpu", "cpu"])
+    pool = view.scheduler.executor
+    assert isinstance(pool, DevicePool) and pool.slots() == 2
+    view.scheduler.request(View((-1.5, 1.5, -1.5, 1.5), 64, 64), 0)
+    assert view.scheduler.wait(60) and len(view.scheduler.cache) > 0  # computed there
+    view.close()
+    assert pool._closed  # the view's own pool stops with it
+    for thread in pool._threads:
+        thread.join(10)
+        assert not thread.is_alive()
