@@ -98,10 +98,10 @@ def check_extent(extent: Sequence[float]) -> Extent:
 
 def pixel_coordinates(extent: Sequence[float], shape: tuple[int, int]) -> np.ndarray:
     """Plane coordinates (H·W, 2) of the pixel centres, row-major, row 0 at v0."""
-    return _pixel_range(tuple(extent), shape, 0, shape[0] * shape[1])
+    return pixel_range(tuple(extent), shape, 0, shape[0] * shape[1])
 
 
-def _pixel_range(
+def pixel_range(
     extent: Sequence[float], shape: tuple[int, int], start: int, stop: int
 ) -> np.ndarray:
     """Plane coordinates of the row-major pixels ``start:stop`` (a chunk at a time, so that huge
@@ -159,7 +159,7 @@ def compute_field(
             if should_stop is not None and should_stop():
                 raise Cancelled
             stop = min(start + chunk, total)
-            x = plane.to_input(_pixel_range(extent, (h, w), start, stop)).to(dtype)
+            x = plane.to_input(pixel_range(extent, (h, w), start, stop)).to(dtype)
             lam, vec, out = engine.maximal(x, direction=directions, output=True)
             assert out is not None  # asked for with output=True
             ftle[start:stop] = lam.float().cpu().numpy()

@@ -137,7 +137,7 @@ class ChainJacobian(Jacobian):
                 h = _apply_stage(stage, h, ops)
             self.ops = ops
         else:
-            h, self.pushed = _push_stacked(stages[1:end], h, tangents)
+            h, self.pushed = push_stacked(stages[1:end], h, tangents)
             self.ops = []
         self.endpoint = h
         self.n = h.shape[1]
@@ -177,7 +177,7 @@ class ChainJacobian(Jacobian):
         return sub
 
 
-def _push_stacked(
+def push_stacked(
     stages: list[Stage],
     h: torch.Tensor,
     tangents: torch.Tensor,
@@ -255,7 +255,7 @@ def _push_stacked(
 
 def _tanh_(h: torch.Tensor) -> torch.Tensor:
     """tanh in place; returns the slope 1 − tanh² (float32: through σ, as in
-    :func:`_push_stacked`; the absolute error, about one ulp of 1, is what rounding the
+    :func:`push_stacked`; the absolute error, about one ulp of 1, is what rounding the
     activation to float32 costs anyway)."""
     if h.dtype != torch.float32:
         h.tanh_()

@@ -2,7 +2,7 @@
 
 For a plain ``nn.Sequential`` of Linear (or written-out convolution) layers and elementwise
 activations with a small input (forward mode, d ≤ 64), one forward pass carries J's columns
-through the layers (:func:`~.jacobians._push_stacked`, the pass :func:`~.fields.ftle_field`
+through the layers (:func:`~.jacobians.push_stacked`, the pass :func:`~.fields.ftle_field`
 makes); each hidden layer's exponent is read from the columns as they pass, so all L layers cost
 about what the last one does. Any other model gets one :func:`~.fields.compute_field` per layer.
 """
@@ -21,14 +21,14 @@ from .endpoints import hidden_layer_count, resolve
 from .exponents import Engine
 from .fields import (
     Extent,
-    _pixel_range,
     check_extent,
     check_plane,
     check_shape,
     compute_field,
+    pixel_range,
     plane_of,
 )
-from .jacobians import ChainJacobian, _push_stacked, affine_module
+from .jacobians import ChainJacobian, affine_module, push_stacked
 from .modules import evaluation_mode, model_float_dtype
 from .parallel import run_batches
 from .planes import Plane, default_extent
@@ -89,12 +89,12 @@ def ftle_layers(
     total = h * w
     out = np.empty((count, total), dtype=np.float32)
     last = Engine(model, layer=count)
-    last._prepare(plane.to_input(_pixel_range(extent, (h, w), 0, 1)).to(dtype))
+    last._prepare(plane.to_input(pixel_range(extent, (h, w), 0, 1)).to(dtype))
     if last.endpoint.chain is not None and last._choose() == "forward":
         ends = [resolve(model, layer).chain_end for layer in range(1, count + 1)]
         for start in range(0, total, chunk):
             stop = min(start + chunk, total)
-            x = plane.to_input(_pixel_range(extent, (h, w), start, stop)).to(dtype)
+            x = plane.to_input(pixel_range(extent, (h, w), start, stop)).to(dtype)
             out[:, start:stop], depths = _fused(last, ends, x)
     else:  # one field per layer
         engines = [Engine(model, layer=layer) for layer in range(1, count)] + [last]
@@ -141,7 +141,7 @@ def _fused(last: Engine, ends: list[int], x: torch.Tensor) -> tuple[np.ndarray, 
                 theta[k], _, finite[k] = top_pair(jac, "forward", False, depths[k])
             finite[k] &= torch.isfinite(primal).all(dim=1)
 
-        _push_stacked(stages[1 : ends[-1]], h, peel.T.expand(b, *peel.T.shape), visit)
+        push_stacked(stages[1 : ends[-1]], h, peel.T.expand(b, *peel.T.shape), visit)
         scale = torch.tensor(depths, dtype=theta.dtype, device=theta.device)[:, None]
         lam = 0.5 * torch.log(theta.clamp_min(0)) / scale
         lam = torch.where(finite, lam, torch.full_like(lam, math.nan))

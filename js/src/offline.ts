@@ -134,6 +134,15 @@ export function axesOf(direction: Float32Array): Uint16Array {
   return out;
 }
 
+/** What the widget sends the stand-in model (the view and data requests it answers). */
+type Asked = {
+  kind?: string;
+  generation?: number;
+  extent?: Extent;
+  width?: number;
+  height?: number;
+};
+
 /** A zlib stream inflated by the browser (`DecompressionStream("deflate")`). */
 export async function inflate(bytes: Uint8Array): Promise<Uint8Array> {
   const stream = new Blob([bytes as BlobPart])
@@ -217,23 +226,11 @@ export class OfflineModel {
   }
 
   /** A message of the widget's: answered a moment later, as a kernel would. */
-  send(msg: {
-    kind?: string;
-    generation?: number;
-    extent?: Extent;
-    width?: number;
-    height?: number;
-  }): void {
+  send(msg: Asked): void {
     setTimeout(() => this.reply(msg), 0);
   }
 
-  private reply(msg: {
-    kind?: string;
-    generation?: number;
-    extent?: Extent;
-    width?: number;
-    height?: number;
-  }): void {
+  private reply(msg: Asked): void {
     if (msg.kind === "data_request") {
       const data = this.manifest.data;
       const uv = Float32Array.from((data?.uv ?? []).flat());
