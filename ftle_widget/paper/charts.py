@@ -3,6 +3,7 @@ fields in a grid, line charts with error bars, pictures side by side."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -82,11 +83,20 @@ def line_chart(
     xlabel: str = "",
     ylabel: str = "",
     logx: bool = False,
+    logy: bool = False,
     size: tuple[int, int] = (380, 230),
 ):
     """A small line chart as a ``PIL.Image``: one polyline with markers per entry of
     ``series`` (drawn against ``x``; ``spread`` adds ± error bars), a legend on the right.
-    ``logx``: a logarithmic x axis with ticks at the x values. No plotting library needed."""
+    ``logx``: a logarithmic x axis with ticks at the x values; ``logy``: a logarithmic y axis
+    (positive values, without error bars) with ticks at powers of ten. No plotting library
+    needed."""
+    if logy:
+        if spread:
+            raise ValueError(
+                "error bars on a logarithmic y axis are not drawn: pass one or the other"
+            )
+        series = {k: np.log10(np.asarray(v, float)) for k, v in series.items()}
 
     xs = np.log(np.asarray(x, float)) if logx else np.asarray(x, float)
     spread = spread or {}
@@ -113,10 +123,11 @@ def line_chart(
         )
 
     draw.rectangle([left, top, right, bottom], outline="black")
-    for tick in nice_ticks(y_lo, y_hi, 5):
+    y_ticks = range(math.ceil(y_lo), math.floor(y_hi) + 1) if logy else nice_ticks(y_lo, y_hi, 5)
+    for tick in y_ticks:
         _, y = px(x_lo, tick)
         draw.line([left - 4, y, left, y], fill="black")
-        draw.text((4, y - 5), f"{tick:g}", fill="black", font=font)
+        draw.text((4, y - 5), f"{10.0**tick if logy else tick:g}", fill="black", font=font)
     x_ticks = (
         list(zip(xs, np.asarray(x, float))) if logx else [(t, t) for t in nice_ticks(x_lo, x_hi, 5)]
     )
