@@ -29,7 +29,7 @@ from .statistics import boundary_and_centre
 PAPER_BOUNDARY = {2: 1.2, 4: 2.2, 8: 3.0, 12: 3.2}  # Fig. 3b, read off the figure
 PAPER_C_C = 0.3
 WIDTHS_FULL = (4, 8, 16, 32, 64, 128, 250)  # a log grid from about 4 to 250
-WIDTHS_QUICK = (4, 16, 64)
+WIDTHS_QUICK = (8, 24)
 SEEDS_FULL = (0, 1, 2)
 SEEDS_QUICK = (0, 1)
 
@@ -81,11 +81,13 @@ class SeedSweep:
     boundary, centre : (N, L) → the seed :class:`Mean` of L⟨λ₁⟩ on the boundary and in the
         centre (:func:`~ftle_widget.paper.statistics.boundary_and_centre`).
     accuracy : (N, L) → the seed :class:`Mean` of the test accuracy, where known.
+    excluded : the nets left out of the means, as (N, L, seed, why).
     """
 
     boundary: dict[tuple[int, int], Mean]
     centre: dict[tuple[int, int], Mean]
     accuracy: dict[tuple[int, int], Mean] = field(default_factory=dict)
+    excluded: list[tuple[int, int, int, str]] = field(default_factory=list)
 
     @classmethod
     def from_samples(
@@ -190,19 +192,35 @@ def sweep(
     seeds: Sequence[int],
     *,
     n: int = 360,
+    min_accuracy: float = 0.0,
 ) -> SeedSweep:
     """Train (or load) the net of every (N, L, seed) with ``train(N, L, seed) -> (model,
     info)`` (e.g. a partial of :func:`~ftle_widget.paper.nets.trained_circle_mlp`) and measure
-    its boundary and centre with ``n`` rays and centre points."""
+    its boundary and centre with ``n`` rays and centre points.
+
+    A net whose test accuracy (``info["test_accuracy"]``) is below ``min_accuracy``, or whose
+    output has no decision boundary at all, did not learn the circle: it is left out of the
+    means and listed in :attr:`SeedSweep.excluded` with the reason."""
     samples: dict[tuple[int, int, int], tuple[float, float, float]] = {}
+    excluded: list[tuple[int, int, int, str]] = []
     for width in widths:
         for depth in depths:
             for seed in seeds:
                 model, info = train(width, depth, seed)
-                stats = boundary_and_centre(model, n=n)
                 accuracy = float(info.get("test_accuracy", math.nan))
+                if accuracy < min_accuracy:
+                    why = f"test accuracy {accuracy:.2%} < {min_accuracy:.0%}"
+                    excluded.append((width, depth, seed, why))
+                    continue
+                try:
+                    stats = boundary_and_centre(model, n=n)
+                except ValueError as error:  # no sign change: no boundary to measure
+                    excluded.append((width, depth, seed, str(error)))
+                    continue
                 samples[width, depth, seed] = (stats.boundary, stats.centre, accuracy)
-    return SeedSweep.from_samples(samples)
+    result = SeedSweep.from_samples(samples)
+    result.excluded = excluded
+    return result
 
 
 def _line(x: Sequence[float] | np.ndarray, y: Sequence[float] | np.ndarray) -> Fit:

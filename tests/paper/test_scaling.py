@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from ftle_widget.paper import nets, scaling
 from ftle_widget.paper.scaling import Mean, SeedSweep
@@ -105,3 +106,24 @@ def test_sweep_of_real_nets_averages_boundary_and_centre_over_seeds(tmp_path, mo
     assert result.boundary[key].samples == tuple(e.boundary for e in expected)
     assert result.centre[key].value == pytest.approx(np.mean([e.centre for e in expected]))
     assert 0.5 < result.accuracy[key].value <= 1.0
+
+
+def test_sweep_leaves_out_nets_that_did_not_learn_and_says_why(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    learned, _ = nets.trained_circle_mlp(4, 2, protocol="paper", quick=True)
+    flat = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))
+    with torch.no_grad():  # output tanh(1) > 0 everywhere: no decision boundary
+        for p in flat.parameters():
+            p.zero_()
+        flat[2].bias.fill_(1.0)
+    nets_by_seed = {0: (learned, 0.99), 1: (learned, 0.5), 2: (flat, 0.99)}
+
+    def train(n, d, seed):
+        model, accuracy = nets_by_seed[seed]
+        return model, {"test_accuracy": accuracy}
+
+    result = scaling.sweep(train, (4,), (2,), (0, 1, 2), n=60, min_accuracy=0.9)
+    assert result.boundary[4, 2].samples == (boundary_and_centre(learned, n=60).boundary,)
+    assert [(n, d, s) for n, d, s, _ in result.excluded] == [(4, 2, 1), (4, 2, 2)]
+    assert "test accuracy 50.00% < 90%" in result.excluded[0][3]
+    assert "no sign change" in result.excluded[1][3]
