@@ -8,7 +8,10 @@ Browser → Python (JSON, no buffers):
   user sees (CSS pixels); ``generation`` grows with each request;
 * ``{"kind": "data_request"}``: the data overlay, once on render;
 * ``{"kind": "input_request", "id", "u", "v"}``: the input at a plane point (hover pictures);
-* ``{"kind": "state_request"}``: the view's state (the toolbar's "Copy view").
+* ``{"kind": "state_request"}``: the view's state (the toolbar's "Copy view");
+* ``{"kind": "fly_request", "which", "u", "v"}``: fly to a ridge (the toolbar's "Fly to
+  ridge"): ``which`` is ``"strongest"`` or ``"nearest"``, to the plane point (u, v) (the last
+  hovered) or, with ``u`` and ``v`` null, to the view's centre.
 
 Python → browser (JSON + little-endian buffers, float32 unless said otherwise):
 
@@ -25,7 +28,10 @@ Python → browser (JSON + little-endian buffers, float32 unless said otherwise)
 * ``data``: ``{"kind", "count", "labels"}`` + uv (``count × 2``) and class indices (``count``);
 * ``input``: ``{"kind", "id", "shape", "vmin", "vmax"}`` + ``prod(shape)`` values;
 * ``reset``: ``{"kind"}``: the plane changed, every held tile is stale;
-* ``state``: ``{"kind", "json"}``: the view's ``state()`` as JSON text, for the clipboard.
+* ``state``: ``{"kind", "json"}``: the view's ``state()`` as JSON text, for the clipboard;
+* ``ridges``: ``{"kind", "generation", "counts", "heights"}`` + the ridges' points, float64
+  (u, v) pairs one ridge after the other (``counts[k]`` points for ridge k, strongest first):
+  the ridges of the view of ``generation`` (the ridge overlay, widget/ridge_overlay.py).
 
 A message that does not parse raises :class:`ProtocolError` naming what is wrong.
 
@@ -37,6 +43,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
@@ -47,6 +54,7 @@ from ..lazy.pyramid import MAX_VIEW_PIXELS, TileKey, View
 from ..lazy.tiles import Tile
 from ..maths.fields import check_extent, shown
 from ..maths.planes import Plane
+from ..maths.ridges import Ridge
 from .overlays import DataOverlay
 
 Message = tuple[dict[str, Any], list[bytes]]  # JSON content and binary buffers
@@ -86,8 +94,18 @@ class StateRequest:
     """``state_request``: the view's state is wanted (the toolbar's "Copy view")."""
 
 
-Request = ViewRequest | DataRequest | InputRequest | StateRequest
-REQUEST_KINDS = ("view", "data_request", "input_request", "state_request")
+@dataclass(frozen=True)
+class FlyRequest:
+    """``fly_request``: fly to the ``which`` ridge (``"strongest"`` or ``"nearest"``), near
+    the plane point ``near`` (None: the view's centre)."""
+
+    which: str
+    near: tuple[float, float] | None
+
+
+Request = ViewRequest | DataRequest | InputRequest | StateRequest | FlyRequest
+REQUEST_KINDS = ("view", "data_request", "input_request", "state_request", "fly_request")
+FLY_TO = ("strongest", "nearest")
 # The generation of tiles pushed unasked (the home view, computed when the view is made; see
 # .requests); the browser's requests count from 1. protocol.ts's PUSHED.
 PUSHED = 0
@@ -105,6 +123,8 @@ def parse(content: object) -> Request:
         return _parse_input_request(message)
     if kind == "state_request":
         return StateRequest()
+    if kind == "fly_request":
+        return _parse_fly_request(message)
     raise ProtocolError(
         f"unknown message {shown(content)}: the kind must be one of {', '.join(REQUEST_KINDS)}"
     )
@@ -148,6 +168,18 @@ def _parse_input_request(content: dict) -> InputRequest:
             raise ProtocolError(f"{name} must be a finite number, not {shown(value)}")
         coords.append(float(value))
     return InputRequest(ident, coords[0], coords[1])
+
+
+def _parse_fly_request(content: dict) -> FlyRequest:
+    which = content.get("which")
+    if which not in FLY_TO:
+        raise ProtocolError(f"which must be one of {', '.join(FLY_TO)}, not {shown(which)}")
+    u, v = content.get("u"), content.get("v")
+    if u is None and v is None:
+        return FlyRequest(which, None)
+    if not all(_is_number(c) and math.isfinite(c) for c in (u, v)):
+        raise ProtocolError(f"u and v must be finite numbers or both null, not {shown([u, v])}")
+    return FlyRequest(which, (float(u), float(v)))  # type: ignore[arg-type]
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
@@ -282,6 +314,19 @@ def encode_input(
 def encode_state(state: dict) -> Message:
     """The view's :meth:`~ftle_widget.FTLEView.state` as JSON text: the browser copies it."""
     return {"kind": "state", "json": json.dumps(state, allow_nan=False)}, []
+
+
+def encode_ridges(ridges: Sequence[Ridge], generation: int) -> Message:
+    """The ridges of the browser's view ``generation`` (the ridge overlay)."""
+    points = [np.asarray(r.points, dtype="<f8").reshape(-1, 2) for r in ridges]
+    content = {
+        "kind": "ridges",
+        "generation": generation,
+        "counts": [len(p) for p in points],
+        "heights": [_json_float(float(r.height)) for r in ridges],
+    }
+    joined = np.concatenate(points) if points else np.zeros((0, 2), dtype="<f8")
+    return content, [np.ascontiguousarray(joined, dtype="<f8").tobytes()]
 
 
 def encode_reset() -> Message:

@@ -1,6 +1,7 @@
 """A view's ridges: :meth:`~RidgeActions.ridges` of what it shows, and
 :meth:`~RidgeActions.fly_to_ridge`, which zooms onto one (and can turn the plane to run along it);
-a mixin of :class:`~ftle_widget.FTLEView`, the mathematics in :mod:`ftle_widget.maths.ridges`."""
+the ``show_ridges`` overlay (:mod:`.ridge_overlay`) and the toolbar's "Fly to ridge". A mixin of
+:class:`~ftle_widget.FTLEView`, the mathematics in :mod:`ftle_widget.maths.ridges`."""
 
 from __future__ import annotations
 
@@ -9,21 +10,79 @@ from typing import Any
 
 import numpy as np
 import torch
+import traitlets
 
+from ..maths.fields import Field
 from ..maths.planes import Plane
 from ..maths.ridges import Ridge, ridges
+from .protocol import FLY_TO, FlyRequest
+from .ridge_overlay import RidgeOverlay, held_field
 
-WHICH = ("strongest", "nearest")
+WHICH = FLY_TO
 
 
-class RidgeActions:
-    """Ridges of the view (mixed into :class:`~ftle_widget.FTLEView`)."""
+class RidgeActions(traitlets.HasTraits):
+    """Ridges of the view (mixed into :class:`~ftle_widget.FTLEView`). ``show_ridges``: the
+    ridges drawn over the field, traced from the tiles shown each time a view is complete."""
+
+    show_ridges = traitlets.Bool(False).tag(sync=True)
+    _complete = -1  # the internal generation of the last view whose tiles were all delivered
+    _overlay: RidgeOverlay | None = None
 
     def ridges(self, shape: tuple[int, int] | None = None, **options: Any) -> list[Ridge]:
-        """The ridges of λ₁ in what the view shows (:func:`ftle_widget.ridges` of
-        :meth:`field`), strongest first; ``options`` as for :func:`~ftle_widget.ridges`."""
+        """The ridges of λ₁ in what the view shows (:func:`ftle_widget.ridges`), strongest first;
+        ``options`` as for :func:`~ftle_widget.ridges`. From the tiles the browser was sent when
+        its view is complete, else (or given a ``shape``) from :meth:`field` computed."""
         view: Any = self
-        return ridges(view.field(shape), **options)
+        held = None if shape is not None else self._held(crop=True)
+        return ridges(held if held is not None else view.field(shape), **options)
+
+    def _held(self, crop: bool) -> Field | None:
+        """The tiles of the last view as a field, if all were delivered (cropped to what is
+        visible with ``crop``); None otherwise."""
+        view: Any = self
+        with view._lock:
+            generation, tiles = view._shown
+            tiles = list(tiles.values())
+        if generation != self._complete or not tiles:
+            return None
+        field = held_field(tiles, view.depth)
+        return field if field is None or not crop else _cropped(field, view.visible_extent)
+
+    def _view_complete(self, done: int, total: int, internal: int) -> None:
+        """Progress of the view of ``internal``: when all its tiles are in, the ridge overlay
+        (if on) is traced from them."""
+        if done < total or total == 0:
+            return
+        self._complete = internal
+        if self.show_ridges:
+            self._trace()
+
+    @traitlets.observe("show_ridges")
+    def _on_show_ridges(self, change: dict) -> None:
+        if change["new"]:
+            self._trace()
+
+    def _trace(self) -> None:
+        view: Any = self
+        with view._lock:
+            generation, tiles = view._shown
+            tiles = list(tiles.values())
+        browser = view._generations.browser(generation)
+        if generation != self._complete or browser is None:
+            return  # traced when the view is complete
+        if self._overlay is None:
+            self._overlay = RidgeOverlay(view._post)
+        self._overlay.update(tiles, browser)
+
+    def _fly(self, request: FlyRequest) -> None:
+        """The toolbar's "Fly to ridge"."""
+        self.fly_to_ridge(request.which, near=request.near)
+
+    def close(self) -> None:
+        if self._overlay is not None:
+            self._overlay.close()
+        super().close()  # type: ignore[misc]
 
     def fly_to_ridge(
         self,
@@ -33,9 +92,10 @@ class RidgeActions:
         near: Sequence[float] | None = None,
         rotate: bool = False,
     ) -> Ridge:
-        """Zoom ``zoom`` times onto a ridge in view: the ``"strongest"``, or the ``"nearest"``
-        to ``near`` = (u, v) (default: the view's centre), centred on its point nearest the
-        view's centre, so that flying again zooms further along the same ridge. With ``rotate``
+        """Zoom ``zoom`` times onto a ridge in view: the ``"strongest"``, centred on its point
+        nearest the view's centre, so that flying again zooms further along the same ridge; or
+        the ``"nearest"`` to ``near`` = (u, v) (default: the view's centre), centred on its point
+        nearest that. With ``rotate``
         the plane turns to run along the ridge there (u along its tangent, v across, origin on
         it: :meth:`set_plane`). Returns the ridge flown to (in the coordinates it was found in).
         """
@@ -49,12 +109,13 @@ class RidgeActions:
         found = self.ridges()
         if not found:
             raise ValueError("no ridge in view: zoom out or pan to one (view.ridges() is empty)")
+        target = centre
         if which == "nearest":
             target = centre if near is None else np.asarray(near, dtype=np.float64)
             ridge = min(found, key=lambda r: float(np.hypot(*(r.points - target).T).min()))
         else:
             ridge = found[0]
-        k = int(np.argmin(np.hypot(*(ridge.points - centre).T)))
+        k = int(np.argmin(np.hypot(*(ridge.points - target).T)))
         point = ridge.points[k]
         half = np.array([(u1 - u0), (v1 - v0)]) / (2 * zoom)
         if not rotate:
@@ -67,6 +128,23 @@ class RidgeActions:
         a, b = half[0] * scale[0], half[1] * scale[1]  # the same sizes, in input units
         view.set_plane(plane, extent=[-a, a, -b, b])
         return ridge
+
+
+def _cropped(field: Field, extent: Sequence[float]) -> Field:
+    """The pixels of ``field`` whose centres lie inside ``extent``, as a field."""
+    u0, u1, v0, v1 = field.extent
+    h, w = field.shape
+    u = u0 + (np.arange(w) + 0.5) * ((u1 - u0) / w)
+    v = v0 + (np.arange(h) + 0.5) * ((v1 - v0) / h)
+    cols = np.nonzero((u >= extent[0]) & (u <= extent[1]))[0]
+    rows = np.nonzero((v >= extent[2]) & (v <= extent[3]))[0]
+    if len(cols) < 3 or len(rows) < 3:
+        return field
+    c0, c1, r0, r1 = cols[0], cols[-1] + 1, rows[0], rows[-1] + 1
+    du, dv = (u1 - u0) / w, (v1 - v0) / h
+    box = (u0 + c0 * du, u0 + c1 * du, v0 + r0 * dv, v0 + r1 * dv)
+    pick = (slice(r0, r1), slice(c0, c1))
+    return Field(field.ftle[pick], field.prediction[pick], None, box, field.endpoint, field.depth)
 
 
 def _tangent(points: np.ndarray, k: int) -> np.ndarray:

@@ -21,7 +21,16 @@ from ..maths.planes import Plane
 
 VERSION = 1
 # what a state holds, and which FTLEView keyword each display entry reopens
-DISPLAY = ("quantity", "cmap", "vmin", "vmax", "show_boundary", "show_data", "show_directions")
+DISPLAY = (
+    "quantity",
+    "cmap",
+    "vmin",
+    "vmax",
+    "show_boundary",
+    "show_data",
+    "show_directions",
+    "show_ridges",
+)
 PLANE = ("origin", "u", "v")
 KEYS = ("version", "plane", "extent", "layer", "depth", "endpoint", "epoch", *DISPLAY)
 

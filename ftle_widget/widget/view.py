@@ -77,7 +77,8 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         (``None``: symmetric about 0 over what is shown; :meth:`fit_colors` fits them to it).
     quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2).
     show_boundary, show_data, show_directions : the overlays: decision boundary, data points
-        near the plane (coloured by label), stretching directions on a coarse grid.
+        near the plane (coloured by label), stretching directions on a coarse grid; the
+        ``show_ridges`` trait draws the ridges of λ₁ (:meth:`ridges`).
     data_near : draw the data points within this distance of the plane (default: all points for
         2-D inputs, else the nearest 500).
     data_points : how many data points are drawn: a sample of 500 by default, stratified by
@@ -291,6 +292,8 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
                 self._send_data()
             elif isinstance(request, protocol.StateRequest):
                 self._post(protocol.encode_state(self.state()))
+            elif isinstance(request, protocol.FlyRequest):
+                self._fly(request)
             else:
                 self._send_input(request)
         except (ValueError, ArithmeticError) as problem:  # the state stays as it was
@@ -386,6 +389,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         progress = progress_value(done, total, self.scheduler.pending_phase())
         self.progress = progress
         self.status = progress_status(*progress)
+        self._view_complete(done, total, internal)
 
     def _on_error(self, key, message: str, internal: int) -> None:
         generation = self._generations.browser(internal)
