@@ -52,3 +52,22 @@ def test_the_front_end_needs_no_jupyterlab_theme():
         for read in re.finditer(r"getPropertyValue\([\"'](--[\w-]+)[\"']\)[^;]*", text):
             assert "||" in read.group(0), (path.name, read.group(0))
     assert any("var(--jp-" in text for text in sources.values())  # the check has something to do
+
+
+# globals only some front ends have: JupyterLab's app and theme attribute, classic Notebook's,
+# require.js's (nbconvert's page, classic Notebook), VS Code's webview API
+FRONT_END_GLOBALS = re.compile(
+    r"jupyterapp|jupyterlab|jpTheme|data-jp-theme|\bJupyter\.|\bIPython\b|requirejs|define\.amd"
+    r"|acquireVsCodeApi"
+)
+
+
+def test_the_front_end_reads_no_front_end_global(installed):
+    """The same bundle runs in JupyterLab, Notebook 7, Voilà, nbconvert's page and VS Code: it
+    reads nothing one of them alone defines, in its sources or its bundles."""
+    done = npm("run", "build")
+    assert done.returncode == 0, done.stdout + done.stderr
+    texts = {p.name: p.read_text() for p in sorted((JS / "src").rglob("*.ts"))}
+    texts |= {p.name: p.read_text() for p in (BUNDLE, BUNDLE.with_name("offline.js"))}
+    for name, text in texts.items():
+        assert not FRONT_END_GLOBALS.search(text), (name, FRONT_END_GLOBALS.search(text)[0])
