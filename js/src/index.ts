@@ -55,6 +55,7 @@ const render: Render<Traits> = ({ model, el }) => {
       redraw();
     },
     changed: () => redraw(),
+    fly: (nearest) => session.fly(nearest),
   });
   const layout = new Layout(el, toolbar.el, heightOf(model));
   const store = new TileStore();
@@ -102,9 +103,7 @@ const render: Render<Traits> = ({ model, el }) => {
     },
     reset: () => goHome(),
     boxMode: () => toolbar.box,
-    wheelRedraw: (ms) => {
-      session.timings.wheelRedrawMs = ms;
-    },
+    wheelRedraw: (ms) => session.recordWheel(ms),
     resolution: () => resolutionOf(model),
     limited: (on) => session.setLimited(on),
   });
@@ -121,6 +120,7 @@ const render: Render<Traits> = ({ model, el }) => {
       view,
       store,
       data: session.data,
+      ridges: session.ridges,
       box: boxOf(gesture),
       colours: colours.read(model),
     };

@@ -26,7 +26,7 @@ const ERROR_COLOUR = "#c00";
 
 /**
  * The root element, with the PNG composition as a method, the latency figures, the axes and the
- * number of direction segments drawn.
+ * numbers of direction segments and ridges drawn.
  */
 export interface WidgetElement extends HTMLDivElement {
   composeImage(): HTMLCanvasElement;
@@ -35,6 +35,8 @@ export interface WidgetElement extends HTMLDivElement {
   axes: AxesLayout | null;
   /** How many direction segments the last frame drew (0 with the overlay off). */
   directions: number;
+  /** How many ridges the last frame drew (0 with the overlay off or before any arrived). */
+  ridges: number;
 }
 
 function element<K extends keyof HTMLElementTagNameMap>(
@@ -52,7 +54,7 @@ export class Layout {
   readonly root: WidgetElement;
   /** The field: the Renderer draws on it, the gestures listen on it. */
   readonly canvas: HTMLCanvasElement;
-  /** Axes, data points, directions and the zoom box, over the field. */
+  /** Axes, data points, directions, ridges and the zoom box, over the field. */
   readonly overlay: HTMLCanvasElement;
   readonly colorbar: HTMLCanvasElement;
   /** The colorbar and the limit labels over it. */
@@ -134,6 +136,7 @@ export class Layout {
     el.appendChild(root);
     root.axes = null;
     root.directions = 0;
+    root.ridges = 0;
     this.root = root;
   }
 

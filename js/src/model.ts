@@ -43,6 +43,7 @@ export interface Traits {
   show_boundary: boolean;
   show_data: boolean;
   show_directions: boolean;
+  show_ridges: boolean;
   epoch: number | null;
   following: boolean;
   /** Names this instance for the tiles pushed before a display (shared.ts). */
@@ -61,6 +62,7 @@ export const REDRAWN = [
   "show_boundary",
   "show_data",
   "show_directions",
+  "show_ridges",
 ] as const satisfies readonly (keyof Traits)[];
 
 /** The model anywidget hands to `render`. */

@@ -4,9 +4,11 @@
  *
  * JS → Python, built here only: {@link ViewMessage} ({@link viewMessage}),
  * {@link DataRequestMessage} ({@link dataRequestMessage}, once, on render) and
- * {@link InputRequestMessage} ({@link inputRequestMessage}, hover pictures). Python → JS:
- * {@link TileMessage}, {@link DataMessage} and {@link InputMessage} (with binary buffers),
- * {@link ErrorMessage} (a tile that failed) and {@link ResetMessage}.
+ * {@link InputRequestMessage} ({@link inputRequestMessage}, hover pictures),
+ * {@link StateRequestMessage} and {@link FlyRequestMessage} (toolbar buttons). Python → JS:
+ * {@link TileMessage}, {@link DataMessage}, {@link InputMessage} and {@link RidgesMessage}
+ * (with binary buffers), {@link ErrorMessage} (a tile that failed), {@link StateMessage} and
+ * {@link ResetMessage}.
  */
 
 /** The largest view side, in pixels, that Python accepts (`MAX_VIEW_PIXELS` of Python). */
@@ -138,14 +140,43 @@ export interface StateMessage {
   json: string;
 }
 
+/**
+ * Asks Python to fly to a ridge (the toolbar's "Fly to ridge"): the strongest in view, or the
+ * one nearest the plane point (u, v) (null, null: the view's centre).
+ */
+export interface FlyRequestMessage {
+  kind: "fly_request";
+  which: "strongest" | "nearest";
+  u: number | null;
+  v: number | null;
+}
+
+/**
+ * The ridges of the view of `generation` (the ridge overlay): one float64 buffer of (u, v) plane
+ * points, ridge after ridge, `counts[k]` points for ridge k (strongest first), and each
+ * ridge's height (null where not finite).
+ */
+export interface RidgesMessage {
+  kind: "ridges";
+  generation: number;
+  counts: number[];
+  heights: (number | null)[];
+}
+
 export type FromPython =
   | TileMessage
   | ErrorMessage
   | ResetMessage
   | DataMessage
   | InputMessage
-  | StateMessage;
-export type ToPython = ViewMessage | DataRequestMessage | InputRequestMessage | StateRequestMessage;
+  | StateMessage
+  | RidgesMessage;
+export type ToPython =
+  | ViewMessage
+  | DataRequestMessage
+  | InputRequestMessage
+  | StateRequestMessage
+  | FlyRequestMessage;
 
 // Every kind of each union, once: a kind missing here, or one the union lacks, fails to type check.
 const FROM_PYTHON: { readonly [K in FromPython["kind"]]: null } = {
@@ -155,12 +186,14 @@ const FROM_PYTHON: { readonly [K in FromPython["kind"]]: null } = {
   data: null,
   input: null,
   state: null,
+  ridges: null,
 };
 const TO_PYTHON: { readonly [K in ToPython["kind"]]: null } = {
   view: null,
   data_request: null,
   input_request: null,
   state_request: null,
+  fly_request: null,
 };
 /** The kinds of the messages Python sends ({@link FromPython}). */
 export const FROM_PYTHON_KINDS = Object.keys(FROM_PYTHON) as readonly FromPython["kind"][];
@@ -242,11 +275,65 @@ export function dataRequestMessage(): DataRequestMessage {
   return { kind: "data_request" };
 }
 
-/** The request for the input at plane point (u, v), as picture `id`. */
+/** The request for the view's state (the toolbar's "Copy view"). */
 export function stateRequestMessage(): StateRequestMessage {
   return { kind: "state_request" };
 }
 
+/** The toolbar's "Fly to ridge": the strongest ridge, or the one nearest (u, v). */
+export function flyRequestMessage(
+  which: "strongest" | "nearest",
+  u: number | null = null,
+  v: number | null = null,
+): FlyRequestMessage {
+  return { kind: "fly_request", which, u, v };
+}
+
+/** A ridges message decoded: each ridge's (u, v) points interleaved, and its height. */
+export interface DecodedRidges {
+  generation: number;
+  lines: Float64Array[];
+  heights: (number | null)[];
+}
+
+/**
+ * A ridges message's polylines (copied out of the buffer). Throws an Error when the counts are
+ * not non-negative integers, the heights do not match them, or the buffer has the wrong length.
+ */
+export function decodeRidges(
+  msg: RidgesMessage,
+  buffers: readonly Buffer[] | undefined,
+): DecodedRidges {
+  if (msg.kind !== "ridges") {
+    throw new Error(`decodeRidges: expected a "ridges" message, got "${String(msg.kind)}"`);
+  }
+  const counts: unknown = msg.counts;
+  if (!Array.isArray(counts) || !counts.every((c) => Number.isInteger(c) && c >= 0)) {
+    throw new Error(`decodeRidges: counts must be integers ≥ 0, got ${JSON.stringify(counts)}`);
+  }
+  if (!Array.isArray(msg.heights) || msg.heights.length !== counts.length) {
+    throw new Error("decodeRidges: one height per ridge");
+  }
+  const g = msg.generation;
+  if (!Number.isInteger(g) || g < 0) {
+    throw new Error(`decodeRidges: generation must be a non-negative integer, got ${String(g)}`);
+  }
+  const bufs = buffers ?? [];
+  if (bufs.length !== 1) throw new Error(`decodeRidges: expected 1 buffer, got ${bufs.length}`);
+  const total = counts.reduce((a: number, c: number) => a + c, 0);
+  const bytes = bytesOf(bufs[0]!, 2 * total, "float64", "decodeRidges: points").slice();
+  const points = new Float64Array(bytes.buffer);
+  const lines: Float64Array[] = [];
+  let at = 0;
+  for (const c of counts as number[]) {
+    lines.push(points.subarray(2 * at, 2 * (at + c)));
+    at += c;
+  }
+  const heights = msg.heights.map((h) => (typeof h === "number" ? h : null));
+  return { generation: g, lines, heights };
+}
+
+/** The request for the input at plane point (u, v), as picture `id`. */
 export function inputRequestMessage(id: number, u: number, v: number): InputRequestMessage {
   return { kind: "input_request", id, u, v };
 }
@@ -413,7 +500,7 @@ function toFloat32(buf: Buffer, expected: number, what: string): Float32Array {
   return new Float32Array(bytes.slice().buffer);
 }
 
-const SIZES = { uint8: 1, uint16: 2, float32: 4 } as const;
+const SIZES = { uint8: 1, uint16: 2, float32: 4, float64: 8 } as const;
 
 /**
  * The bytes of `buf` (viewed in place), which must hold `expected` values of `type`; an Error

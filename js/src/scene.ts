@@ -1,6 +1,6 @@
 /**
  * One frame: the held tiles and the failed ones on the field canvas (through the Renderer), then on the overlay
- * canvas the stretching directions, the data points, the axes and the zoom box, and the
+ * canvas the stretching directions, the ridges, the data points, the axes and the zoom box, and the
  * colorbar for the colour limits in use; the traits say what is shown and how.
  */
 import type { Layout } from "./layout";
@@ -9,7 +9,8 @@ import { drawAxes } from "./overlays/axes";
 import { drawColorbar } from "./overlays/colorbar";
 import { drawData } from "./overlays/data";
 import { directionSegments, drawDirections } from "./overlays/directions";
-import type { DecodedData, Extent } from "./protocol";
+import { drawRidges } from "./overlays/ridges";
+import type { DecodedData, DecodedRidges, Extent } from "./protocol";
 import type { Renderer } from "./renderer";
 import type { TileStore } from "./tiles";
 import type { Viewport } from "./viewport";
@@ -20,6 +21,8 @@ export interface Scene {
   store: TileStore;
   /** The data points, once they have arrived. */
   data: DecodedData | null;
+  /** The ridges of the latest complete view, once traced (drawn with the show_ridges trait). */
+  ridges: DecodedRidges | null;
   /** The zoom box being drawn, in CSS pixels. */
   box: { x0: number; y0: number; x1: number; y1: number } | null;
   /** The colour traits, checked (`ColourTraits.read` of model.ts). */
@@ -38,7 +41,7 @@ export interface Shown {
 
 /** Draw the frame now. */
 export function drawScene(layout: Layout, renderer: Renderer, model: Model, scene: Scene): Shown {
-  const { view, store, data, box, colours } = scene;
+  const { view, store, data, ridges, box, colours } = scene;
   const { settings, label } = colours;
   const failed = store
     .failures()
@@ -55,6 +58,9 @@ export function drawScene(layout: Layout, renderer: Renderer, model: Model, scen
   const segments = flag(model, "show_directions", false) ? directionSegments(view, store) : [];
   drawDirections(ctx, segments);
   layout.root.directions = segments.length;
+  const showRidges = flag(model, "show_ridges", false);
+  if (showRidges) drawRidges(ctx, view, ridges);
+  layout.root.ridges = showRidges ? (ridges?.lines.length ?? 0) : 0;
   const showData = flag(model, "show_data", true);
   if (showData && data) drawData(ctx, view, data);
   layout.root.axes = drawAxes(ctx, view, ink, layout.background()); // over the data points

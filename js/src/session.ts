@@ -10,13 +10,16 @@ import { InputThrottle } from "./overlays/input";
 import {
   type DecodedData,
   type DecodedInput,
+  type DecodedRidges,
   dataRequestMessage,
   decodeData,
   decodeError,
   decodeInput,
+  decodeRidges,
   decodeTile,
   type Extent,
   type FromPython,
+  flyRequestMessage,
   type InputMessage,
   type InputRequestMessage,
   type TileMessage,
@@ -90,6 +93,10 @@ export class Session {
   generation = 0;
   /** The data points, once they have arrived. */
   data: DecodedData | null = null;
+  /** The ridges of the latest complete view Python traced (the ridge overlay), or null. */
+  ridges: DecodedRidges | null = null;
+  /** The last plane point hovered (the toolbar flies to the ridge nearest it), or null. */
+  private hovered: [number, number] | null = null;
   readonly timings: Timings = {
     wheelRedrawMs: null,
     requestAt: null,
@@ -184,9 +191,24 @@ export class Session {
     this.settle(false);
   }
 
+  /** The last wheel event's synchronous redraw took `ms` (Timings.wheelRedrawMs). */
+  recordWheel(ms: number): void {
+    this.timings.wheelRedrawMs = ms;
+  }
+
   /** The pointer is over plane point (u, v): ask for the input there (image inputs only). */
   hover(u: number, v: number): void {
+    this.hovered = [u, v];
     if (imageShape(this.model)) this.sendInput(this.throttle.move(u, v, Date.now()));
+  }
+
+  /**
+   * Ask Python to fly to the strongest ridge in view, or (`nearest`) to the one nearest the last
+   * point hovered (the view's centre before any): it sets the extent trait, which the view follows.
+   */
+  fly(nearest: boolean): void {
+    const at = nearest ? this.hovered : null;
+    this.model.send(flyRequestMessage(nearest ? "nearest" : "strongest", at?.[0], at?.[1]));
   }
 
   /** A frame was drawn: the first fine tile of the last request, if it held one, is shown. */
@@ -282,6 +304,13 @@ export class Session {
           break;
         case "state": // the toolbar copies it (toolbar.ts listens for it itself)
           break;
+        case "ridges": {
+          const ridges = decodeRidges(msg, buffers);
+          if (this.ridges && ridges.generation < this.ridges.generation) break; // an older view's
+          this.ridges = ridges;
+          this.hooks.redraw();
+          break;
+        }
         case "error":
           // a failed tile of an older request: that request's tiles are no longer awaited
           if (msg.generation !== this.generation) break;
@@ -293,6 +322,7 @@ export class Session {
         case "reset": {
           const failed = this.store.failures().length > 0;
           this.store.clear();
+          this.ridges = null; // another plane's
           if (failed) this.showStatus();
           this.throttle.forget();
           this.hooks.redraw();

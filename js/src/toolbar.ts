@@ -1,7 +1,7 @@
 /**
  * The toolbar above the plot: reset, box-zoom mode, the overlay toggles (traits show_boundary,
- * show_data, show_directions), the colormap, "Fit colours" (vmin and vmax to what is shown) and
- * the PNG download. Every control carries a
+ * show_data, show_directions, show_ridges), the colormap, "Fly to ridge", "Fit colours" (vmin and
+ * vmax to what is shown), the PNG download and "Copy view". Every control carries a
  * `data-action`; toggles show their state in `aria-pressed`.
  */
 import { COLORMAPS } from "./colormap";
@@ -32,6 +32,13 @@ export const TOGGLES = [
     title: "Stretching directions",
     fallback: false,
   },
+  {
+    action: "ridges",
+    trait: "show_ridges",
+    label: "Ridges",
+    title: "Ridges of λ₁, traced in Python from the tiles of each complete view",
+    fallback: false,
+  },
 ] as const;
 
 /** What the buttons that are not trait toggles do. */
@@ -44,6 +51,8 @@ export interface ToolbarActions {
   png(): void;
   /** Fit the colour limits to what is shown. */
   fit(): void;
+  /** Fly to the strongest ridge in view, or (`nearest`) the one nearest the last hovered point. */
+  fly(nearest: boolean): void;
   /** A trait was set from the toolbar (redraw). */
   changed(): void;
 }
@@ -97,6 +106,13 @@ export class Toolbar {
       button("box", "Box zoom", "Drag a box to zoom (shift-drag always does)", true),
       ...TOGGLES.map((t) => button(t.action, t.label, t.title, true)),
       this.select,
+      button(
+        "fly",
+        "Fly to ridge",
+        "Zoom onto the strongest ridge in view, further along it when clicked again " +
+          "(shift-click: the ridge nearest the last point hovered)",
+        false,
+      ),
       button("fit", "Fit colours", "Set vmin and vmax to the range of what is shown", false),
       button("png", "PNG", "Download what is shown as ftle_field.png", false),
       button(
@@ -185,6 +201,8 @@ export class Toolbar {
       this.actions.png();
     } else if (action === "fit") {
       this.actions.fit();
+    } else if (action === "fly") {
+      this.actions.fly(e.shiftKey);
     } else if (action === "copy") {
       this.copier.request();
     }

@@ -177,6 +177,10 @@ export class FakeContext {
     this.log("lineTo", [x, y]);
   }
 
+  setLineDash(segments: number[]) {
+    this.log("setLineDash", [segments]);
+  }
+
   /** Logged with the stroke style (lines are not rasterised). */
   stroke() {
     this.log("stroke", [this.strokeStyle, this.lineWidth]);

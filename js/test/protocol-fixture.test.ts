@@ -19,10 +19,12 @@ import {
   decodeData,
   decodeError,
   decodeInput,
+  decodeRidges,
   decodeTile,
   type Extent,
   FROM_PYTHON_KINDS,
   type FromPython,
+  flyRequestMessage,
   inputRequestMessage,
   MAX_VIEW_PIXELS,
   stateRequestMessage,
@@ -98,6 +100,10 @@ function decode(msg: FromPython, buffers: readonly Buffer[]): Record<string, unk
     case "state":
       assert.deepEqual(buffers, []);
       return { state: JSON.parse(msg.json) };
+    case "ridges": {
+      const d = decodeRidges(msg, buffers);
+      return { generation: d.generation, lines: d.lines.map((l) => [...l]), heights: d.heights };
+    }
   }
 }
 
@@ -151,6 +157,7 @@ const FIELDS: { readonly [K in FromPython["kind"]]: Fields<Extract<FromPython, {
   error: { kind: "string", message: "string", generation: "number", key: "array" },
   reset: { kind: "string" },
   state: { kind: "string", json: "string" },
+  ridges: { kind: "string", generation: "number", counts: "array", heights: "array" },
   data: { kind: "string", count: "number", labels: "array" },
   input: { kind: "string", id: "number", shape: "array", vmin: "number", vmax: "number" },
 };
@@ -245,6 +252,10 @@ test("the session handles every message Python sends", () => {
       case "state":
         assert.equal(store.size, 1); // nothing drawn changes
         break;
+      case "ridges":
+        assert.equal(session.ridges?.lines.length, (decoded.lines as unknown[]).length);
+        assert.equal(store.size, 1);
+        break;
     }
     session.destroy();
   }
@@ -301,6 +312,11 @@ function jsFixture(): { messages: { content: ToPython; meant: Record<string, unk
         meant: { id: 2, u: -1234.5, v: 1e-7 },
       },
       { content: stateRequestMessage(), meant: {} },
+      { content: flyRequestMessage("strongest"), meant: { which: "strongest", u: null, v: null } },
+      {
+        content: flyRequestMessage("nearest", -0.25, 1e-9),
+        meant: { which: "nearest", u: -0.25, v: 1e-9 },
+      },
     ],
   };
 }

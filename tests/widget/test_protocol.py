@@ -25,6 +25,7 @@ from ftle_widget.lazy.planning import finest_pixel
 from ftle_widget.lazy.pyramid import MAX_VIEW_PIXELS, View
 from ftle_widget.lazy.tiles import Tile
 from ftle_widget.maths.planes import Plane
+from ftle_widget.maths.ridges import Ridge
 from ftle_widget.widget import protocol
 from ftle_widget.widget.overlays import DataOverlay
 
@@ -70,6 +71,14 @@ def python_fixture() -> dict:
     )
     picture = np.linspace(-1, 1, 6).reshape(2, 3)
     hover = protocol.InputRequest(5, 0.25, -0.75)
+    lines = [
+        np.array([[0.25, -1e-9], [1.0 / 3.0, 2.5], [-1234.5, 7.0]]),
+        np.array([[1e-300, -0.5], [0.125, 0.0]]),
+    ]
+    ridge_lines = [
+        Ridge(line, np.zeros(len(line)), height, 0.1, 1.0, None)
+        for line, height in zip(lines, (1.5, float("nan")))
+    ]
     return {
         "limits": {"max_view_pixels": MAX_VIEW_PIXELS, "float64": _float64_cases()},
         "messages": [
@@ -122,6 +131,20 @@ def python_fixture() -> dict:
                 "input",
                 protocol.encode_input(hover, [2, 3], picture, -1.0, 1.0),
                 {"shape": [1, 2, 3], "values": _values(picture)},
+            ),
+            _entry(
+                "ridges",
+                protocol.encode_ridges(ridge_lines, 4),
+                {
+                    "generation": 4,
+                    "lines": [line.reshape(-1).tolist() for line in lines],
+                    "heights": [1.5, None],
+                },
+            ),
+            _entry(
+                "no ridges",
+                protocol.encode_ridges([], 2),
+                {"generation": 2, "lines": [], "heights": []},
             ),
             _entry("reset", protocol.encode_reset(), {}),
             _entry("state", protocol.encode_state(state), {"state": state}),
@@ -273,6 +296,9 @@ def test_every_message_the_browser_builds_parses_to_what_it_meant():
             assert request == protocol.InputRequest(meant["id"], meant["u"], meant["v"])
         elif content["kind"] == "state_request":
             assert request == protocol.StateRequest()
+        elif content["kind"] == "fly_request":
+            near = None if meant["u"] is None else (meant["u"], meant["v"])
+            assert request == protocol.FlyRequest(meant["which"], near)
         else:
             assert request == protocol.DataRequest()
     assert kinds == set(protocol.REQUEST_KINDS)
