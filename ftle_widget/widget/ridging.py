@@ -60,7 +60,7 @@ class RidgeActions(traitlets.HasTraits):
 
     @traitlets.observe("show_ridges")
     def _on_show_ridges(self, change: dict) -> None:
-        if change["new"]:
+        if change["new"] and hasattr(self, "_shown"):  # not while the view is being made
             self._trace()
 
     def _trace(self) -> None:
