@@ -31,6 +31,8 @@ export class Comparison {
   /** The extent last sent to the linked views (a zoom box moving sends nothing). */
   private sent: Extent | null = null;
   private divider: HTMLDivElement | null = null;
+  /** The elements whose pointer events a swipe turned off, and their own setting. */
+  private readonly styled: [HTMLElement, string][] = [];
   private readonly resize: ResizeObserver;
   private readonly onFollow = (e: Event) => {
     const extent = (e as CustomEvent<Extent>).detail;
@@ -62,6 +64,7 @@ export class Comparison {
     this.resize.disconnect();
     this.layout.root.removeEventListener(FOLLOW, this.onFollow);
     this.divider?.remove();
+    for (const [e, setting] of this.styled) e.style.pointerEvents = setting;
   }
 
   /** The top view of a swipe: only its field shows, right of a divider at the middle. */
@@ -73,12 +76,19 @@ export class Comparison {
     const roots = swipe ? [...swipe.querySelectorAll(".ftle-widget")] : [];
     if (roots.length < 2 || roots[roots.length - 1] !== root) return;
     root.style.visibility = "hidden"; // its toolbar, colorbar and status: the bottom view's show
+    // only its field and the divider take the pointer: elsewhere it reaches the bottom view,
+    // also through the boxes a notebook wraps a display in (positioned, they lie on top)
+    for (let e: HTMLElement | null = root; e && e !== swipe; e = e.parentElement) {
+      this.styled.push([e, e.style.pointerEvents]);
+      e.style.pointerEvents = "none";
+    }
+    canvas.style.pointerEvents = "auto";
     const divider = document.createElement("div");
     divider.className = DIVIDER;
     divider.title = "Drag to compare";
     divider.style.cssText =
       "position:absolute;top:0;height:100%;width:11px;margin-left:-5px;cursor:ew-resize;" +
-      "visibility:visible;touch-action:none;z-index:1;" +
+      "visibility:visible;pointer-events:auto;touch-action:none;z-index:1;" +
       "background:linear-gradient(to right,transparent 4px,#fff 4px,#fff 5px,#222 5px," +
       "#222 6px,#fff 6px,#fff 7px,transparent 7px);";
     plot.append(divider);
