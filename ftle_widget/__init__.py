@@ -20,6 +20,7 @@ from .training.background import TrainingRun, run_in_background
 from .training.curves import TrainingCurves, link
 from .training.history import History
 from .widget import export
+from .widget.compare import CompareView, compare
 from .widget.view import FTLEView
 
 # The documented module paths ftle_widget.datasets, .models and .export name these rooms' modules.
@@ -31,6 +32,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AttackPath",
+    "CompareView",
     "DevicePool",
     "FTLEView",
     "Field",
@@ -42,6 +44,7 @@ __all__ = [
     "TrainingRun",
     "__version__",
     "attack_path",
+    "compare",
     "demo_view",
     "ftle_field",
     "ftle_layers",

@@ -51,7 +51,7 @@ def test_your_model_notebook(tmp_path):
 
 def test_ridges_notebook(tmp_path):
     """06: the embedded model's ridge on the circle, flying to it, ridges higher and narrower
-    with depth, the field forming layer by layer, two checkpoints compared."""
+    with depth, the field forming layer by layer, two checkpoints compared (also live: compare)."""
     text = notebook_text(run_notebook("06_ridges.ipynb", tmp_path))
     closed, error = re.search(r"closed (True|False), .*mean \|r − 1\| ([0-9.]+)", text).groups()
     assert closed == "True" and float(error) < 0.05
@@ -64,3 +64,5 @@ def test_ridges_notebook(tmp_path):
     assert len(layers) == 8 and layers[-1] > layers[0]
     early, late = map(float, re.findall(r"ridge height ([0-9.]+), width", text))
     assert late > early
+    # the live comparison: the difference view's field is the two fields subtracted
+    assert "exactly ftle_field(late) − ftle_field(early)" in text

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from ..maths.endpoints import mark_warned
 from ..maths.exponents import Engine
@@ -52,7 +53,7 @@ class Engines:
             return engine
         snapshot = self.versions.snapshot(version)
         mark_warned(snapshot, self.versions.model)  # one warning for the model and its snapshots
-        engine = Engine(snapshot, layer=self.layer, depth=self.depth)
+        engine = self.make(snapshot)
         dtype = model_float_dtype(snapshot) or torch.float32
         for k, point in enumerate(self._probes):  # the first point where the model works
             try:
@@ -67,6 +68,10 @@ class Engines:
             while len(self._held) > KEEP:
                 self._held.popitem(last=False)
         return engine
+
+    def make(self, snapshot: nn.Module) -> Engine:
+        """A new engine on a version's snapshot (not run yet)."""
+        return Engine(snapshot, layer=self.layer, depth=self.depth)
 
     @property
     def probe(self) -> tuple[float, float]:

@@ -1,7 +1,6 @@
 """FTLEView: the Jupyter widget. Traits and glue only: no mathematics (:mod:`ftle_widget.maths`),
 no tile planning (:mod:`ftle_widget.lazy`), no message formats (:mod:`.protocol`); the display
 traits and fitting the colours are :mod:`.display`'s, the progress shown :mod:`.progress`'s.
-
 Small durable state lives in synced traits. Tiles travel as custom messages with binary buffers,
 never through traits; every browser message is validated before anything is computed.
 """
@@ -109,6 +108,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
     # Python-side state, not synced (the browser draws without them):
     layer = traitlets.Unicode("")  # the endpoint, described
     tile_px = traitlets.Int(64)  # pixels per tile side
+    _scheduler_type: type[TileScheduler] = TileScheduler  # a subclass's tiles (difference.py)
 
     def __init__(
         self,
@@ -257,7 +257,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
     # ------------------------------------------------------------------ internals
     def _set_scheduler(self, plane: Plane, home: Sequence[float]) -> None:
         old = self._scheduler
-        self._scheduler = TileScheduler(
+        self._scheduler = self._scheduler_type(
             self._model if old is None else old.versions.model,
             plane,
             layer=self._layer,

@@ -1,21 +1,16 @@
 /**
  * The anywidget entry: wires the toolbar, the layout (DOM), the canvas controls (gestures), the
- * tile store, the renderer and the session with the kernel; returns a cleanup.
+ * tile store, the renderer, the session with the kernel and the views compared with this one
+ * (compare.ts); returns a cleanup. The `height` trait sets the field's height, the `progress`
+ * trait the progress bar; "Fit colours" (toolbar) and the colorbar (overlays/limits.ts) set vmin
+ * and vmax. A complete view's picture goes to the `snapshot` trait (snapshot.ts).
  *
- * The widget's root element (`.ftle-widget`) carries `composeImage()`: the PNG download's
- * picture (field + overlay + colorbar, device pixels) as a canvas, for tests and scripts:
- * `document.querySelector(".ftle-widget").composeImage()`.
- *
- * The `height` trait sets the field's height, the `progress` trait the progress bar; "Fit colours"
- * (toolbar) and the colorbar (overlays/limits.ts) set vmin and vmax.
- *
- * It also carries `timings` ({@link Timings} of session.ts, `performance.now()` ms: the last
- * gesture's redraw, the last request and its first tile at the view's resolution painted, whether
- * a request waits for the view to settle; the browser tests wait on it) and `axes`
- * ({@link AxesLayout} of overlays/axes.ts). A complete view's picture goes to the `snapshot`
- * trait (snapshot.ts), shown by a display that opens without tiles.
+ * The root element (`.ftle-widget`, layout.ts's `WidgetElement`) carries `composeImage()` (the
+ * PNG download's picture as a canvas: `document.querySelector(".ftle-widget").composeImage()`),
+ * `timings` (session.ts's `Timings`, which the browser tests wait on) and `axes`.
  */
 import type { Render } from "@anywidget/types";
+import { Comparison } from "./compare";
 import { Controls } from "./controls";
 import { visibleRange } from "./fit";
 import { boxOf, fitExtent, limitZoom, resized } from "./gestures";
@@ -76,24 +71,24 @@ const render: Render<Traits> = ({ model, el }) => {
     status: (text, error) => layout.setStatus(text, error),
     pictures: (on) => layout.showPicture(on),
     generation: (last) => nextGeneration(model.get("_instance"), last), // shared by its displays
-    // the view follows the extent trait (set from Python, or by a reset)
-    extent: () => {
-      controls.view = shownExtent();
+    // the view follows the extent trait (set from Python, or by a reset), or a linked view's
+    extent: (extent) => {
+      controls.view = shownExtent(extent);
       drawNow();
     },
   });
-  // the view of the extent trait, no finer than float64 resolves
-  const shownExtent = () => {
-    const { view, limited } = limitZoom(
-      fitExtent(model.get("extent"), ...layout.size()),
-      resolutionOf(model),
-    );
+  // the view of the extent trait (or `extent`), no finer than float64 resolves
+  const shownExtent = (extent = model.get("extent")) => {
+    const { view, limited } = limitZoom(fitExtent(extent, ...layout.size()), resolutionOf(model));
     session.setLimited(limited);
     return view;
   };
   const controls = new Controls(layout, shownExtent(), {
     draw: () => drawNow(),
-    settle: () => session.settle(true),
+    settle: () => {
+      comparison.moved(controls.view.extent); // the views linked with this one follow
+      session.settle(true);
+    },
     hover: (u, v) => {
       const reading = readAt(store, u, v, settings().factor);
       const labels = session.data?.labels ?? [];
@@ -107,6 +102,7 @@ const render: Render<Traits> = ({ model, el }) => {
     resolution: () => resolutionOf(model),
     limited: (on) => session.setLimited(on),
   });
+  const comparison = new Comparison(layout, session);
   const limitControls = new LimitControls(model, layout.colorbar, layout.colorbarBox, {
     limits: () => limits,
     height: () => layout.height,
@@ -185,6 +181,7 @@ const render: Render<Traits> = ({ model, el }) => {
 
   return () => {
     snapshot.destroy();
+    comparison.destroy();
     session.destroy();
     cancelAnimationFrame(frame);
     resize.disconnect();

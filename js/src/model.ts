@@ -50,6 +50,8 @@ export interface Traits {
   _instance: string;
   /** The last complete view's picture, a PNG data URL (snapshot.ts), or "". */
   snapshot: string;
+  /** What a view of another quantity calls it: Python's DifferenceView only ("λ₁ᵃ − λ₁ᵇ"). */
+  quantity_label: string;
 }
 
 /** Traits whose change needs a redraw (and the toolbar to show them), nothing else. */
@@ -203,5 +205,7 @@ export function colourSettings(model: Model): ColourSettings {
 
 /** The shown quantity's name, for the colorbar and the hover read-out. */
 export function quantityLabel(model: Model): string {
+  const own: unknown = model.get("quantity_label"); // a difference of two views' (compare.ts)
+  if (typeof own === "string" && own) return own;
   return model.get("quantity") === "log_stretch" ? "log Λ₁" : "λ₁";
 }

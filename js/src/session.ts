@@ -71,9 +71,10 @@ export interface SessionHooks {
   generation?(last: number): number;
   /**
    * The `extent` trait changed (Python set it, or a reset), not by this session's own sync of a
-   * gesture: show it (a view request follows once it has settled).
+   * gesture: show it (a view request follows once it has settled); or show `extent`, a linked
+   * view's ({@link Session.follow}).
    */
-  extent(): void;
+  extent(extent?: Extent): void;
 }
 
 /** Whether two extents are the same numbers. */
@@ -168,16 +169,17 @@ export class Session {
    * The view changed: ask for it once it stays still for {@link DEBOUNCE_MS}, first setting
    * the `extent` trait to it when `sync` (a gesture, not a change of the trait itself). The
    * trait's own change event for that value (which a kernel-backed model fires at once) is
-   * ignored, so that a gesture sends one request, not two.
+   * ignored, so that a gesture sends one request, not two. `extent`: the value synced, if not the
+   * view's.
    */
-  settle(sync: boolean): void {
+  settle(sync: boolean, extent?: Extent): void {
     clearTimeout(this.timer);
     this.timings.settling = true;
     this.timer = setTimeout(() => {
       this.timings.settling = false;
       if (sync) {
-        const extent = this.hooks.view().extent;
-        this.synced = [extent[0], extent[1], extent[2], extent[3]];
+        const [u0, u1, v0, v1] = extent ?? this.hooks.view().extent;
+        this.synced = [u0, u1, v0, v1];
         this.model.set("extent", this.synced);
         this.model.save_changes();
       }
@@ -194,6 +196,16 @@ export class Session {
   /** The last wheel event's synchronous redraw took `ms` (Timings.wheelRedrawMs). */
   recordWheel(ms: number): void {
     this.timings.wheelRedrawMs = ms;
+  }
+
+  /**
+   * Show `extent`, a linked view's after its gesture (compare.ts), and ask for the view once it
+   * has settled, syncing the `extent` trait to that same value: the views compared hold one
+   * extent (Python links them too), each grown to its own canvas.
+   */
+  follow(extent: Extent): void {
+    this.hooks.extent(extent);
+    this.settle(true, extent);
   }
 
   /** The pointer is over plane point (u, v): ask for the input there (image inputs only). */
