@@ -180,7 +180,7 @@ class SeedSweep:
                 reference = f"{paper[depth]:6.2f}" if k == 0 and depth in paper else f"{'':>6}"
                 rows.append(
                     f"{depth:3d} {n:4d} {b.value:7.2f} ± {b.error:5.2f} {c.value:7.2f} ± "
-                    f"{c.error:5.2f} {b.value - c.value:9.2f} {reference}"
+                    f"{c.error:5.2f} {b.value - c.value:9.2f} {reference}".rstrip()
                 )
         return "\n".join(rows)
 

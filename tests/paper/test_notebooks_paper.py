@@ -63,6 +63,41 @@ def test_depth_and_width_notebook_reproduces_fig_3b_and_3a(tmp_path):
     paper_boundary = [fig3b[d][3] for d in (2, 4, 8, 12)]
     assert paper_boundary == sorted(paper_boundary)
 
+    # Fig. 3b over seeds by the paper's protocol (quick: N = 8, 24; 2 seeds), and the fits
+    assert "Fig. 3b over 2 seeds, protocol 'paper'" in text
+    sweep = {
+        (int(d), int(n)): tuple(map(float, values[:5]))
+        for d, n, *values in re.findall(
+            rf"^\s*(\d+)\s+(\d+)\s+{NUMBER} ±\s+{NUMBER}\s+{NUMBER} ±\s+{NUMBER}\s+{NUMBER}"
+            rf"(?:\s+{NUMBER})?$",
+            text,
+            re.M,
+        )
+    }
+    left_out = {
+        (int(d), int(n)) for n, d in re.findall(r"^left out: N = (\d+), L = (\d+)", text, re.M)
+    }
+    assert set(sweep) | left_out == {(d, n) for d in (2, 4, 8, 12) for n in (8, 24)}
+    for boundary, b_error, centre, c_error, contrast in sweep.values():
+        assert b_error >= 0 and c_error >= 0 and abs(boundary - centre - contrast) <= 0.011
+    c_c = float(re.search(rf"C_c = {NUMBER} \(paper ≈ 0.3\)", text).group(1))
+    assert 0 < c_c < 1  # the centre falls with depth (quick mode: 2 widths, 2 seeds)
+    crossings = re.findall(
+        r"^L = \s*(\d+): N_c = \s*([\d.e+]+) \((inside the sweep|extrapolated)\)$", text, re.M
+    )
+    assert [int(d) for d, _, _ in crossings] == [2, 4, 8, 12]
+    assert re.search(rf"log N_c = C_d \+ C_c' L: C_d = {NUMBER}, C_c' = {NUMBER}", text)
+    goal = re.findall(
+        rf"^\s*(\d+)\s+{NUMBER}\s+{NUMBER}\s+([+-]\d+)%\s+([+-]{NUMBER}) ±\s+{NUMBER}\s+(yes|no)$",
+        text,
+        re.M,
+    )
+    assert [(int(g[0]), float(g[1])) for g in goal] == [(2, 1.2), (4, 2.2), (8, 3.0), (12, 3.2)]
+    assert re.search(r"C_c = [\d.]+: (inside|outside) \[0.2, 0.4\]", text)
+    length = re.search(r"^((?:\d+: (?:[\d.]+|no boundary)\s+)+)\(paper 3.0\)$", text, re.M)
+    trained = [float(b) for b in re.findall(r"\d+: ([\d.]+)", length.group(1))]
+    assert len(trained) >= 2 and trained[-1] > trained[0]  # the ridge sharpens with training
+
     # Fig. 3a: frozen hidden layers, random thresholds learn with N, zero ones never do
     fig3a = {
         int(n): (paper, float(r), float(z), float(t))
@@ -77,7 +112,8 @@ def test_depth_and_width_notebook_reproduces_fig_3b_and_3a(tmp_path):
     assert all(abs(fig3a[n][2] - 35) < 3 for n in fig3a)
     assert all(fig3a[n][3] < min(2, fig3a[n][1]) for n in fig3a)
 
-    assert _images(executed) == 2  # the Fig. 2 panels and the Fig. 3b charts
+    # the Fig. 2 panels, the Fig. 3b charts, over seeds, the training length, the Fig. 3a chart
+    assert _images(executed) == 5
     widget = [
         o
         for c in executed["cells"]
