@@ -23,6 +23,9 @@ const PHASES: Readonly<Record<string, string>> = {
 const INPUT_PX = 64;
 /** The status line's colour for errors. */
 const ERROR_COLOUR = "#c00";
+/** The status line while the saved picture stands in for the view (snapshot.ts). */
+export const STAND_IN_NOTE =
+  "the saved picture of this view: it comes alive (pan, zoom, hover) with a running kernel";
 
 /**
  * The root element, with the PNG composition as a method, the latency figures, the axes and the
@@ -63,7 +66,9 @@ export class Layout {
   readonly progress: HTMLDivElement;
   private readonly progressFill: HTMLDivElement;
   private readonly plot: HTMLDivElement;
-  /** A saved picture shown under the field canvas until tiles arrive (snapshot.ts). */
+  /** The field and the colorbar, side by side. */
+  private readonly row: HTMLDivElement;
+  /** A saved picture shown over the plot row until tiles arrive (snapshot.ts). */
   private standIn: HTMLDivElement | null = null;
   /** CSS pixels: the height of the field, its overlay and the colorbar. */
   height: number;
@@ -72,6 +77,8 @@ export class Layout {
   /** The input under the cursor, for image inputs. */
   readonly picture: HTMLCanvasElement;
   private readonly status: HTMLDivElement;
+  /** The last status line asked for (shown again when the stand-in goes). */
+  private lastStatus: [string, boolean] = ["", false];
 
   /** Build the DOM with `toolbar` on top, inside `el`; the field `height` CSS pixels tall. */
   constructor(el: HTMLElement, toolbar: HTMLElement, height = DEFAULT_HEIGHT) {
@@ -81,7 +88,8 @@ export class Layout {
       "ftle-widget",
       "position:relative;width:100%;font:12px sans-serif;color:var(--jp-ui-font-color1,#222);",
     ) as unknown as WidgetElement;
-    const row = element("div", "", "display:flex;align-items:flex-start;");
+    const row = element("div", "", "position:relative;display:flex;align-items:flex-start;");
+    this.row = row;
     const plot = element("div", "", `position:relative;flex:1;min-width:0;height:${height}px;`);
     this.plot = plot;
     this.canvas = element(
@@ -190,9 +198,10 @@ export class Layout {
     return getComputedStyle(this.root).getPropertyValue("--jp-layout-color1").trim() || "#ffffff";
   }
 
-  /** Show a line in the status line, red for an error. */
+  /** Show a line in the status line, red for an error (the stand-in's note while it shows). */
   setStatus(text: string, error: boolean): void {
-    this.status.textContent = text;
+    if (text !== STAND_IN_NOTE) this.lastStatus = [text, error];
+    this.status.textContent = this.standIn && !error ? STAND_IN_NOTE : text;
     this.status.style.color = error ? ERROR_COLOUR : "";
   }
 
@@ -202,23 +211,31 @@ export class Layout {
   }
 
   /**
-   * Show the saved picture `url` (the PNG download's: the field at its left, as tall as it)
-   * under the field canvas, clipped to the field; null removes it.
+   * Show the saved picture `url` (the PNG download's: the field, its axes and the colorbar, as
+   * tall as the field) over the whole plot row, on the background, left-aligned, until the
+   * first tile is painted; null removes it. It covers the live axes and colorbar, which would
+   * describe another extent where the row is wider than the saved view; pointer events go
+   * through. While it shows, the status line says that it is a saved picture.
    */
   showStandIn(url: string | null): void {
+    const shown = this.standIn !== null;
     this.standIn?.remove();
     this.standIn = null;
+    if (shown) this.setStatus(...this.lastStatus); // the status it stood over
     if (!url) return;
-    const clip = element(
+    const cover = element(
       "div",
       "ftle-snapshot",
-      "position:absolute;left:0;top:0;width:100%;height:100%;overflow:hidden;pointer-events:none;",
+      "position:absolute;left:0;top:0;right:0;bottom:0;z-index:1;overflow:hidden;" +
+        `pointer-events:none;background:${this.background()};`,
     );
     const picture = element("img", "", "display:block;height:100%;width:auto;max-width:none;");
     picture.src = url;
-    clip.append(picture);
-    this.plot.prepend(clip); // pointer events go through to the canvas
-    this.standIn = clip;
+    picture.alt = "The saved picture of this view";
+    cover.append(picture);
+    this.row.append(cover);
+    this.standIn = cover;
+    this.setStatus(STAND_IN_NOTE, false);
   }
 
   remove(): void {

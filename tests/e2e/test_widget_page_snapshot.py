@@ -56,7 +56,35 @@ def test_a_complete_view_is_kept_as_the_snapshot_and_shown_without_a_kernel(brow
     inner = (slice(40, 380), slice(40, 380))  # the field, away from the axes drawn over it
     gap = np.abs(shot[inner][..., :3] - field[inner][..., :3].astype(np.int16)).max(axis=2)
     assert (gap == 0).mean() > 0.99 and gap.max() <= 2  # the saved field, pixel for pixel
-    # a kernel answers: the first tile painted replaces the picture
+    status = page.evaluate("document.querySelector('.ftle-status').textContent")
+    assert status.startswith("the saved picture of this view")
+    # a kernel answers: the first tile painted replaces the picture, the status comes back
+    page.evaluate("window.setTrait('status', 'computing')")
     _deliver_all(page, tiles[:1])
     assert page.locator(".ftle-snapshot").count() == 0
+    assert page.evaluate("document.querySelector('.ftle-status').textContent") == "computing"
+    page.close()
+
+
+def test_a_wider_display_shows_the_whole_saved_picture_over_the_live_axes(browser):
+    state = dict(STATE, show_boundary=False, progress=[0, 0, ""], snapshot="")
+    page = open_page(browser, state)
+    _deliver_all(page, python_tiles(STATE["extent"], 420, 420))
+    page.evaluate("window.setTrait('progress', [40, 40, ''])")
+    url = snapshot_set(page)
+    page.close()
+    saved = png_pixels(url).astype(np.int16)  # 420 × 490: the field, then the colorbar
+
+    page = open_page(browser, dict(state, snapshot=url))
+    page.evaluate("document.getElementById('host').style.width = '700px'")  # a wider output
+    page.wait_for_timeout(100)
+    box = page.locator("canvas.ftle-field").bounding_box()
+    assert box["width"] > 600  # the live field would be wider than the saved one
+    clip = {"x": box["x"], "y": box["y"], "width": 700, "height": 420}
+    shot = np.asarray(Image.open(io.BytesIO(page.screenshot(clip=clip))).convert("RGBA"))
+    shot = shot.astype(np.int16)
+    gap = np.abs(shot[:, :490, :3] - saved[..., :3]).max(axis=2)
+    assert (gap <= 2).mean() > 0.99  # the saved picture, colorbar and axes included, as saved
+    background = shot[:, 500:, :3]
+    assert (background >= 250).all()  # nothing live beside it: no axes, no colorbar
     page.close()
