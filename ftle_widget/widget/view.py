@@ -27,9 +27,9 @@ from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
 from ..maths.fields import Extent, check_extent, plane_of
 from ..maths.planes import Plane, default_extent
-from . import protocol, saved
+from . import display, protocol, saved
 from .arguments import as_labels, as_points, check_data_points, check_keywords, executor_of
-from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
+from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_values
 from .exporting import Exports
 from .following import FollowsHistory
 from .overlays import DEFAULT_POINTS, DataOverlay, data_overlay, picture_shape
@@ -73,9 +73,12 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
     device : compute on a copy of the model on this device.
     executor : where tiles are computed: a ``distributed.Client``, a ``DevicePool``, an Executor.
     devices : instead, a list of devices (``["cuda:0", "cuda:1"]``): a DevicePool the view owns.
-    cmap, vmin, vmax : colormap (see :func:`ftle_widget.widget.export.colormap_names`) and limits
-        (``None``: symmetric about 0 over what is shown; :meth:`fit_colors` fits them to it).
-    quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2).
+    cmap, vmin, vmax : colormap (:func:`ftle_widget.widget.export.colormap_names`; default: the
+        quantity's, :data:`~.display.DEFAULT_CMAPS`) and limits (``None``: symmetric about 0 over
+        what is shown, [0, max] for gap and anisotropy; :meth:`fit_colors` fits them to it).
+    quantity : ``"lambda"`` (λ₁), ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2),
+        ``"lambda_min"``, ``"gap"`` (λ₁ − λ₂) or ``"anisotropy"`` (λ₁ − λ_min): see
+        :mod:`ftle_widget.maths.quantities`.
     show_boundary, show_data, show_directions : the overlays: decision boundary, data points
         near the plane (coloured by label), stretching directions on a coarse grid.
     data_near : draw the data points within this distance of the plane (default: all points for
@@ -123,7 +126,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         device: str | torch.device | None = None,
         executor=None,
         devices: Sequence[str | torch.device] | None = None,
-        cmap: str = "RdBu_r",
+        cmap: str | None = None,
         vmin: float | None = None,
         vmax: float | None = None,
         quantity: str = "lambda",
@@ -148,7 +151,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
             extent = default_extent(plane, data)
         extent = check_extent(extent)
         super().__init__(
-            cmap=cmap,
+            cmap=cmap or display.default_cmap(quantity),
             vmin=vmin,
             vmax=vmax,
             quantity=quantity,
@@ -175,7 +178,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         self._scheduler: TileScheduler | None = None
         self._set_scheduler(plane, self.home)
         self.on_msg(self._on_message)
-        self.observe(self._on_directions, names="show_directions")
+        self.observe(self._on_channels, names=["show_directions", "quantity"])
         self._start_following(history)
         self._push_home()
 
@@ -264,6 +267,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
             device=self._device,
             executor=self._executor,
             directions=self.show_directions,
+            lower=display.needs_lower(self.quantity),
             home=home,  # the model is first run where the view will be
             on_tile=self._send_tile,
             on_progress=self._on_progress,
@@ -296,9 +300,10 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         except (ValueError, ArithmeticError) as problem:  # the state stays as it was
             self._refuse(problem)
 
-    def _on_directions(self, change) -> None:
-        self.scheduler.set_directions(change["new"])
-        self._refresh()
+    def _on_channels(self, change) -> None:  # the tiles held lack what is shown now: again
+        display.follow_quantity(self, change)
+        if self.scheduler.set_channels(self.show_directions, display.needs_lower(self.quantity)):
+            self._refresh()
 
     def _data_overlay(self) -> DataOverlay | None:
         """The data points near the plane with their class indices (None without data)."""
@@ -373,9 +378,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
     def _shown_values(self) -> tuple[list[np.ndarray], str]:
         with self._lock:
             tiles = list(self._shown[1].values())
-        if tiles:
-            return shown_pixels(tiles, self.visible_extent), "the tiles of the last view"
-        return [self.field().ftle], "the field of the visible extent, computed"
+        return shown_values(self, tiles)
 
     def _say(self, text: str) -> None:
         self.status = text
