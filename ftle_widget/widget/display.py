@@ -15,17 +15,9 @@ from ..lazy.tiles import Tile
 from ..maths.fields import shown
 from ..maths.quantities import QUANTITIES, check_quantity, needs_lower
 from . import export
+from .colours import DEFAULT_CMAPS, default_cmap
 
 __all__ = ["DEFAULT_CMAPS", "QUANTITIES", "default_cmap", "follow_quantity", "needs_lower"]
-# each quantity's colormap, where none is given: diverging about 0 for the exponents, sequential
-# for the differences (≥ 0); js/src/quantities.ts's DEFAULT_CMAPS
-DEFAULT_CMAPS = {
-    "lambda": "RdBu_r",
-    "log_stretch": "RdBu_r",
-    "lambda_min": "RdBu_r",
-    "gap": "viridis",
-    "anisotropy": "magma",
-}
 HEIGHT = 420  # CSS pixels of the field and the colorbar, by default
 HEIGHTS = (150, 2000)  # the heights allowed, CSS pixels
 
@@ -138,11 +130,6 @@ class DisplayTraits(traitlets.HasTraits):
 
     def _say(self, text: str) -> None:
         raise NotImplementedError
-
-
-def default_cmap(quantity: str) -> str:
-    """The colormap ``quantity`` is shown in where none is given (:data:`DEFAULT_CMAPS`)."""
-    return DEFAULT_CMAPS[check_quantity(quantity)]
 
 
 def follow_quantity(view: DisplayTraits, change: dict) -> None:

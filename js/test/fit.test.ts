@@ -23,7 +23,10 @@ test("the range of the pixels whose centres are in view, times the factor", () =
 test("a coarser tile's pixels under a finer tile are not shown; NaN is skipped", () => {
   const coarse = tile([0, 0, 0], [0, 1, 0, 1], () => 9);
   const fine = tile([1, 0, 0], [0, 0.5, 0, 0.5], (i) => (i === 0 ? NaN : 1));
-  assert.deepEqual(visibleRange([coarse, fine], [0, 0.5, 0, 0.5], { factor: 1 }), [1 - 1e-6, 1 + 1e-6]);
+  assert.deepEqual(visibleRange([coarse, fine], [0, 0.5, 0, 0.5], { factor: 1 }), [
+    1 - 1e-6,
+    1 + 1e-6,
+  ]);
   assert.deepEqual(visibleRange([coarse, fine], [0, 1, 0, 1], { factor: 1 }), [1, 9]);
   // drawn order does not matter
   assert.deepEqual(visibleRange([fine, coarse], [0, 1, 0, 1], { factor: 1 }), [1, 9]);
