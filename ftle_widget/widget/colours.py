@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..maths.quantities import NON_NEGATIVE, check_quantity
+from ..maths.quantities import NON_NEGATIVE, QUANTITIES, check_quantity
 
 _TABLE = Path(__file__).parents[1] / "colormaps.json"  # shared with the front end (js/)
 
@@ -40,9 +40,10 @@ DEFAULT_CMAPS = {
 }
 
 
-def default_cmap(quantity: str) -> str:
-    """The colormap ``quantity`` is shown in where none is given (:data:`DEFAULT_CMAPS`)."""
-    return DEFAULT_CMAPS[check_quantity(quantity)]
+def default_cmap(quantity: object) -> str:
+    """The colormap ``quantity`` is shown in where none is given (:data:`DEFAULT_CMAPS`); λ₁'s
+    for a name that is not a quantity (which the ``quantity`` trait then refuses)."""
+    return DEFAULT_CMAPS[quantity if quantity in QUANTITIES else "lambda"]  # type: ignore[index]
 
 
 @cache
