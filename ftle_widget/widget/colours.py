@@ -43,7 +43,9 @@ DEFAULT_CMAPS = {
 def default_cmap(quantity: object) -> str:
     """The colormap ``quantity`` is shown in where none is given (:data:`DEFAULT_CMAPS`); λ₁'s
     for a name that is not a quantity (which the ``quantity`` trait then refuses)."""
-    return DEFAULT_CMAPS[quantity if quantity in QUANTITIES else "lambda"]  # type: ignore[index]
+    return DEFAULT_CMAPS[
+        quantity if isinstance(quantity, str) and quantity in QUANTITIES else "lambda"
+    ]
 
 
 @cache
