@@ -23,8 +23,9 @@ import torch
 from .maths.fields import ftle_field
 from .maths.modules import known_input_shape
 from .maths.planes import Plane, default_plane
+from .maths.quantities import QUANTITIES, needs_lower
 from .paper.models import default_model, mlp, mlp_from_saved
-from .widget import export, saved
+from .widget import colours, export, saved
 
 # the colour limits of log Λ₁ when none are given: the quickstart's (and the paper's Fig. 2)
 LOG_STRETCH_LIMITS = (-4.0, 4.0)
@@ -63,12 +64,14 @@ def _field(args: argparse.Namespace) -> int:
     if isinstance(layer, str) and layer.lstrip("-").isdigit():
         layer = int(layer)
     t0 = time.perf_counter()
-    field = ftle_field(model, plane, args.extent, (args.size, args.size), layer=layer)
+    lower = needs_lower(args.quantity)
+    field = ftle_field(model, plane, args.extent, (args.size, args.size), layer=layer, lower=lower)
     seconds = time.perf_counter() - t0
-    shown = field.log_stretch if args.quantity == "log_stretch" else field.ftle
+    shown = field.values(args.quantity)
     if not args.no_preview:
-        bound = args.vmax if args.vmax is not None else float(np.nanmax(np.abs(shown)))
-        print(preview(shown, -bound, bound))
+        lo, hi = colours.automatic_range(shown, args.quantity)  # symmetric, or [0, max]
+        hi = args.vmax if args.vmax is not None else hi
+        print(preview(shown, -hi if lo < 0 else 0.0, hi))
     print(
         f"{args.quantity} of {field.endpoint}, depth {field.depth:g}: "
         f"min {np.nanmin(shown):.3f}, mean {np.nanmean(shown):.3f}, max {np.nanmax(shown):.3f} "
@@ -192,21 +195,20 @@ def _render(args: argparse.Namespace) -> int:
         layer = int(layer)
     _, shape = export.fit_frame(args.extent, (args.size, args.size))  # square pixels
     t0 = time.perf_counter()
-    field = ftle_field(
-        model, plane, args.extent, shape, layer=layer, depth=depth, directions=args.directions
-    )
+    keywords = {"directions": args.directions, "lower": needs_lower(args.quantity)}
+    field = ftle_field(model, plane, args.extent, shape, layer=layer, depth=depth, **keywords)
     seconds = time.perf_counter() - t0
     out = Path(args.out)
-    values = field.log_stretch if args.quantity == "log_stretch" else field.ftle
+    values = field.values(args.quantity)
     # a state's limits are the view's (None: symmetric over the field, as the view)
     limits = (args.quantity, args.vmin, args.vmax)
     vmin, vmax = (args.vmin, args.vmax) if args.state else render_limits(*limits)
-    lo, hi = export.colour_limits(values, vmin, vmax)
+    lo, hi = export.colour_limits(values, vmin, vmax, args.quantity)
     export.save_png(
         field,
         out,
         quantity=args.quantity,
-        cmap=args.cmap,
+        cmap=args.cmap or colours.default_cmap(args.quantity),
         vmin=lo,
         vmax=hi,
         directions=args.directions,
@@ -322,9 +324,10 @@ def main(argv: list[str] | None = None) -> int:
     render.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     render.add_argument(
         "--quantity",
-        choices=["lambda", "log_stretch"],
+        choices=QUANTITIES,
         default="log_stretch",
-        help="log_stretch: log Λ₁ = depth·λ₁ (default); lambda: λ₁",
+        help="log_stretch: log Λ₁ = depth·λ₁ (default); lambda: λ₁; lambda_min, gap (λ₁ − λ₂), "
+        "anisotropy (λ₁ − λ_min): see ftle_widget.maths.quantities",
     )
     _add_extent(render)
     render.add_argument(
@@ -333,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         default=256,
         help="pixels along the extent's longer side (square pixels; default 256)",
     )
-    render.add_argument("--cmap", default="RdBu_r", choices=export.colormap_names())
+    render.add_argument("--cmap", choices=export.colormap_names(), help="default: the quantity's")
     lo, hi = LOG_STRETCH_LIMITS
     render.add_argument(
         "--vmin",
@@ -378,7 +381,7 @@ def main(argv: list[str] | None = None) -> int:
     field.add_argument("--layer", default=None, help="endpoint: int, module name, 'logits', …")
     field.add_argument("--size", type=int, default=64, help="pixels per side (default 64)")
     _add_extent(field)
-    field.add_argument("--quantity", choices=["lambda", "log_stretch"], default="log_stretch")
+    field.add_argument("--quantity", choices=QUANTITIES, default="log_stretch")
     field.add_argument("--vmax", type=float, default=None, help="colour limit (default: auto)")
     field.add_argument("--out", help="write the field to this .npy file")
     field.add_argument("--no-preview", action="store_true", help="no coloured terminal preview")

@@ -72,6 +72,7 @@ def remote_tile(
     directions: bool,
     version: int,
     chunk: int,
+    lower: bool = False,
 ) -> Tile | None:
     """:func:`~.compute.compute_tile` on a dask worker: it stops before its next chunk once its
     task is cancelled (or released), and the tile names the worker that computed it."""
@@ -86,7 +87,7 @@ def remote_tile(
         return task is None or task.state not in ("executing", "long-running")
 
     tile = compute_tile(
-        engine, plane, key, extent, tile_px, dtype, directions, version, chunk, stale
+        engine, plane, key, extent, tile_px, dtype, directions, version, chunk, lower, stale
     )
     if tile is not None:
         tile.computed_by = str(worker.address)

@@ -30,11 +30,12 @@ def compute_tile(
     directions: bool,
     version: int,
     chunk: int,
+    lower: bool = False,
     should_stop: Callable[[], bool] | None = None,
 ) -> Tile | None:
-    """One tile: the field of its square (``None`` if ``should_stop`` stopped it). A plain
-    function of picklable arguments, so that any executor (threads, processes, a cluster)
-    can run it."""
+    """One tile: the field of its square (``None`` if ``should_stop`` stopped it), with λ₂ and
+    λ_min where ``lower``. A plain function of picklable arguments, so that any executor
+    (threads, processes, a cluster) can run it."""
     try:
         result = compute_field(
             engine,
@@ -45,6 +46,7 @@ def compute_tile(
             dtype=dtype,
             chunk=chunk,
             should_stop=should_stop,
+            lower=lower,
         )
     except Cancelled:
         return None
@@ -56,6 +58,8 @@ def compute_tile(
         direction=result.direction,
         model_version=version,
         dtype=str(dtype).replace("torch.", ""),
+        lambda_2=result.lambda_2,
+        lambda_min=result.lambda_min,
     )
 
 

@@ -71,9 +71,12 @@ class DifferenceEngine(Engine):
         return min(math.lcm(self.a.batch_points(dtype), self.b.batch_points(dtype)), 2**16)
 
     def maximal(
-        self, x: torch.Tensor, *, direction: bool = False, output: bool = False
+        self, x: torch.Tensor, *, direction: bool = False, output: bool = False, lower: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        """λ₁ᵃ − λ₁ᵇ per point; v₁ and the output are a's."""
+        """λ₁ᵃ − λ₁ᵇ per point; v₁ and the output are a's. No ``lower`` exponents: a difference
+        of λ₂ or λ_min is asked of each side."""
+        if lower:
+            raise ValueError("a difference view shows λ₁ᵃ − λ₁ᵇ only: quantity must be 'lambda'")
         lam_a, vec, out = self.a.maximal(x, direction=direction, output=output)
         lam_b = self.b.maximal(x)[0]
         return lam_a - lam_b.to(lam_a), vec, out

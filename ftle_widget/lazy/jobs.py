@@ -63,12 +63,25 @@ class Job:
     directions: bool = field(compare=False, default=False)
     tile_px: int = field(compare=False, default=0)
     cancel: Cancel = field(compare=False, default_factory=Cancel)
+    lower: bool = field(compare=False, default=False)  # λ₂ and λ_min too
 
 
 # compute_tile's arguments but the last (should_stop)
 TileArguments = tuple[
-    Engine, Plane, TileKey, tuple[float, float, float, float], int, torch.dtype, bool, int, int
-]
+    Engine, Plane, TileKey, tuple[float, float, float, float], int, torch.dtype, bool, int, int,
+    bool,
+]  # fmt: skip
+
+
+def pending_phase(running: list[Job], queue: list[Job], generation: int) -> int | None:
+    """The earliest phase among the running jobs of ``generation`` and the queued ones (a heap:
+    its first is the earliest); None when there is none."""
+    phases = [
+        j.priority[0] for j in running if j.generation == generation and not j.cancel.is_set()
+    ]
+    if queue:
+        phases.append(queue[0].priority[0])
+    return min(phases, default=None)
 
 
 class Previews:

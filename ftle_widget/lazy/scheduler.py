@@ -45,7 +45,7 @@ from ..maths.planes import Plane
 from .compute import chunk_pixels, compute_tile
 from .engines import Engines
 from .executors import TileExecutor, slots, tile_executor
-from .jobs import Job, Previews, TileArguments
+from .jobs import Job, Previews, TileArguments, pending_phase
 from .planning import PREVIEW, PlannedTile, check_resolution, deep_zoom_dtype, plan_view
 from .previews import PREVIEW_SECONDS
 from .pyramid import Pyramid, TileKey, View
@@ -63,8 +63,8 @@ class TileScheduler:
     model : the network (never modified; jobs run on snapshots of its weights).
     plane : the plane of input space the tiles lie in.
     layer, depth : the endpoint and divisor, as in :func:`ftle_widget.maximal_ftle`.
-    directions : also compute the stretching direction on the plane (switchable later with
-        :meth:`TileScheduler.set_directions`).
+    directions, lower : also compute the stretching direction on the plane, and λ₂ and λ_min
+        (switchable later with :meth:`TileScheduler.set_channels`).
     tile_px : pixels per tile side, or ``"auto"``: the largest of 64, 128 and 256 whose tile takes
         at most ~30 ms, from the model's measured speed and per-call overhead.
     base_side : plane units per tile side at level 0; default: the first view's width.
@@ -94,6 +94,7 @@ class TileScheduler:
         layer: int | str | None = None,
         depth: float | None = None,
         directions: bool = False,
+        lower: bool = False,
         tile_px: int | str = "auto",
         base_side: float | None = None,
         executor: Executor | None = None,
@@ -116,7 +117,7 @@ class TileScheduler:
         resolve(model, layer)  # errors and the once-per-model warning, on the user's model
         self.versions = ModelVersions(model, device, keep=keep_versions)
         self.plane = plane
-        self.layer, self.depth, self.directions = layer, depth, directions
+        self.layer, self.depth, self.directions, self.lower = layer, depth, directions, lower
         self.coarse_levels, self.margin = coarse_levels, margin
         self.preview_seconds, self.ridges_first = preview_seconds, ridges_first
         self._own_cache = cache is None
@@ -193,7 +194,7 @@ class TileScheduler:
                 if (
                     (job.key, job.dtype, job.tile_px) in wanted
                     and job.version == version
-                    and job.directions == self.directions
+                    and (job.directions, job.lower >= self.lower) == (self.directions, True)
                 ):
                     job.generation = generation
                 else:
@@ -204,12 +205,13 @@ class TileScheduler:
             self._previews.start(previews if self.ridges_first else set())
             for order, (phase, key, dtype, px) in enumerate(plan):
                 px = px or self.tile_px
-                tile = self.cache.get(self._cache_key(version, key, dtype, self.directions, px))
-                if tile is not None:
+                cached = self._cache_key(version, key, dtype, self.directions, px)
+                if (tile := self.cache.get(cached, self.lower)) is not None:
                     self._done += 1
                     deliver.append(tile)
                 elif (key, dtype, px) not in running:
-                    job = Job((phase, order), key, generation, version, dtype, self.directions, px)
+                    what = (version, dtype, self.directions, px)
+                    job = Job((phase, order), key, generation, *what, lower=self.lower)
                     heapq.heappush(self._queue, job)
             for tile in deliver:  # cached previews: the last one in reorders the view's tiles
                 self._previews.arrived(tile.key, tile.ftle, self._queue, pyramid)
@@ -224,19 +226,16 @@ class TileScheduler:
         request's work left, the earliest among its queued and running tiles; None when none is
         left."""
         with self._lock:
-            phases = [
-                job.priority[0]
-                for job in self._running
-                if job.generation == self._generation and not job.cancel.is_set()
-            ]
-            if self._queue:
-                phases.append(self._queue[0].priority[0])  # the heap's first: the earliest
-            return min(phases, default=None)
+            return pending_phase(self._running, self._queue, self._generation)
 
-    def set_directions(self, directions: bool) -> None:
-        """Compute stretching directions from now on (or stop); the next request uses it."""
+    def set_channels(self, directions: bool, lower: bool) -> bool:
+        """Compute stretching directions, and λ₂ and λ_min, from now on (or stop); the next
+        request uses it. Whether the tiles delivered lack what is asked for now (directions
+        changed, or lower turned on): then the caller asks again."""
         with self._lock:
-            self.directions = bool(directions)
+            again = bool(directions) != self.directions or (lower and not self.lower)
+            self.directions, self.lower = bool(directions), bool(lower)
+            return again
 
     def engine(self, version: int | None = None) -> Engine:
         """The engine computing tiles for a model version (default: the current one)."""
@@ -283,7 +282,8 @@ class TileScheduler:
             return deep_zoom_dtype(self.plane, pixel, view.centre, model_dtype)
 
         def is_cached(key: TileKey, dtype: torch.dtype) -> bool:
-            return self._cache_key(version, key, dtype, self.directions, self.tile_px) in self.cache
+            cached = self._cache_key(version, key, dtype, self.directions, self.tile_px)
+            return self.cache.holds(cached, self.lower)
 
         rate = self._rate.get(model_dtype or torch.float32)
         return plan_view(
@@ -335,7 +335,7 @@ class TileScheduler:
         extent = self.pyramid.extent(job.key)
         chunk = self._chunk(engine, job.dtype, job.tile_px)
         return (engine, self.plane, job.key, extent, job.tile_px, job.dtype, job.directions,
-                job.version, chunk)  # fmt: skip
+                job.version, chunk, job.lower)  # fmt: skip
 
     def _compute_here(self, job: Job) -> Tile | None:
         if job.cancel.is_set():

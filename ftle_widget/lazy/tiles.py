@@ -1,4 +1,5 @@
-"""Computed tiles and the byte-bounded, thread-safe LRU cache that holds them."""
+"""Computed tiles and the byte-bounded, thread-safe LRU cache that holds them. A tile computed
+with the lower exponents (λ₂, λ_min) serves a request without them too, never the reverse."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..maths.quantities import quantity_values
 from .pyramid import TileKey
 
 
@@ -27,6 +29,8 @@ class Tile:
     generation: int = -1  # the request it was delivered for (set on delivery)
     preview: bool = False  # fewer pixels than the pyramid's tiles: a slow model's first picture
     computed_by: str = ""  # where it was computed elsewhere: a cluster worker's address, a device
+    lambda_2: np.ndarray | None = None  # (T, T) float32 λ₂ and λ_min, computed with lower=True
+    lambda_min: np.ndarray | None = None
     vmin: float = field(init=False)
     vmax: float = field(init=False)
 
@@ -41,9 +45,22 @@ class Tile:
         return int(self.ftle.shape[0])
 
     @property
+    def lower(self) -> bool:
+        """Whether it holds λ₂ and λ_min."""
+        return self.lambda_2 is not None and self.lambda_min is not None
+
+    def values(self, quantity: str, depth: float = 1.0) -> np.ndarray:
+        """(T, T) float32 values of ``quantity`` (:mod:`~ftle_widget.maths.quantities`)."""
+        return quantity_values(quantity, self.ftle, self.lambda_2, self.lambda_min, depth)
+
+    @property
     def nbytes(self) -> int:
-        extra = 0 if self.direction is None else self.direction.nbytes
-        return self.ftle.nbytes + self.prediction.nbytes + extra
+        extra = [self.direction, self.lambda_2, self.lambda_min]
+        return (
+            self.ftle.nbytes
+            + self.prediction.nbytes
+            + sum(a.nbytes for a in extra if a is not None)
+        )
 
 
 class TileCache:
@@ -68,18 +85,28 @@ class TileCache:
     def __contains__(self, key: Hashable) -> bool:
         return key in self._items
 
-    def get(self, key: Hashable) -> Tile | None:
-        """The tile, marked as most recently used; ``None`` on a miss."""
+    def get(self, key: Hashable, lower: bool = False) -> Tile | None:
+        """The tile, marked as most recently used; ``None`` on a miss (and for ``lower``, where
+        the tile has no λ₂ and λ_min)."""
         with self._lock:
             tile = self._items.get(key)
-            if tile is not None:
-                self._items.move_to_end(key)
+            if tile is None or (lower and not tile.lower):
+                return None
+            self._items.move_to_end(key)
             return tile
+
+    def holds(self, key: Hashable, lower: bool = False) -> bool:
+        """Whether :meth:`get` would find the tile (without marking it used)."""
+        tile = self._items.get(key)
+        return tile is not None and (tile.lower or not lower)
 
     def put(self, key: Hashable, tile: Tile) -> None:
         """Store a tile, evicting the least recently used ones beyond the byte bound."""
         size = tile.nbytes
         with self._lock:
+            old = self._items.get(key)
+            if old is not None and old.lower and not tile.lower:
+                return  # the tile held says more
             old = self._items.pop(key, None)
             if old is not None:
                 self._bytes -= old.nbytes

@@ -54,7 +54,7 @@ from .modules import (
 )
 from .parallel import run_batches, workers
 from .probing import EndpointReport, inspect_endpoint
-from .spectra import LANCZOS_MAX_STEPS, endpoint_finite, identity, top_pair
+from .spectra import LANCZOS_MAX_STEPS, dense_jacobian, spectrum_ends, top_pair
 
 METHODS = ("auto", "exact", "forward", "reverse", "lanczos")
 EXACT_MAX = 64  # "auto" forms a Gram matrix up to this size, else iterates
@@ -228,25 +228,29 @@ class Engine:
 
     # ------------------------------------------------------------------ evaluation
     def maximal(
-        self, x: torch.Tensor, *, direction: bool = False, output: bool = False
+        self, x: torch.Tensor, *, direction: bool = False, output: bool = False, lower: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
-        """λ₁ per point, and optionally v₁ (shaped like x) and the model's output (B, C)."""
+        """λ₁ per point, and optionally v₁ (shaped like x) and the model's output (B, C).
+        ``lower``: λ of shape (B, 3), λ₁, λ₂ and λ_min per point, in one pass (see
+        :func:`~.spectra.spectrum_ends`; never by Lanczos)."""
         xd, model = self._prepare(x)
         count = x.shape[0]
-        lam = torch.empty(count, dtype=xd.dtype, device=xd.device)
+        lam = torch.empty((count, 3) if lower else count, dtype=xd.dtype, device=xd.device)
         vec = torch.empty_like(xd) if direction else None
         out_rows: list[torch.Tensor] = []
         if count:
-            method = self._choose()
+            method = self._choose(exact_only=lower)
             size = self._auto_batch(method, xd.device, xd.element_size())
 
             def batch(start: int) -> tuple[int, torch.Tensor | None]:
                 xb = xd[start : start + size].clone()
                 jac = self._jacobian(model, xb, output, method)
-                theta, v, finite = top_pair(jac, method, direction, self.depth)
+                pair = spectrum_ends if lower else top_pair
+                theta, v, finite = pair(jac, method, direction, self.depth)
                 lam_b = 0.5 * torch.log(theta.clamp_min(0)) / self.depth
+                keep = finite[:, None] if lower else finite
                 lam[start : start + size] = torch.where(
-                    finite, lam_b, torch.full_like(lam_b, math.nan)
+                    keep, lam_b, torch.full_like(lam_b, math.nan)
                 ).to(lam.dtype)
                 if vec is not None:
                     assert v is not None  # asked for with direction
@@ -290,14 +294,8 @@ class Engine:
         with torch.no_grad(), evaluation_mode(model), differentiable_kernels():
             for start in range(0, count, size):
                 xb = xd[start : start + size].clone()
-                jac = self._jacobian(model, xb, False)
-                if method == "forward":
-                    j = jac.jvp(identity(xb.shape[0], d, xb))
-                else:
-                    j = jac.vjp(identity(xb.shape[0], n, xb))
-                finite = torch.isfinite(j).all(dim=(1, 2)) & endpoint_finite(jac)
+                j, finite = dense_jacobian(self._jacobian(model, xb, False), method)
                 bad += int((~finite).sum())
-                j = torch.where(finite[:, None, None], j, torch.zeros_like(j))
                 sigma = torch.linalg.svdvals(j)[:, :k]
                 lam_b = torch.log(sigma) / self.depth
                 rows.append(torch.where(finite[:, None], lam_b, torch.full_like(lam_b, math.nan)))

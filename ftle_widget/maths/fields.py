@@ -1,4 +1,5 @@
-"""Fields: a rectangle of a plane sampled at a resolution → arrays of λ₁, class and direction."""
+"""Fields: a rectangle of a plane sampled at a resolution → arrays of λ₁ (λ₂ and λ_min when
+asked), class and direction."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from .modules import (
     model_float_dtype,
 )
 from .planes import Plane, default_extent, default_plane
+from .quantities import quantity_values
 
 Extent = tuple[float, float, float, float]
 
@@ -41,6 +43,9 @@ class Field:
         plane coordinates (its norm is the fraction of v₁ that lies in the plane).
     extent : (u0, u1, v0, v1).
     endpoint : which layer was read; depth : the divisor of log Λ₁.
+    lambda_2, lambda_min : (H, W) float32 or None (computed with ``lower=True``): the second and
+        the smallest of the min(n, d) exponents of J, over the whole input space as λ₁ is (not
+        only the plane's directions); see :mod:`~ftle_widget.maths.quantities`.
     """
 
     ftle: np.ndarray
@@ -49,6 +54,8 @@ class Field:
     extent: Extent
     endpoint: str = ""
     depth: float = 1.0
+    lambda_2: np.ndarray | None = None
+    lambda_min: np.ndarray | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -59,6 +66,21 @@ class Field:
     def log_stretch(self) -> np.ndarray:
         """depth·λ₁ = log Λ₁ (what the paper's Fig. 2 shows)."""
         return self.ftle * np.float32(self.depth)
+
+    @property
+    def gap(self) -> np.ndarray:
+        """λ₁ − λ₂ (needs ``lower=True``)."""
+        return self.values("gap")
+
+    @property
+    def anisotropy(self) -> np.ndarray:
+        """λ₁ − λ_min (needs ``lower=True``)."""
+        return self.values("anisotropy")
+
+    def values(self, quantity: str) -> np.ndarray:
+        """(H, W) float32 values of ``quantity``: ``"lambda"``, ``"log_stretch"``,
+        ``"lambda_min"``, ``"gap"`` or ``"anisotropy"`` (:mod:`~ftle_widget.maths.quantities`)."""
+        return quantity_values(quantity, self.ftle, self.lambda_2, self.lambda_min, self.depth)
 
 
 def check_plane(model: nn.Module, plane: Plane) -> None:
@@ -134,6 +156,7 @@ def compute_field(
     progress: bool = False,
     chunk: int = 16384,
     should_stop: Callable[[], bool] | None = None,
+    lower: bool = False,
 ) -> Field:
     """:func:`ftle_field` with a prepared :class:`Engine` (reused across fields).
 
@@ -149,6 +172,7 @@ def compute_field(
     ftle = np.empty(total, dtype=np.float32)
     pred = np.empty(total, dtype=np.int64)
     dirs = np.empty((total, 2), dtype=np.float32) if directions else None
+    low = np.empty((total, 2), dtype=np.float32) if lower else None  # λ₂, λ_min
     bar = None
     if progress:
         from tqdm.auto import tqdm
@@ -160,9 +184,12 @@ def compute_field(
                 raise Cancelled
             stop = min(start + chunk, total)
             x = plane.to_input(pixel_range(extent, (h, w), start, stop)).to(dtype)
-            lam, vec, out = engine.maximal(x, direction=directions, output=True)
+            lam, vec, out = engine.maximal(x, direction=directions, output=True, lower=lower)
             assert out is not None  # asked for with output=True
-            ftle[start:stop] = lam.float().cpu().numpy()
+            exponents = lam.float().cpu().numpy()
+            ftle[start:stop] = exponents if low is None else exponents[:, 0]
+            if low is not None:
+                low[start:stop] = exponents[:, 1:]
             pred[start:stop] = class_index(out).cpu().numpy()
             if dirs is not None:
                 assert vec is not None  # asked for with direction=directions
@@ -180,6 +207,8 @@ def compute_field(
         extent=extent,
         endpoint=engine.endpoint.description,
         depth=engine.depth,
+        lambda_2=None if low is None else low[:, 0].reshape(h, w),
+        lambda_min=None if low is None else low[:, 1].reshape(h, w),
     )
 
 
@@ -195,6 +224,7 @@ def ftle_field(
     directions: bool = False,
     device: str | torch.device | None = None,
     progress: bool = False,
+    lower: bool = False,
 ) -> Field:
     """The FTLE field of ``model`` over the rectangle ``extent`` of ``plane``.
 
@@ -212,6 +242,9 @@ def ftle_field(
     directions : also compute the stretching direction projected on the plane.
     device : compute on a copy of the model on this device (default: the model's device).
     progress : show a tqdm progress bar.
+    lower : also λ₂ and λ_min (``Field.lambda_2``, ``Field.lambda_min``, ``Field.gap``,
+        ``Field.anisotropy``), in the same pass as λ₁: free for a 2-D input (the 2×2 Gram matrix),
+        otherwise from the SVD of the dense Jacobian (never by Lanczos).
 
     Returns
     -------
@@ -224,7 +257,9 @@ def ftle_field(
     if device is not None and torch.device(device) != model_device(model):
         model = copy.deepcopy(model).to(device)
     engine = Engine(model, layer=layer, depth=depth)
-    return compute_field(engine, plane, extent, shape, directions=directions, progress=progress)
+    return compute_field(
+        engine, plane, extent, shape, directions=directions, progress=progress, lower=lower
+    )
 
 
 def plane_of(

@@ -169,13 +169,9 @@ def top_pair(
     jac: Jacobian, method: str, direction: bool, depth: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """(θ = Λ₁², v₁ or None, finite mask) for one batch."""
-    b, d = jac.batch, jac.d
+    b = jac.batch
     if method == "forward":
-        if jac.pushed is not None:  # the chain carried P e_i (the peeled layer's columns)
-            rows = jac.pushed
-        else:
-            rows = jac.jvp(identity(b, d, _like(jac)))  # (B, d, n): row i is (J e_i)ᵀ
-        gram = _gram_rows(rows)
+        gram = _gram_rows(_forward_rows(jac))
         theta, v, finite = _top_symmetric(gram, direction)
     elif method == "reverse":
         n = jac.n
@@ -204,6 +200,54 @@ def top_pair(
     if v is not None:
         v = sign_fixed(v)
     return theta, v, finite
+
+
+def _forward_rows(jac: Jacobian) -> torch.Tensor:
+    """(B, d, n): row i is (J e_i)ᵀ, J's columns (carried by the chain's pass where it can)."""
+    if jac.pushed is not None:  # the chain carried P e_i (the peeled layer's columns)
+        return jac.pushed
+    return jac.jvp(identity(jac.batch, jac.d, _like(jac)))
+
+
+def dense_jacobian(jac: Jacobian, method: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """J itself, (B, d, n) from JVPs (``"forward"``) or (B, n, d) from VJPs (else), zero where
+    it or the endpoint is not finite, and the mask of the finite points."""
+    if method == "forward":
+        j = _forward_rows(jac)
+    else:
+        j = jac.vjp(identity(jac.batch, jac.n, _like(jac)))
+    finite = torch.isfinite(j).all(dim=(1, 2)) & endpoint_finite(jac)
+    return torch.where(finite[:, None, None], j, torch.zeros_like(j)), finite
+
+
+def spectrum_ends(
+    jac: Jacobian, method: str, direction: bool, depth: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
+    """:func:`top_pair` with θ of shape (B, 3): Λ₁², Λ₂², Λ_min² per point, Λ_min the smallest
+    of J's min(n, d) singular values (Λ₂ NaN where min(n, d) = 1).
+
+    Two input directions and n ≥ 2 (forward mode): Λ₁ as :func:`top_pair` gives it, Λ₂ = Λ₁Λ₂/Λ₁
+    with Λ₁Λ₂ the area ‖r₀‖·‖r₁ − (r₀·r₁/‖r₀‖²) r₀‖ spanned by J's two columns (Gram–Schmidt: as
+    accurate as an SVD, where the 2×2 Gram matrix's λ₁λ₂ = ac − b² cancels). Otherwise all three
+    from ``torch.linalg.svdvals`` of the dense J (``method`` forward or reverse, never Lanczos).
+    """
+    if method == "forward" and jac.d == 2 and jac.n >= 2:
+        rows = _forward_rows(jac)
+        gram = _gram_rows(rows)
+        theta, v, finite = _top_symmetric(gram, direction)
+        a, b = gram[:, 0, 0], gram[:, 0, 1]
+        tiny = torch.finfo(a.dtype).tiny
+        rest = rows[:, 1] - (b / a.clamp_min(tiny))[:, None] * rows[:, 0]
+        area2 = a * (rest * rest).sum(-1)  # (Λ₁Λ₂)²
+        second = torch.minimum(area2 / theta.clamp_min(tiny), theta)
+        thetas = torch.stack([theta, second, second], dim=1)
+        finite = finite & endpoint_finite(jac)
+        return thetas, None if v is None else sign_fixed(v), finite
+    v = top_pair(jac, method, True, depth)[1] if direction else None
+    j, finite = dense_jacobian(jac, method)
+    s2 = torch.linalg.svdvals(j).square()
+    second = s2[:, 1] if s2.shape[1] > 1 else torch.full_like(s2[:, 0], float("nan"))
+    return torch.stack([s2[:, 0], second, s2[:, -1]], dim=1), v, finite
 
 
 def _gram_rows(rows: torch.Tensor) -> torch.Tensor:

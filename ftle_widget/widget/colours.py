@@ -1,7 +1,8 @@
 """The colours shared with the front end: colormaps from ``colormaps.json`` (256 colours each,
 generated from d3-scale-chromatic by ``js/scripts/colormaps.mjs``, the table the canvas renderer
 uses), values to LUT entries by the renderer's rule ([vmin, vmax] split into 256 equal bins,
-values outside clamped to the ends, NaN transparent), and the automatic colour limits.
+values outside clamped to the ends, NaN transparent), and the automatic colour limits
+(symmetric about 0; [0, max] for the quantities that are never negative, gap and anisotropy).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+
+from ..maths.quantities import NON_NEGATIVE, QUANTITIES, check_quantity
 
 _TABLE = Path(__file__).parents[1] / "colormaps.json"  # shared with the front end (js/)
 
@@ -24,6 +27,25 @@ def _tables() -> dict[str, list[str]]:
 def colormap_names() -> list[str]:
     """The colormaps shared with the front end."""
     return list(_tables())
+
+
+# each quantity's colormap where none is given: diverging about 0 for the exponents, sequential
+# for the differences (never negative)
+DEFAULT_CMAPS = {
+    "lambda": "RdBu_r",
+    "log_stretch": "RdBu_r",
+    "lambda_min": "RdBu_r",
+    "gap": "viridis",
+    "anisotropy": "magma",
+}
+
+
+def default_cmap(quantity: object) -> str:
+    """The colormap ``quantity`` is shown in where none is given (:data:`DEFAULT_CMAPS`); λ₁'s
+    for a name that is not a quantity (which the ``quantity`` trait then refuses)."""
+    return DEFAULT_CMAPS[
+        quantity if isinstance(quantity, str) and quantity in QUANTITIES else "lambda"
+    ]
 
 
 @cache
@@ -73,16 +95,27 @@ def colorize(
     return out
 
 
+def automatic_range(values: np.ndarray, quantity: str = "lambda") -> tuple[float, float]:
+    """The automatic colour limits of ``quantity``'s ``values``: :func:`symmetric_range`, or for
+    a quantity that is never negative (gap, anisotropy) [0, m] with m the largest finite value
+    ((0, 1) when there is none or m ≤ 0). ``quantities.ts``'s ``automaticRange``."""
+    if check_quantity(quantity) not in NON_NEGATIVE:
+        return symmetric_range(values)
+    finite = values[np.isfinite(values)]
+    m = float(finite.max()) if finite.size else 0.0
+    return (0.0, m) if m > 0 else (0.0, 1.0)
+
+
 def colour_limits(
-    values: np.ndarray, vmin: float | None, vmax: float | None
+    values: np.ndarray, vmin: float | None, vmax: float | None, quantity: str = "lambda"
 ) -> tuple[float, float]:
     """The colour limits in use, as the canvas's renderer picks them: ``vmin``/``vmax`` where
-    given, else symmetric about 0 over ``values``; one limit given beyond the automatic other
-    one gives the automatic limits."""
+    given, else the automatic ones over ``values`` (:func:`automatic_range`); one limit given
+    beyond the automatic other one gives the automatic limits."""
     if vmin is not None and vmax is not None:
         if not vmin < vmax:
             raise ValueError(f"vmin must be below vmax, not {vmin!r} ≥ {vmax!r}")
         return float(vmin), float(vmax)
-    lo, hi = symmetric_range(values)
+    lo, hi = automatic_range(values, quantity)
     mixed = (lo if vmin is None else float(vmin), hi if vmax is None else float(vmax))
     return mixed if mixed[0] < mixed[1] else (lo, hi)

@@ -13,9 +13,11 @@ import traitlets
 
 from ..lazy.tiles import Tile
 from ..maths.fields import shown
+from ..maths.quantities import QUANTITIES, check_quantity, needs_lower
 from . import export
+from .colours import DEFAULT_CMAPS, default_cmap
 
-QUANTITIES = ("lambda", "log_stretch")
+__all__ = ["DEFAULT_CMAPS", "QUANTITIES", "default_cmap", "follow_quantity", "needs_lower"]
 HEIGHT = 420  # CSS pixels of the field and the colorbar, by default
 HEIGHTS = (150, 2000)  # the heights allowed, CSS pixels
 
@@ -79,11 +81,12 @@ class DisplayTraits(traitlets.HasTraits):
 
     @traitlets.validate("quantity")
     def _valid_quantity(self, proposal: dict) -> str:
-        if proposal["value"] not in QUANTITIES:
+        try:
+            return check_quantity(proposal["value"])
+        except ValueError:
             raise BadTrait(
                 f"quantity must be one of {', '.join(QUANTITIES)}, not {shown(proposal['value'])}"
-            )
-        return proposal["value"]
+            ) from None
 
     @traitlets.validate("vmin", "vmax")
     def _valid_limit(self, proposal: dict) -> float | None:
@@ -129,6 +132,26 @@ class DisplayTraits(traitlets.HasTraits):
         raise NotImplementedError
 
 
+def follow_quantity(view: DisplayTraits, change: dict) -> None:
+    """When ``quantity`` changes, a colormap that was the old quantity's default becomes the new
+    one's (a colormap chosen by hand stays)."""
+    if change["name"] == "quantity" and view.cmap == DEFAULT_CMAPS.get(change["old"]):
+        view.cmap = default_cmap(change["new"])
+
+
+def shown_values(view, tiles: Sequence[Tile]) -> tuple[list[np.ndarray], str]:
+    """What ``fit_colors`` fits (:meth:`DisplayTraits._shown_values`): the pixels of ``tiles``
+    inside the view's visible extent (:func:`shown_pixels`) as the shown quantity (λ₁ for
+    ``"log_stretch"``, scaled by the fit), else, before tiles that hold it, the quantity of the
+    field of the visible extent, computed (:meth:`~.exporting.Exports.field`)."""
+    quantity = "lambda" if view.quantity == "log_stretch" else view.quantity
+    lower = needs_lower(quantity)
+    if tiles and all(tile.lower or not lower for tile in tiles):
+        return shown_pixels(tiles, view.visible_extent, quantity), "the tiles of the last view"
+    field = view.field(lower=lower)
+    return [field.values(quantity)], "the field of the visible extent, computed"
+
+
 def fitted_limits(values: Iterable[np.ndarray], factor: float = 1.0) -> tuple[float, float]:
     """(lo, hi): the smallest and largest finite value × ``factor``; a range of one value is
     widened a little (vmin must stay below vmax). A ValueError when there is none."""
@@ -147,9 +170,11 @@ def fitted_limits(values: Iterable[np.ndarray], factor: float = 1.0) -> tuple[fl
     return lo, hi
 
 
-def shown_pixels(tiles: Sequence[Tile], extent: Sequence[float]) -> list[np.ndarray]:
-    """λ₁ of the pixels inside ``extent`` (their centres), each from the finest of ``tiles``
-    holding it (a pixel of a coarser tile under a finer one is not shown)."""
+def shown_pixels(
+    tiles: Sequence[Tile], extent: Sequence[float], quantity: str = "lambda"
+) -> list[np.ndarray]:
+    """λ₁ (or ``quantity``) of the pixels inside ``extent`` (their centres), each from the
+    finest of ``tiles`` holding it (a pixel of a coarser tile under a finer one is not shown)."""
     eu0, eu1, ev0, ev1 = extent
     out = []
     for tile in tiles:
@@ -162,5 +187,5 @@ def shown_pixels(tiles: Sequence[Tile], extent: Sequence[float]) -> list[np.ndar
             if finer.key[0] > tile.key[0]:
                 f0, f1, g0, g1 = finer.extent
                 shows &= ~np.outer((v >= g0) & (v < g1), (u >= f0) & (u < f1))
-        out.append(tile.ftle[shows])
+        out.append(tile.values(quantity)[shows])
     return out

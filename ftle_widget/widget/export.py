@@ -12,6 +12,7 @@ import numpy as np
 
 from ..lazy.pyramid import MAX_VIEW_PIXELS, fit_extent
 from ..maths.fields import Field, check_shape, compute_field
+from ..maths.quantities import needs_lower
 from . import picture
 from .colours import colorize, colormap_names, colour_limits, lut, symmetric_range
 from .figures import draw_field, grid, save_figure
@@ -139,9 +140,12 @@ def save_png(
 
     Parameters
     ----------
-    quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2
-        quantity, e.g. with ``vmin=-4, vmax=4``).
-    vmin, vmax : colour limits; ``None``: symmetric about 0 over the field.
+    quantity : ``"lambda"`` (λ₁), ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2
+        quantity, e.g. with ``vmin=-4, vmax=4``), or, of a Field computed with ``lower=True``,
+        ``"lambda_min"``, ``"gap"`` (λ₁ − λ₂), ``"anisotropy"`` (λ₁ − λ_min); an array is
+        coloured as the quantity named.
+    vmin, vmax : colour limits; ``None``: symmetric about 0 over the field ([0, max] for gap
+        and anisotropy).
     colorbar : the colorbar on the right, labelled with the quantity's name.
     scale : PNG pixels per field pixel (and per CSS pixel of what is drawn over it).
     directions : the field's stretching directions (a :class:`Field` with ``directions=True``).
@@ -161,11 +165,11 @@ def save_png(
             raise ValueError(f"the field must be (H, W), not {values.shape}")
         extent = (0.0, float(values.shape[1]), 0.0, float(values.shape[0]))
     else:
-        values = field.log_stretch if quantity == "log_stretch" else field.ftle
+        values = field.values(quantity)
         extent = field.extent
         if directions and field.direction is None:
             raise ValueError("directions=True needs a Field computed with directions=True")
-    limits = colour_limits(values, vmin, vmax)
+    limits = colour_limits(values, vmin, vmax, quantity)
     rgba = colorize(values, cmap, *limits)
     if boundary and isinstance(field, Field):
         rgba[picture.boundary_mask(field.prediction)] = picture.BOUNDARY_RGBA
@@ -189,12 +193,14 @@ def save_png(
 def view_field(view: Any, shape: Sequence[int] | None = None) -> Field:
     """The field of ``view``'s visible extent at the largest size of square pixels fitting in
     ``shape`` (:func:`fit_frame`; default: the canvas's size, or ``view.height`` rows before a
-    browser showed it), with directions where the view shows them."""
+    browser showed it), with directions where the view shows them and λ₂, λ_min where its
+    quantity needs them."""
     last = view._last_view[0] if view._last_view else None
     box = shape or ((last.height, last.width) if last else (view.height, MAX_VIEW_PIXELS))
     extent, size = fit_frame(view.visible_extent, box)
     engine = view.scheduler.engine()
-    return compute_field(engine, view.plane, extent, size, directions=bool(view.show_directions))
+    directions, lower = bool(view.show_directions), needs_lower(view.quantity)
+    return compute_field(engine, view.plane, extent, size, directions=directions, lower=lower)
 
 
 def view_drawing(view: Any) -> dict[str, Any]:

@@ -16,15 +16,18 @@ from . import export, offline
 class Exports:
     """The view's exports (mixed into :class:`~ftle_widget.FTLEView`)."""
 
-    def field(self, shape: tuple[int, int] | None = None, directions: bool = False) -> Field:
+    def field(
+        self, shape: tuple[int, int] | None = None, directions: bool = False, lower: bool = False
+    ) -> Field:
         """What the view shows (:attr:`visible_extent`) as a :class:`Field`, at the view's
-        resolution (or ``shape``)."""
+        resolution (or ``shape``); with ``lower``, λ₂ and λ_min too (:func:`~.ftle_field`)."""
         view: Any = self
         if shape is None:
             last = view._last_view[0] if view._last_view else None
             shape = (last.height, last.width) if last else (256, 256)
         engine = view.scheduler.engine()
-        return compute_field(engine, view.plane, view.visible_extent, shape, directions=directions)
+        extent = view.visible_extent
+        return compute_field(engine, view.plane, extent, shape, directions=directions, lower=lower)
 
     def to_png(
         self,

@@ -43,7 +43,7 @@ def colormap(name: str):
 
 def _values(field: Field, quantity: str) -> np.ndarray:
     quantity_label(quantity)  # an unknown quantity names the known ones
-    return field.log_stretch if quantity == "log_stretch" else field.ftle
+    return field.values(quantity)
 
 
 def draw_field(
@@ -66,7 +66,7 @@ def draw_field(
     if not isinstance(field, Field):
         raise TypeError(f"draw_field needs a Field (ftle_field(...)), not {type(field).__name__}")
     values = _values(field, quantity)
-    lo, hi = colour_limits(values, vmin, vmax)
+    lo, hi = colour_limits(values, vmin, vmax, quantity)
     u0, u1, v0, v1 = field.extent
     image = ax.imshow(
         values,

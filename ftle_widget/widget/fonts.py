@@ -3,14 +3,15 @@
 The canvas writes "λ₁" and "log Λ₁" in the browser's sans-serif. Pillow's own fonts have no
 Greek letters (the bitmap font, and Aileron, which ``ImageFont.load_default(size=...)`` gives
 from Pillow 10.1, draw a box instead), so :func:`font` takes the first of these that has every
-glyph of "λΛ₁" (each drawn differs from the font's missing-glyph box), nothing downloaded:
+glyph of "λΛ₁₂−" (each drawn differs from the font's missing-glyph box), nothing downloaded:
 
 1. DejaVu Sans from matplotlib's data, when matplotlib is installed (it is not imported);
 2. a system font found by Pillow in the usual font folders: DejaVu Sans, Noto Sans, Arial,
    Segoe UI, Liberation Sans (Liberation has no ₁: it is passed over).
 
 Without one, texts use Pillow's default font and the names are written in ASCII
-(:func:`ascii_text`: "λ₁" → "lambda_1", "log Λ₁" → "log Lambda_1").
+(:func:`ascii_text`: "λ₁" → "lambda_1", "log Λ₁" → "log Lambda_1", "λ₁ − λ₂" →
+"lambda_1 - lambda_2").
 """
 
 from __future__ import annotations
@@ -22,8 +23,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-QUANTITY_LABELS = {"lambda": "λ₁", "log_stretch": "log Λ₁"}  # model.ts quantityLabel
-GLYPHS = "λΛ₁"  # what the names need beyond ASCII
+QUANTITY_LABELS = {  # js/src/quantities.ts QUANTITY_LABELS
+    "lambda": "λ₁",
+    "log_stretch": "log Λ₁",
+    "lambda_min": "λ_min",
+    "gap": "λ₁ − λ₂",
+    "anisotropy": "λ₁ − λ_min",
+}
+GLYPHS = "λΛ₁₂−"  # what the names need beyond ASCII
 SYSTEM_FONTS = (
     "DejaVuSans.ttf",
     "NotoSans-Regular.ttf",
@@ -33,7 +40,7 @@ SYSTEM_FONTS = (
     "LiberationSans-Regular.ttf",
 )
 _MISSING = "\U0010fffd"  # a private-use code point: no font draws it, each shows its box
-_ASCII = {"λ": "lambda", "Λ": "Lambda", **{chr(0x2080 + d): f"_{d}" for d in range(10)}}
+_ASCII = {"λ": "lambda", "Λ": "Lambda", "−": "-", **{chr(0x2080 + d): f"_{d}" for d in range(10)}}
 
 Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
@@ -83,12 +90,14 @@ def font(size: int) -> tuple[Font, bool]:
 
 
 def ascii_text(text: str) -> str:
-    """``text`` with λ, Λ and subscript digits spelt in ASCII: "log Λ₁" → "log Lambda_1"."""
+    """``text`` with λ, Λ, subscript digits and the minus sign spelt in ASCII: "log Λ₁" →
+    "log Lambda_1", "λ₁ − λ_min" → "lambda_1 - lambda_min"."""
     return "".join(_ASCII.get(c, c) for c in text)
 
 
 def quantity_label(quantity: str) -> str:
-    """The name of ``quantity`` (``"lambda"`` or ``"log_stretch"``) as the colorbar writes it."""
+    """The name of ``quantity`` (``"lambda"``, ``"log_stretch"``, ``"lambda_min"``, ``"gap"``,
+    ``"anisotropy"``) as the colorbar writes it."""
     if quantity not in QUANTITY_LABELS:
         raise ValueError(f"quantity must be one of {', '.join(QUANTITY_LABELS)}, not {quantity!r}")
     return QUANTITY_LABELS[quantity]

@@ -15,8 +15,10 @@ Which tiles (:func:`stored_keys`), for a view at level z of the pyramid:
 Tiles (:func:`pack`): λ₁ as float16 (relative error ≤ 2⁻¹¹ ≈ 4.9e-4 for |λ₁| ≥ 6.1e-5, absolute
 ≤ 3e-8 below: :data:`F16_RELATIVE_ERROR`), its two bytes split into planes (high bytes then low
 bytes) so that deflate finds the runs; predictions as one byte per pixel (255: NaN) where they
-are whole numbers in [0, 254], else float32; directions as float16 planes; all of it one zlib
-(``DecompressionStream("deflate")``) stream, base64 in the page.
+are whole numbers in [0, 254], else float32; directions as float16 planes; where the view's
+quantity needs them (gap, anisotropy, λ_min), λ₂ and λ_min as float16 planes too (one where
+they are equal, as the protocol sends them), so the page shows every quantity; all of it one
+zlib (``DecompressionStream("deflate")``) stream, base64 in the page.
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ from ..lazy.planning import deep_zoom_dtype, finest_pixel
 from ..lazy.pyramid import Pyramid, TileKey, View
 from ..lazy.tiles import Tile
 from ..maths.modules import model_float_dtype
+from ..maths.quantities import needs_lower
+from .bundle import bundle_text
 from .requests import pushed_view
 
 F16_RELATIVE_ERROR = 2.0**-11  # float16's rounding of normal numbers
 NO_CLASS = 255  # a NaN prediction, as a byte
 COLORBAR_PX = 70  # the colorbar beside the field (js/src/layout.ts)
-_STATIC = pathlib.Path(__file__).parents[1] / "static"
 # Traits the page does not take: the bundle itself, the last picture, the state of a kernel.
 _DROPPED = ("_esm", "snapshot", "progress", "status", "error", "following")
 
@@ -76,7 +79,7 @@ def compute_tiles(widget, pyramid: Pyramid, keys: list[TileKey], view: View) -> 
     scheduler = widget.scheduler
     version = scheduler.versions.current()
     engine = scheduler.engine(version)
-    directions = bool(widget.show_directions)
+    directions, lower = bool(widget.show_directions), needs_lower(widget.quantity)
     model_dtype = model_float_dtype(scheduler.versions.model)
     same_pyramid = scheduler.pyramid == pyramid
     tiles = []
@@ -86,11 +89,11 @@ def compute_tiles(widget, pyramid: Pyramid, keys: list[TileKey], view: View) -> 
         tile = None
         if same_pyramid:
             cache_key = scheduler._cache_key(version, key, dtype, directions, pyramid.tile_px)
-            tile = scheduler.cache.get(cache_key)
+            tile = scheduler.cache.get(cache_key, lower)
         if tile is None:
             extent, px = pyramid.extent(key), pyramid.tile_px
             tile = compute_tile(
-                engine, widget.plane, key, extent, px, dtype, directions, version, px * px
+                engine, widget.plane, key, extent, px, dtype, directions, version, px * px, lower
             )
         assert tile is not None  # never stopped
         tiles.append(tile)
@@ -114,15 +117,20 @@ def _classes(prediction: np.ndarray) -> tuple[bytes, int]:
 
 
 def pack(tiles: list[Tile]) -> tuple[list[list], bytes]:
-    """Each tile's entry ``[z, i, j, prediction bytes per value, dtype, has direction]`` and the
-    deflated stream of their arrays, in order: λ₁ (float16 planes), predictions, directions."""
+    """Each tile's entry ``[z, i, j, prediction bytes per value, dtype, has direction, lower]``
+    and the deflated stream of their arrays, in order: λ₁ (float16 planes), predictions,
+    directions, then ``lower`` arrays (0, 1: λ₂ = λ_min, 2: λ₂ and λ_min, float16 planes)."""
     entries, chunks = [], []
     for tile in tiles:
         classes, width = _classes(tile.prediction)
         chunks += [_planes16(tile.ftle), classes]
         if tile.direction is not None:
             chunks.append(_planes16(tile.direction))
-        entries.append([*tile.key, width, tile.dtype, tile.direction is not None])
+        lower = [a for a in (tile.lambda_2, tile.lambda_min) if a is not None]
+        if len(lower) == 2 and np.array_equal(lower[0], lower[1], equal_nan=True):
+            lower = lower[:1]
+        chunks += [_planes16(a) for a in lower]
+        entries.append([*tile.key, width, tile.dtype, tile.direction is not None, len(lower)])
     return entries, zlib.compress(b"".join(chunks), 9)
 
 
@@ -139,7 +147,7 @@ def unpack(entries: list[list], packed: bytes, tile_px: int) -> list[dict[str, n
         high, low = np.frombuffer(take(count), np.uint8), np.frombuffer(take(count), np.uint8)
         return (low.astype("<u2") | (high.astype("<u2") << 8)).view("<f2").astype(np.float32)
 
-    for _z, _i, _j, width, _dtype, has_direction in entries:
+    for _z, _i, _j, width, _dtype, has_direction, lower in entries:
         ftle = halves(n).reshape(tile_px, tile_px)
         if width == 1:
             small = np.frombuffer(take(n), np.uint8).astype(np.float32)
@@ -152,6 +160,11 @@ def unpack(entries: list[list], packed: bytes, tile_px: int) -> list[dict[str, n
         }
         if has_direction:
             arrays["direction"] = halves(2 * n).reshape(tile_px, tile_px, 2)
+        if lower:
+            arrays["lambda_2"] = halves(n).reshape(tile_px, tile_px)
+            arrays["lambda_min"] = (
+                halves(n).reshape(tile_px, tile_px) if lower > 1 else arrays["lambda_2"]
+            )
         out.append(arrays)
     return out
 
@@ -181,10 +194,7 @@ def _script(kind: str, ident: str, text: str) -> str:
 
 
 def _bundle(name: str) -> str:
-    path = _STATIC / name
-    if not path.exists():
-        raise FileNotFoundError(f"the front end is not built ({path} is missing): `npm run build`")
-    return base64.b64encode(path.read_bytes()).decode()
+    return base64.b64encode(bundle_text(name).encode("utf-8")).decode()
 
 
 PAGE = """<!doctype html>

@@ -16,14 +16,16 @@ Browser → Python (JSON, no buffers):
 Python → browser (JSON + little-endian buffers, float32 unless said otherwise):
 
 * ``tile``: ``{"kind", "z", "i", "j", "generation", "model_version", "tile_px", "extent",
-  "vmin", "vmax", "has_direction", "dtype", "prediction_dtype", "direction_dtype"}`` + λ₁
+  "vmin", "vmax", "has_direction", "dtype", "prediction_dtype", "direction_dtype", "lower"}`` + λ₁
   (float32), the prediction (class indices as ``prediction_dtype``: ``"uint8"``, its largest
   value :data:`NO_CLASS` ``["uint8"]`` = 255 meaning none (NaN), ``"uint16"`` where a class
   index is 255 or more (65535: none), ``"float32"`` beyond 65534), ``tile_px²`` each, row-major,
   row 0 at v0, and, with ``has_direction``, the direction (``direction_dtype``
   ``"angle_uint16"``: ``tile_px²`` axes k·π/65535, k < 65535, of the direction (du, dv); 65535
   where it is zero or not finite; ``None`` without). See :func:`pack_prediction` and
-  :func:`pack_direction` for why this draws what float32 drew;
+  :func:`pack_direction` for why this draws what float32 drew. Then ``lower`` float32 buffers
+  of ``tile_px²`` (:func:`lower_buffers`): 0, none; 1, λ₂, which is λ_min too (J has two
+  singular values: a 2-D input); 2, λ₂ then λ_min;
 * ``error``: ``{"kind", "message", "generation", "key": [z, i, j]}``: a tile that failed;
 * ``data``: ``{"kind", "count", "labels"}`` + uv (``count × 2``) and class indices (``count``);
 * ``input``: ``{"kind", "id", "shape", "vmin", "vmax"}`` + ``prod(shape)`` values;
@@ -215,6 +217,8 @@ def encode_tile(tile: Tile, generation: int) -> Message:
     buffers = [_f32(tile.ftle), prediction]
     if tile.direction is not None:
         buffers.append(pack_direction(tile.direction).tobytes())
+    lower = lower_buffers(tile)
+    buffers += lower
     content = {
         "kind": "tile",
         "z": z,
@@ -230,8 +234,19 @@ def encode_tile(tile: Tile, generation: int) -> Message:
         "dtype": tile.dtype,
         "prediction_dtype": prediction_dtype,
         "direction_dtype": None if tile.direction is None else DIRECTION_DTYPE,
+        "lower": len(lower),
     }
     return content, buffers
+
+
+def lower_buffers(tile: Tile) -> list[bytes]:
+    """λ₂ and λ_min of a tile computed with them, as float32 buffers: one where they are equal
+    everywhere (two singular values, so λ_min is λ₂), else both; none without them."""
+    if tile.lambda_2 is None or tile.lambda_min is None:
+        return []
+    if np.array_equal(tile.lambda_2, tile.lambda_min, equal_nan=True):
+        return [_f32(tile.lambda_2)]
+    return [_f32(tile.lambda_2), _f32(tile.lambda_min)]
 
 
 # A tile's class indices as the smallest unsigned integers holding them, the largest value of

@@ -26,9 +26,10 @@ from ..lazy.scheduler import TileScheduler
 from ..lazy.tiles import Tile
 from ..maths.fields import Extent, check_extent, plane_of
 from ..maths.planes import Plane, default_extent
-from . import protocol, saved
+from . import display, protocol, saved
 from .arguments import as_labels, as_points, check_data_points, check_keywords, executor_of
-from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_pixels
+from .bundle import bundle_text
+from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_values
 from .exporting import Exports
 from .following import FollowsHistory
 from .overlays import DEFAULT_POINTS, DataOverlay, data_overlay, picture_shape
@@ -36,21 +37,7 @@ from .progress import Reports, progress_status, progress_value
 from .requests import Generations, pushed_view
 from .ridging import RidgeActions
 
-_STATIC = pathlib.Path(__file__).parents[1] / "static"  # the built front end (js/)
 __all__ = ["QUANTITIES", "BadTrait", "FTLEView"]
-
-
-def _bundle() -> str:
-    """The built front end, as text: given a path, anywidget watches the file and its reload
-    signal holds every widget ever made, so closed views were never freed."""
-    path = _STATIC / "widget.js"
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise FileNotFoundError(
-            f"the front end is not built ({path} is missing): reinstall with "
-            "`pip install -e .` (needs Node.js and npm) or run `npm run build` in js/"
-        ) from None
 
 
 class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.AnyWidget):
@@ -72,12 +59,14 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
     device : compute on a copy of the model on this device.
     executor : where tiles are computed: a ``distributed.Client``, a ``DevicePool``, an Executor.
     devices : instead, a list of devices (``["cuda:0", "cuda:1"]``): a DevicePool the view owns.
-    cmap, vmin, vmax : colormap (see :func:`ftle_widget.widget.export.colormap_names`) and limits
-        (``None``: symmetric about 0 over what is shown; :meth:`fit_colors` fits them to it).
-    quantity : ``"lambda"`` (λ₁) or ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2).
+    cmap, vmin, vmax : colormap (:func:`ftle_widget.widget.export.colormap_names`; default: the
+        quantity's, :data:`~.display.DEFAULT_CMAPS`) and limits (``None``: symmetric about 0 over
+        what is shown, [0, max] for gap and anisotropy; :meth:`fit_colors` fits them to it).
+    quantity : ``"lambda"`` (λ₁), ``"log_stretch"`` (depth·λ₁ = log Λ₁, the paper's Fig. 2),
+        ``"lambda_min"``, ``"gap"`` (λ₁ − λ₂) or ``"anisotropy"`` (λ₁ − λ_min): see
+        :mod:`ftle_widget.maths.quantities`.
     show_boundary, show_data, show_directions : the overlays: decision boundary, data points
-        near the plane (coloured by label), stretching directions on a coarse grid; the
-        ``show_ridges`` trait draws the ridges of λ₁ (:meth:`ridges`).
+        near the plane (coloured by label), stretching directions (``show_ridges``: ridges).
     data_near : draw the data points within this distance of the plane (default: all points for
         2-D inputs, else the nearest 500).
     data_points : how many data points are drawn: a sample of 500 by default, stratified by
@@ -89,7 +78,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
     height : of the field and colorbar, in CSS pixels (an int in [150, 2000]; a trait).
     """
 
-    _esm = _bundle()
+    _esm = bundle_text()
 
     extent = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
     home = traitlets.List(traitlets.Float(), minlen=4, maxlen=4).tag(sync=True)
@@ -124,7 +113,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         device: str | torch.device | None = None,
         executor=None,
         devices: Sequence[str | torch.device] | None = None,
-        cmap: str = "RdBu_r",
+        cmap: str | None = None,
         vmin: float | None = None,
         vmax: float | None = None,
         quantity: str = "lambda",
@@ -149,7 +138,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
             extent = default_extent(plane, data)
         extent = check_extent(extent)
         super().__init__(
-            cmap=cmap,
+            cmap=cmap or display.default_cmap(quantity),
             vmin=vmin,
             vmax=vmax,
             quantity=quantity,
@@ -176,7 +165,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         self._scheduler: TileScheduler | None = None
         self._set_scheduler(plane, self.home)
         self.on_msg(self._on_message)
-        self.observe(self._on_directions, names="show_directions")
+        self.observe(self._on_channels, names=["show_directions", "quantity"])
         self._start_following(history)
         self._push_home()
 
@@ -265,6 +254,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
             device=self._device,
             executor=self._executor,
             directions=self.show_directions,
+            lower=display.needs_lower(self.quantity),
             home=home,  # the model is first run where the view will be
             on_tile=self._send_tile,
             on_progress=self._on_progress,
@@ -299,9 +289,10 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         except (ValueError, ArithmeticError) as problem:  # the state stays as it was
             self._refuse(problem)
 
-    def _on_directions(self, change) -> None:
-        self.scheduler.set_directions(change["new"])
-        self._refresh()
+    def _on_channels(self, change) -> None:  # the tiles held lack what is shown now: again
+        display.follow_quantity(self, change)
+        if self.scheduler.set_channels(self.show_directions, display.needs_lower(self.quantity)):
+            self._refresh()
 
     def _data_overlay(self) -> DataOverlay | None:
         """The data points near the plane with their class indices (None without data)."""
@@ -376,9 +367,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
     def _shown_values(self) -> tuple[list[np.ndarray], str]:
         with self._lock:
             tiles = list(self._shown[1].values())
-        if tiles:
-            return shown_pixels(tiles, self.visible_extent), "the tiles of the last view"
-        return [self.field().ftle], "the field of the visible extent, computed"
+        return shown_values(self, tiles)
 
     def _say(self, text: str) -> None:
         self.status = text

@@ -5,22 +5,26 @@
  * view, and of `to_png`, whose automatic limits are symmetric over the field of the view).
  */
 import type { DecodedTile, Extent } from "./protocol";
+import { type Quantity, tileValues } from "./quantities";
 
-const ranges = new WeakMap<DecodedTile, [number, number]>();
+const ranges = new WeakMap<Float32Array, [number, number]>();
 
-/** A tile's finite range (NaN, NaN when it has none), read once per tile. */
-function rangeOf(tile: DecodedTile): [number, number] {
-  let held = ranges.get(tile);
+/** What is read of a tile: its λ₁ by default; null for a tile that is not shown. */
+export type TileReader = (tile: DecodedTile) => Float32Array | null;
+
+/** A tile's finite range of `values` (NaN, NaN when it has none), read once per array. */
+function rangeOf(values: Float32Array): [number, number] {
+  let held = ranges.get(values);
   if (!held) {
     let lo = Infinity;
     let hi = -Infinity;
-    for (const x of tile.ftle) {
+    for (const x of values) {
       if (!Number.isFinite(x)) continue;
       if (x < lo) lo = x;
       if (x > hi) hi = x;
     }
     held = lo <= hi ? [lo, hi] : [NaN, NaN];
-    ranges.set(tile, held);
+    ranges.set(values, held);
   }
   return held;
 }
@@ -30,17 +34,18 @@ const inside = (a: Extent, b: Extent) =>
   a[0] >= b[0] && a[1] <= b[1] && a[2] >= b[2] && a[3] <= b[3];
 
 /**
- * The smallest and largest finite value (λ₁, no factor) of the tile pixels whose centres lie in
- * `extent`, each pixel from the finest tile holding it (as the renderer draws them: a coarser
- * tile's pixel under a finer tile is not shown, a tile off screen not at all); null when there is
- * none.
+ * The smallest and largest finite value (λ₁, or what `read` reads, no factor) of the tile pixels
+ * whose centres lie in `extent`, each pixel from the finest tile holding it (as the renderer draws
+ * them: a coarser tile's pixel under a finer tile is not shown, a tile off screen or without
+ * values not at all); null when there is none.
  */
 export function shownExtremes(
   tiles: readonly DecodedTile[],
   extent: Extent,
+  read: TileReader = (t) => t.ftle,
 ): [number, number] | null {
   const [eu0, eu1, ev0, ev1] = extent;
-  const near = tiles.filter((t) => overlaps(t.message.extent, extent));
+  const near = tiles.filter((t) => overlaps(t.message.extent, extent) && read(t) !== null);
   let lo = Infinity;
   let hi = -Infinity;
   for (const tile of near) {
@@ -50,8 +55,9 @@ export function shownExtremes(
       .filter((f) => f.key[0] > tile.key[0])
       .map((f) => f.message.extent)
       .filter((f) => overlaps(f, own));
+    const values = read(tile)!;
     if (finer.length === 0 && inside(own, extent)) {
-      const [a, b] = rangeOf(tile); // every pixel shown: the tile's own range
+      const [a, b] = rangeOf(values); // every pixel shown: the tile's own range
       if (a < lo) lo = a;
       if (b > hi) hi = b;
       continue;
@@ -64,7 +70,7 @@ export function shownExtremes(
         const u = u0 + (j + 0.5) * ((u1 - u0) / t);
         if (u < eu0 || u > eu1) continue;
         if (finer.some(([f0, f1, g0, g1]) => u >= f0 && u < f1 && v >= g0 && v < g1)) continue;
-        const x = tile.ftle[i * t + j]!;
+        const x = values[i * t + j]!;
         if (!Number.isFinite(x)) continue;
         if (x < lo) lo = x;
         if (x > hi) hi = x;
@@ -75,15 +81,16 @@ export function shownExtremes(
 }
 
 /**
- * "Fit colours": the smallest and largest finite value × `factor` of the pixels shown in
- * `extent` ({@link shownExtremes}), as colour limits; null when there is none.
+ * "Fit colours": the smallest and largest finite value of the shown quantity × `factor` of the
+ * pixels shown in `extent` ({@link shownExtremes}), as colour limits; null when there is none.
  */
 export function visibleRange(
   tiles: readonly DecodedTile[],
   extent: Extent,
-  factor: number,
+  shown: { factor: number; quantity?: Quantity },
 ): [number, number] | null {
-  const range = shownExtremes(tiles, extent);
+  const { factor, quantity = "lambda" } = shown;
+  const range = shownExtremes(tiles, extent, (t) => tileValues(t, quantity));
   return range ? fittedLimits(range[0] * factor, range[1] * factor) : null;
 }
 

@@ -45,7 +45,7 @@ const render: Render<Traits> = ({ model, el }) => {
     box: () => controls.showCursor(),
     png: () => downloadPng(layout.root.composeImage()),
     fit: () => {
-      const range = visibleRange(store.drawOrder(), controls.view.extent, settings().factor);
+      const range = visibleRange(store.drawOrder(), controls.view.extent, settings());
       if (range) setLimits(model, ...range);
       redraw();
     },
@@ -90,7 +90,7 @@ const render: Render<Traits> = ({ model, el }) => {
       session.settle(true);
     },
     hover: (u, v) => {
-      const reading = readAt(store, u, v, settings().factor);
+      const reading = readAt(store, u, v, settings());
       const labels = session.data?.labels ?? [];
       const pixel = controls.view.pixelSize();
       layout.hover.textContent = hoverText(reading, quantityLabel(model), labels, pixel);

@@ -3,6 +3,7 @@ import type { AnyModel } from "@anywidget/types";
 import { COLORMAPS, type ColormapName } from "./colormap";
 import type { Resolution } from "./gestures";
 import type { Extent } from "./protocol";
+import { isQuantity, QUANTITY_LABELS, type Quantity } from "./quantities";
 import type { ColourSettings } from "./renderer";
 
 /** `FTLEView.plane_info` (Python): the plane's input shape and how hover pictures show inputs. */
@@ -31,7 +32,7 @@ export interface Traits {
   cmap: string;
   vmin: number | null;
   vmax: number | null;
-  quantity: "lambda" | "log_stretch";
+  quantity: Quantity;
   status: string;
   /** Tiles done and planned for the last request, and the phase of the work left ("preview",
    * "coarse", "view", "margin"; "" when none is left). */
@@ -173,14 +174,14 @@ export function checkColours(model: Model, fallbackCmap: string): CheckedColours
     vmin = vmax = undefined;
   }
   if (vmin === undefined || vmax === undefined) vmin = vmax = null;
-  const quantity: unknown = model.get("quantity");
-  if (quantity !== "lambda" && quantity !== "log_stretch") {
-    notes.push(`unknown quantity ${shown(quantity)}: showing λ₁`);
-  }
+  const raw_quantity: unknown = model.get("quantity");
+  const quantity = isQuantity(raw_quantity) ? raw_quantity : "lambda";
+  if (quantity !== raw_quantity) notes.push(`unknown quantity ${shown(raw_quantity)}: showing λ₁`);
   const settings = {
     cmap,
     vmin,
     vmax,
+    quantity,
     factor: quantity === "log_stretch" ? model.get("depth") : 1,
     boundary: flag(model, "show_boundary", true),
   };
@@ -203,9 +204,10 @@ export function colourSettings(model: Model): ColourSettings {
   return checkColours(model, DEFAULT_CMAP).settings;
 }
 
-/** The shown quantity's name, for the colorbar and the hover read-out. */
+/** The shown quantity's name, for the colorbar and the hover read-out (λ₁ if unknown). */
 export function quantityLabel(model: Model): string {
   const own: unknown = model.get("quantity_label"); // a difference of two views' (compare.ts)
   if (typeof own === "string" && own) return own;
-  return model.get("quantity") === "log_stretch" ? "log Λ₁" : "λ₁";
+  const quantity: unknown = model.get("quantity");
+  return isQuantity(quantity) ? QUANTITY_LABELS[quantity] : QUANTITY_LABELS.lambda;
 }

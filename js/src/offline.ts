@@ -1,8 +1,9 @@
 /**
  * The offline page of `FTLEView.to_html` (Python's widget/offline.py): a model in place of the
  * kernel's. It holds the view's traits and the exported tiles, decoded once (a zlib stream:
- * float16 λ₁ as high-byte then low-byte planes, predictions as bytes or float32, directions as
- * float16 planes), and answers the widget's view requests as the kernel does: with the stored
+ * float16 λ₁ as high-byte then low-byte planes, predictions as bytes or float32, directions and
+ * the lower exponents λ₂, λ_min, where the view's quantity needs them, as float16 planes), and
+ * answers the widget's view requests as the kernel does: with the stored
  * tiles of the request's level and the coarser ones under them, tagged with its generation.
  * Where a request lies beyond the stored levels or extent the `status` trait says the rest needs
  * a kernel. Built as its own bundle (static/offline.js); the page inlines both bundles.
@@ -18,8 +19,20 @@ export const OFFLINE = "offline copy: pan and zoom within the exported levels";
 /** A prediction byte that stands for NaN. */
 const NO_CLASS = 255;
 
-/** One stored tile: key, bytes per prediction (1 or 4), precision, whether it has directions. */
-export type Entry = [z: number, i: number, j: number, width: 1 | 4, dtype: string, dir: boolean];
+/**
+ * One stored tile: key, bytes per prediction (1 or 4), precision, whether it has directions, and
+ * how many lower exponents' arrays follow (0; 1: λ₂, which is λ_min too; 2: λ₂ and λ_min; absent
+ * in older pages: 0).
+ */
+export type Entry = [
+  z: number,
+  i: number,
+  j: number,
+  width: 1 | 4,
+  dtype: string,
+  dir: boolean,
+  lower?: number,
+];
 
 /** What Python's `save_html` writes beside the tiles' bytes. */
 export interface Manifest {
@@ -76,7 +89,7 @@ export function decodeStored(manifest: Manifest, raw: Uint8Array): StoredTile[] 
   const t = manifest.tile_px;
   const n = t * t;
   let at = 0;
-  return manifest.tiles.map(([z, i, j, width, dtype, dir]) => {
+  return manifest.tiles.map(([z, i, j, width, dtype, dir, lower = 0]) => {
     const ftle = fromPlanes(raw, at, n);
     at += 2 * n;
     let prediction: Float32Array;
@@ -93,6 +106,7 @@ export function decodeStored(manifest: Manifest, raw: Uint8Array): StoredTile[] 
       arrays.push(axesOf(fromPlanes(raw, at, 2 * n)));
       at += 4 * n;
     }
+    for (let k = 0; k < lower; k++, at += 2 * n) arrays.push(fromPlanes(raw, at, n));
     const [vmin, vmax] = finiteRange(ftle);
     const message = {
       kind: "tile" as const,
@@ -108,6 +122,7 @@ export function decodeStored(manifest: Manifest, raw: Uint8Array): StoredTile[] 
       dtype: dtype === "float64" ? ("float64" as const) : ("float32" as const),
       prediction_dtype: "float32" as const, // decoded above: NaN where none
       direction_dtype: dir ? ("angle_uint16" as const) : null,
+      lower,
     };
     return { message, arrays };
   });

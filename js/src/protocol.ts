@@ -39,8 +39,9 @@ export interface ViewMessage {
 /**
  * One computed tile. Its binary buffers (little-endian) are, in order, `ftle` (float32,
  * row-major `tile_px × tile_px`), `prediction` (class indices as {@link TileMessage.prediction_dtype},
- * same layout) and, when `has_direction`, `direction` ({@link TileMessage.direction_dtype}).
- * Row 0 lies at v0, the bottom of the tile in plane coordinates.
+ * same layout), when `has_direction`, `direction` ({@link TileMessage.direction_dtype}), then
+ * {@link TileMessage.lower} float32 buffers of the lower exponents. Row 0 lies at v0, the bottom
+ * of the tile in plane coordinates.
  */
 export interface TileMessage {
   kind: "tile";
@@ -67,6 +68,12 @@ export interface TileMessage {
    * (65535: none, decoded to NaN), decoded to (cos, sin); null when the tile has none.
    */
   direction_dtype: DirectionDtype | null;
+  /**
+   * The lower exponents' buffers (float32, `tile_px²` each) after the others: 0 (or absent, an
+   * older kernel), none; 1, `lambda_2`, which is λ_min too (J has two singular values); 2,
+   * `lambda_2` then `lambda_min`.
+   */
+  lower?: number;
 }
 
 /** The encodings of a tile's prediction, with the value meaning "no class" (NaN). */
@@ -216,6 +223,10 @@ export interface DecodedTile {
    * or null when the tile has none.
    */
   direction: Float32Array | null;
+  /** λ₂ and λ_min (the same array where J has two singular values), `tile_px²` each; absent or
+   * null when the tile was computed without them. */
+  lambda2?: Float32Array | null;
+  lambdaMin?: Float32Array | null;
 }
 
 /** Data points, decoded. */
@@ -358,7 +369,12 @@ export function decodeTile(msg: TileMessage, buffers: readonly Buffer[]): Decode
   if (!Number.isInteger(t) || t <= 0) {
     throw new Error(`decodeTile: tile_px must be a positive integer, got ${String(t)}`);
   }
+  const lower = msg.lower ?? 0;
+  if (lower !== 0 && lower !== 1 && lower !== 2) {
+    throw new Error(`decodeTile: lower must be 0, 1 or 2, got ${JSON.stringify(lower)}`);
+  }
   const names = msg.has_direction ? ["ftle", "prediction", "direction"] : ["ftle", "prediction"];
+  names.push(...["lambda_2", "lambda_min"].slice(0, lower));
   if (buffers.length !== names.length) {
     throw new Error(
       `decodeTile: expected ${names.length} buffers (${names.join(", ")}), got ${buffers.length}`,
@@ -382,7 +398,11 @@ export function decodeTile(msg: TileMessage, buffers: readonly Buffer[]): Decode
   const ftle = toFloat32(buffers[0]!, n, "decodeTile: ftle");
   const prediction = decodePrediction(buffers[1]!, n, pd as PredictionDtype);
   const direction = msg.has_direction ? decodeDirection(buffers[2]!, n) : null;
-  return { message: msg, key: [msg.z, msg.i, msg.j], ftle, prediction, direction };
+  const at = msg.has_direction ? 3 : 2;
+  const lambda2 = lower > 0 ? toFloat32(buffers[at]!, n, "decodeTile: lambda_2") : null;
+  const lambdaMin = lower > 1 ? toFloat32(buffers[at + 1]!, n, "decodeTile: lambda_min") : lambda2;
+  const key: TileKey = [msg.z, msg.i, msg.j];
+  return { message: msg, key, ftle, prediction, direction, lambda2, lambdaMin };
 }
 
 /** `n` class indices held as `dtype`, as float32 with "none" as NaN. */

@@ -7,16 +7,19 @@
  * across tile edges too: a tile's last column and top row are compared with the first column and
  * row of its right and upper neighbours (same level), so the line has no gaps at the seams.
  */
-import { applyLut, colormapLut, symmetricRange } from "./colormap";
+import { applyLut, colormapLut } from "./colormap";
 import { shownExtremes } from "./fit";
 import { type DecodedTile, type Extent, keyString } from "./protocol";
+import { automaticRange, type Quantity, tileValues } from "./quantities";
 import type { Viewport } from "./viewport";
 
 export interface ColourSettings {
   cmap: string;
   vmin: number | null;
   vmax: number | null;
-  /** Multiplies λ₁ (depth for "log_stretch", 1 for "lambda"). */
+  /** What is shown: tiles without its values (λ₂, λ_min not computed) are not drawn. */
+  quantity: Quantity;
+  /** Multiplies the quantity's values (depth for "log_stretch", else 1). */
   factor: number;
   /** Mark the decision boundary: pixels whose predicted class differs from a neighbour's. */
   boundary: boolean;
@@ -64,13 +67,13 @@ export class Renderer {
   /**
    * The colour limits in use: the settings', or symmetric about 0 over what is shown (the pixels
    * of `tiles` in `extent`, each from the finest tile holding it: a tile off screen does not
-   * widen them); where one limit is set and lies beyond the automatic other one, the automatic
-   * limits.
+   * widen them; [0, max] for a non-negative quantity, see `automaticRange`); where one limit is
+   * set and lies beyond the automatic other one, the automatic limits.
    */
   limits(tiles: readonly DecodedTile[], s: ColourSettings, extent: Extent): [number, number] {
     if (s.vmin !== null && s.vmax !== null) return [s.vmin, s.vmax];
-    const shown = shownExtremes(tiles, extent) ?? [NaN, NaN];
-    const [lo, hi] = symmetricRange([shown[0] * s.factor], [shown[1] * s.factor]);
+    const shown = shownExtremes(tiles, extent, (t) => tileValues(t, s.quantity)) ?? [NaN, NaN];
+    const [lo, hi] = automaticRange(shown[0] * s.factor, shown[1] * s.factor, s.quantity);
     const mixed: [number, number] = [s.vmin ?? lo, s.vmax ?? hi];
     return mixed[0] < mixed[1] ? mixed : [lo, hi];
   }
@@ -97,13 +100,15 @@ export class Renderer {
     ctx.clearRect(0, 0, view.width, view.height);
     ctx.imageSmoothingEnabled = false;
     const [lo, hi] = this.limits(tiles, s, view.extent);
-    const stamp = `${s.cmap}|${lo}|${hi}|${s.boundary}|${s.factor}`;
+    const stamp = `${s.cmap}|${lo}|${hi}|${s.boundary}|${s.factor}|${s.quantity}`;
     const neighbours = s.boundary ? boundaryNeighbours(tiles) : null;
     const [eu0, eu1, ev0, ev1] = view.extent;
     for (const tile of tiles) {
       const [u0, u1, v0, v1] = tile.message.extent;
       if (!(u0 < eu1 && u1 > eu0 && v0 < ev1 && v1 > ev0)) continue; // off screen: not coloured
-      const image = this.image(tile, s, lo, hi, stamp, neighbours?.get(tile) ?? null);
+      const values = tileValues(tile, s.quantity);
+      if (values === null) continue; // computed before the quantity needed λ₂, λ_min
+      const image = this.image(tile, values, s, lo, hi, stamp, neighbours?.get(tile) ?? null);
       const [x0, y0] = view.toScreen(u0, v1); // top-left corner is (u0, v1)
       const [x1, y1] = view.toScreen(u1, v0);
       ctx.drawImage(image, x0, y0, x1 - x0, y1 - y0);
@@ -114,6 +119,7 @@ export class Renderer {
 
   private image(
     tile: DecodedTile,
+    shown: Float32Array,
     s: ColourSettings,
     lo: number,
     hi: number,
@@ -130,7 +136,7 @@ export class Renderer {
     const canvas = held?.canvas ?? document.createElement("canvas");
     canvas.width = t;
     canvas.height = t;
-    const values = s.factor === 1 ? tile.ftle : tile.ftle.map((x) => x * s.factor);
+    const values = s.factor === 1 ? shown : shown.map((x) => x * s.factor);
     const pixels = new ImageData(t, t);
     applyLut(values, colormapLut(s.cmap), lo, hi, pixels.data, { width: t, height: t });
     if (neighbours) {

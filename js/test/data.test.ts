@@ -149,11 +149,11 @@ test("hover says float64 when the tile under the cursor was computed in float64"
     );
   };
   store.add(tile(0, "float32"));
-  assert.equal(readAt(store, 0.75, 0.75, 1).dtype, "float32");
+  assert.equal(readAt(store, 0.75, 0.75, { factor: 1 }).dtype, "float32");
   store.add(tile(1, "float64"));
-  const deep = readAt(store, 0.25, 0.25, 1);
+  const deep = readAt(store, 0.25, 0.25, { factor: 1 });
   assert.deepEqual(deep, { u: 0.25, v: 0.25, value: 2, prediction: 1, dtype: "float64" });
   assert.ok(hoverText(deep, "λ₁").endsWith("class 1 · float64"));
-  assert.equal(readAt(store, 0.75, 0.75, 1).dtype, "float32");
-  assert.equal(readAt(store, 5, 5, 1).dtype, null);
+  assert.equal(readAt(store, 0.75, 0.75, { factor: 1 }).dtype, "float32");
+  assert.equal(readAt(store, 5, 5, { factor: 1 }).dtype, null);
 });

@@ -13,20 +13,23 @@ function tile(key: TileKey, extent: Extent, value: (i: number, j: number) => num
 test("the range of the pixels whose centres are in view, times the factor", () => {
   // pixel centres at u = 0.125, 0.375, 0.625, 0.875 (and v alike); value = 10 i + j
   const a = tile([0, 0, 0], [0, 1, 0, 1], (i, j) => 10 * i + j);
-  assert.deepEqual(visibleRange([a], [0, 1, 0, 1], 1), [0, 33]);
-  assert.deepEqual(visibleRange([a], [0.3, 0.7, 0.3, 0.7], 1), [11, 22]);
-  assert.deepEqual(visibleRange([a], [0.3, 0.7, 0.3, 0.7], -2), [-44, -22]); // factor, in order
-  assert.equal(visibleRange([a], [2, 3, 2, 3], 1), null); // nothing in view
-  assert.equal(visibleRange([], [0, 1, 0, 1], 1), null);
+  assert.deepEqual(visibleRange([a], [0, 1, 0, 1], { factor: 1 }), [0, 33]);
+  assert.deepEqual(visibleRange([a], [0.3, 0.7, 0.3, 0.7], { factor: 1 }), [11, 22]);
+  assert.deepEqual(visibleRange([a], [0.3, 0.7, 0.3, 0.7], { factor: -2 }), [-44, -22]); // factor, in order
+  assert.equal(visibleRange([a], [2, 3, 2, 3], { factor: 1 }), null); // nothing in view
+  assert.equal(visibleRange([], [0, 1, 0, 1], { factor: 1 }), null);
 });
 
 test("a coarser tile's pixels under a finer tile are not shown; NaN is skipped", () => {
   const coarse = tile([0, 0, 0], [0, 1, 0, 1], () => 9);
   const fine = tile([1, 0, 0], [0, 0.5, 0, 0.5], (i) => (i === 0 ? NaN : 1));
-  assert.deepEqual(visibleRange([coarse, fine], [0, 0.5, 0, 0.5], 1), [1 - 1e-6, 1 + 1e-6]);
-  assert.deepEqual(visibleRange([coarse, fine], [0, 1, 0, 1], 1), [1, 9]);
+  assert.deepEqual(visibleRange([coarse, fine], [0, 0.5, 0, 0.5], { factor: 1 }), [
+    1 - 1e-6,
+    1 + 1e-6,
+  ]);
+  assert.deepEqual(visibleRange([coarse, fine], [0, 1, 0, 1], { factor: 1 }), [1, 9]);
   // drawn order does not matter
-  assert.deepEqual(visibleRange([fine, coarse], [0, 1, 0, 1], 1), [1, 9]);
+  assert.deepEqual(visibleRange([fine, coarse], [0, 1, 0, 1], { factor: 1 }), [1, 9]);
 });
 
 test("fittedLimits: in order, one value widened a little", () => {

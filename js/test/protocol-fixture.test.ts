@@ -79,6 +79,8 @@ function decode(msg: FromPython, buffers: readonly Buffer[]): Record<string, unk
         ftle: values(d.ftle),
         prediction: values(d.prediction),
         direction: d.direction && values(d.direction),
+        lambda_2: d.lambda2 ? values(d.lambda2) : null,
+        lambda_min: d.lambdaMin ? values(d.lambdaMin) : null,
       };
     }
     case "data": {
@@ -153,6 +155,7 @@ const FIELDS: { readonly [K in FromPython["kind"]]: Fields<Extract<FromPython, {
     dtype: "string",
     prediction_dtype: "string",
     direction_dtype: "string|null",
+    lower: "number",
   },
   error: { kind: "string", message: "string", generation: "number", key: "array" },
   reset: { kind: "string" },

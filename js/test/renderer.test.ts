@@ -46,7 +46,14 @@ function tile(
   return { message, key, ftle, prediction: new Float32Array(prediction), direction: null };
 }
 
-const FIXED: ColourSettings = { cmap: "RdBu_r", vmin: -1, vmax: 1, factor: 1, boundary: false };
+const FIXED: ColourSettings = {
+  cmap: "RdBu_r",
+  vmin: -1,
+  vmax: 1,
+  quantity: "lambda",
+  factor: 1,
+  boundary: false,
+};
 
 /** LUT entry k of `cmap`, as RGBA. */
 function entry(k: number, cmap = "RdBu_r"): number[] {

@@ -30,7 +30,8 @@ const model = (traits: Record<string, unknown>) =>
 
 test("valid colour traits pass through untouched, with no notes", () => {
   const c = checkColours(model({}), "RdBu_r");
-  assert.deepEqual(c.settings, { cmap: "viridis", vmin: -1, vmax: 2, factor: 4, boundary: false });
+  const expected = { cmap: "viridis", vmin: -1, vmax: 2, quantity: "log_stretch", factor: 4 };
+  assert.deepEqual(c.settings, { ...expected, boundary: false });
   assert.equal(c.label, "log Λ₁");
   assert.deepEqual(c.notes, []);
   const auto = checkColours(model({ vmin: null, vmax: null, quantity: "lambda" }), "RdBu_r");
@@ -102,7 +103,14 @@ test("a limit set beyond the automatic other one gives the automatic limits", ()
     ftle: new Float32Array([-0.5, 0.25, 0, 0]),
     message: { extent: [0, 1, 0, 1], tile_px: 2 },
   } as unknown as DecodedTile;
-  const s = { cmap: "RdBu_r", vmin: null, vmax: null, factor: 2, boundary: false };
+  const s = {
+    cmap: "RdBu_r",
+    vmin: null,
+    vmax: null,
+    quantity: "lambda" as const,
+    factor: 2,
+    boundary: false,
+  };
   assert.deepEqual(renderer.limits([tile], s, [0, 1, 0, 1]), [-1, 1]);
   assert.deepEqual(renderer.limits([tile], { ...s, vmin: 0.5 }, [0, 1, 0, 1]), [0.5, 1]);
   assert.deepEqual(renderer.limits([tile], { ...s, vmin: 1 }, [0, 1, 0, 1]), [-1, 1]);

@@ -1305,3 +1305,55 @@ def test_one_view_displayed_twice_draws_the_field_in_both_and_follows_one_state(
     _frame(page)
     _drawn_from(canvas_rgba(page), tiles, [-0.75, 0.75, -0.75, 0.75])
     page.close()
+
+
+def test_switching_quantity_to_gap_paints_the_gap_python_computes(browser):
+    """λ₁ tiles first; quantity "gap": those tiles have no λ₂, so nothing stale is drawn; the
+    tiles Python then sends (with λ₂) are painted λ₁ − λ₂ through viridis, as Python colours it."""
+    state = {**STATE, "show_boundary": False, "vmin": 0.0, "vmax": 0.5}
+    page = open_page(browser, state)
+    first = page.evaluate("window.sent")[0]
+    width, height = first["width"], first["height"]
+    view = FTLEView(mlp(2, 10, 4, 1, seed=0))
+    try:
+        for msg, bufs in python_tiles(STATE["extent"], width, height, view=view):
+            page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
+        _frame(page)
+        assert (canvas_rgba(page)[:, :, 3] == 255).all()  # λ₁ everywhere
+        page.evaluate("window.setTrait('cmap', 'viridis'); window.setTrait('quantity', 'gap')")
+        _frame(page)
+        assert (canvas_rgba(page)[:, :, 3] == 0).all()  # no λ₂ held: nothing stale shown
+        view.quantity = "gap"  # as the kernel does when the trait changes: tiles with λ₂
+        tiles = python_tiles(STATE["extent"], width, height, generation=1, view=view)
+    finally:
+        view.close()
+    assert tiles and all(m["lower"] == 1 for m, _ in tiles)
+    for msg, bufs in tiles:
+        page.evaluate("([m, b]) => window.deliver(m, b)", [msg, bufs])
+    _frame(page)
+    image = canvas_rgba(page)
+    assert (image[:, :, 3] == 255).all()
+    h, w = image.shape[:2]
+    gaps = [
+        (m, [base64.b64encode(_gap(m, bufs).tobytes()).decode()]) for m, bufs in tiles
+    ]  # λ₁ − λ₂ in the first buffer, for _tiles_on_screen
+    # each screen pixel is exactly the colour Python gives the tile pixel under its centre, or,
+    # where a tile pixel's edge falls inside the screen pixel (0.5 % here), under a point of it
+    # within half a pixel (the browser's nearest-neighbour stretch)
+    shifts = [(0.0, 0.0), (0.49, 0.0), (-0.49, 0.0), (0.0, 0.49), (0.0, -0.49)]
+    matched = np.zeros((h, w), dtype=bool)
+    for k, shift in enumerate(shifts):
+        gap = _tiles_on_screen(gaps, STATE["extent"], h, w, shift)
+        same = (image[:, :, :3] == colorize(gap, "viridis", 0.0, 0.5)[:, :, :3]).all(axis=2)
+        if k == 0:
+            assert same.mean() > 0.99
+        matched |= same
+    assert matched.all()
+    page.close()
+
+
+def _gap(msg, bufs):
+    """λ₁ − λ₂ of a tile message's buffers (float64 difference rounded to float32, the rule)."""
+    ftle = np.frombuffer(base64.b64decode(bufs[0]), dtype="<f4")
+    second = np.frombuffer(base64.b64decode(bufs[2 + msg["has_direction"]]), dtype="<f4")
+    return (ftle.astype(np.float64) - second).astype("<f4")

@@ -108,7 +108,9 @@ def test_the_pdf_embeds_its_fonts_and_the_png_has_the_dpi_asked(field, tmp_path)
 def test_bad_paths_and_quantities_name_what_is_known(field, tmp_path):
     with pytest.raises(ValueError, match="png, svg, pdf"):
         export.save_figure(field, tmp_path / "f.jpg")
-    with pytest.raises(ValueError, match="lambda, log_stretch"):
+    with pytest.raises(ValueError, match="lambda, log_stretch, lambda_min, gap, anisotropy"):
+        export.save_figure(field, tmp_path / "f.svg", quantity="lyapunov")
+    with pytest.raises(ValueError, match="lower=True"):  # gap needs λ₂: not computed
         export.save_figure(field, tmp_path / "f.svg", quantity="gap")
     with pytest.raises(ValueError, match="directions=True"):
         export.save_figure(

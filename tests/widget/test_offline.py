@@ -61,7 +61,7 @@ def test_packing_rounds_to_float16_and_keeps_classes():
     fractional = classes + 0.5  # not class indices: stored as float32
     tiles = [_tile(ftle, classes, direction), _tile(ftle, fractional)]
     entries, packed = offline.pack(tiles)
-    assert entries == [[3, -1, 2, 1, "float32", True], [3, -1, 2, 4, "float32", False]]
+    assert entries == [[3, -1, 2, 1, "float32", True, 0], [3, -1, 2, 4, "float32", False, 0]]
     raw = zlib.decompress(packed)
     assert len(raw) == 2 * t * t + t * t + 4 * t * t + 2 * t * t + 4 * t * t
     halves = ftle.astype("<f2").view(np.uint8).reshape(-1, 2)  # the page reads high then low
@@ -85,6 +85,24 @@ def test_packing_rounds_to_float16_and_keeps_classes():
     smooth = np.add.outer(np.linspace(0, 1, t), np.linspace(0, 1, t)).astype(np.float32)
     _, packed = offline.pack([_tile(smooth, np.zeros((t, t), np.float32))])
     assert len(packed) < 0.3 * smooth.nbytes
+
+
+def test_packing_keeps_the_lower_exponents_one_array_where_they_are_equal():
+    rng = np.random.default_rng(3)
+    t = 8
+    ftle = rng.standard_normal((t, t)).astype(np.float32)
+    classes = np.zeros((t, t), np.float32)
+    two, wide = _tile(ftle, classes), _tile(ftle, classes)
+    two.lambda_2 = two.lambda_min = ftle - 1  # a 2-D input: λ_min is λ₂
+    wide.lambda_2, wide.lambda_min = ftle - 1, np.full((t, t), -np.inf, np.float32)
+    entries, packed = offline.pack([two, wide])
+    assert [e[-1] for e in entries] == [1, 2]
+    assert len(zlib.decompress(packed)) == (2 + 1 + 2) * 64 + (2 + 1 + 2 + 2) * 64  # float16, bytes
+    first, second = offline.unpack(entries, packed, t)
+    f16 = (ftle - 1).astype(np.float16).astype(np.float32)
+    assert np.array_equal(first["lambda_2"], f16) and np.array_equal(first["lambda_min"], f16)
+    assert np.array_equal(second["lambda_2"], f16)
+    assert np.all(second["lambda_min"] == -np.inf)
 
 
 @pytest.fixture(scope="module")

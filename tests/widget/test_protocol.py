@@ -63,6 +63,12 @@ def python_fixture() -> dict:
     plain = Tile((-3, 0, -2), (-16.0, -8.0, 0.0, 8.0), ftle[::-1].copy(), many, None, 1, "float32")
     nothing = np.full((2, 2), np.nan, dtype=np.float32)  # no finite value: vmin, vmax null
     failed = Tile((0, 1, 1), (1.0, 2.0, 1.0, 2.0), nothing, nothing, None, 0, "float32")
+    second = np.array([[0.25, -1.5], [np.nan, 1.0]], dtype=np.float32)  # λ₂ = λ_min: 2-D input
+    two = Tile((1, 0, 0), (0.0, 1.0, 0.0, 1.0), ftle, prediction, None, 2, "float32")
+    two.lambda_2, two.lambda_min = second, second.copy()
+    smallest = np.array([[-0.5, -2.75], [np.nan, -3.0]], dtype=np.float32)
+    wide = Tile((1, 1, 0), (0.0, 1.0, 1.0, 2.0), ftle, prediction, direction, 2, "float32")
+    wide.lambda_2, wide.lambda_min = second, smallest
     axes = protocol.unpack_direction(protocol.pack_direction(direction))
     points = DataOverlay(
         uv=np.array([[0.25, -0.5], [1.5, 2.0], [-3.0, 0.125]], dtype=np.float32),
@@ -90,6 +96,32 @@ def python_fixture() -> dict:
                     "ftle": _values(ftle),
                     "prediction": _values(prediction),
                     "direction": _values(axes),
+                    "lambda_2": None,
+                    "lambda_min": None,
+                },
+            ),
+            _entry(
+                "tile with lambda_2 (which is lambda_min)",
+                protocol.encode_tile(two, 5),
+                {
+                    "key": [1, 0, 0],
+                    "ftle": _values(ftle),
+                    "prediction": _values(prediction),
+                    "direction": None,
+                    "lambda_2": _values(second),
+                    "lambda_min": _values(second),
+                },
+            ),
+            _entry(
+                "tile with direction, lambda_2 and lambda_min",
+                protocol.encode_tile(wide, 5),
+                {
+                    "key": [1, 1, 0],
+                    "ftle": _values(ftle),
+                    "prediction": _values(prediction),
+                    "direction": _values(axes),
+                    "lambda_2": _values(second),
+                    "lambda_min": _values(smallest),
                 },
             ),
             _entry(
@@ -100,6 +132,8 @@ def python_fixture() -> dict:
                     "ftle": _values(ftle[::-1]),
                     "prediction": _values(many),
                     "direction": None,
+                    "lambda_2": None,
+                    "lambda_min": None,
                 },
             ),
             _entry(
@@ -110,6 +144,8 @@ def python_fixture() -> dict:
                     "ftle": _values(nothing),
                     "prediction": _values(nothing),
                     "direction": None,
+                    "lambda_2": None,
+                    "lambda_min": None,
                 },
             ),
             _entry(
@@ -375,3 +411,31 @@ def test_refusals_echo_at_most_a_short_piece_of_the_bad_value():
     with pytest.raises(protocol.ProtocolError) as refused:
         protocol.parse(huge)
     assert len(str(refused.value)) < 200 and "chars)" in str(refused.value)
+
+
+def test_lower_exponents_follow_the_other_buffers_one_where_lambda_min_is_lambda_2():
+    content, buffers = _tile_entry("tile with lambda_2 (which is lambda_min)")
+    assert content["lower"] == 1 and len(buffers) == 3
+    assert np.frombuffer(buffers[2], "<f4").tolist()[:2] == [0.25, -1.5]
+    content, buffers = _tile_entry("tile with direction, lambda_2 and lambda_min")
+    assert content["lower"] == 2 and len(buffers) == 5
+    assert np.frombuffer(buffers[4], "<f4").tolist()[:2] == [-0.5, -2.75]
+    content, buffers = _tile_entry("tile without direction")
+    assert content["lower"] == 0 and len(buffers) == 2
+
+
+@pytest.mark.parametrize(
+    ("lower", "sizes"),
+    [
+        (None, [16384, 4096]),  # λ₁ and the classes: 20480 bytes
+        ("same", [16384, 4096, 16384]),  # + λ₂ (= λ_min, a 2-D input): 36864 bytes
+        ("both", [16384, 4096, 16384, 16384]),  # + λ₂ and λ_min: 53248 bytes
+    ],
+)
+def test_a_64_px_tile_with_lower_exponents_sends_these_bytes(lower, sizes):
+    tile = _tile(64, 10, False)
+    if lower is not None:
+        tile.lambda_2 = tile.ftle - 1
+        tile.lambda_min = tile.lambda_2 if lower == "same" else tile.ftle - 2
+    _, buffers = protocol.encode_tile(tile, 1)
+    assert [len(b) for b in buffers] == sizes

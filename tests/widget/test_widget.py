@@ -331,7 +331,11 @@ def test_tagged_weights_are_served_from_the_cache_under_the_current_version():
     ("trait", "value", "reason"),
     [
         ("cmap", "jet", "unknown colormap 'jet'; choose one of RdBu_r, viridis"),
-        ("quantity", "lyapunov", "quantity must be one of lambda, log_stretch"),
+        (
+            "quantity",
+            "lyapunov",
+            "quantity must be one of lambda, log_stretch, lambda_min, gap, anisotropy",
+        ),
         ("vmin", 5.0, "vmin must be below vmax"),
         ("vmax", -5.0, "vmin must be below vmax"),
         ("vmax", float("nan"), "vmax must be a finite number or None"),

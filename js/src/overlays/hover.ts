@@ -3,6 +3,7 @@
  * whether that tile was computed in float64 (deep zoom).
  */
 import type { TileMessage } from "../protocol";
+import { type Quantity, tileValues } from "../quantities";
 import { pixelIndex, type TileStore } from "../tiles";
 import { coordinateText } from "./ticks";
 
@@ -15,16 +16,25 @@ export interface HoverReading {
   dtype: TileMessage["dtype"] | null;
 }
 
-/** Read the finest held tile at plane point (u, v); nulls where no tile holds it. */
-export function readAt(store: TileStore, u: number, v: number, factor: number): HoverReading {
-  const tile = store.at(u, v);
+/**
+ * Read the finest held tile at plane point (u, v) that has the shown quantity (λ₁ by default),
+ * its value × `factor`; nulls where no tile holds it.
+ */
+export function readAt(
+  store: TileStore,
+  u: number,
+  v: number,
+  shown: { factor: number; quantity?: Quantity },
+): HoverReading {
+  const quantity = shown.quantity ?? "lambda";
+  const tile = store.at(u, v, (t) => tileValues(t, quantity) !== null);
   if (!tile) return { u, v, value: null, prediction: null, dtype: null };
   const k = pixelIndex(tile, u, v);
-  const value = tile.ftle[k]!;
+  const value = tileValues(tile, quantity)![k]!;
   return {
     u,
     v,
-    value: Number.isNaN(value) ? null : value * factor,
+    value: Number.isNaN(value) ? null : value * shown.factor,
     prediction: tile.prediction[k]!,
     dtype: tile.message.dtype,
   };
