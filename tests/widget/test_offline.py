@@ -16,6 +16,7 @@ from ftle_widget.lazy.pyramid import Pyramid, View
 from ftle_widget.lazy.tiles import Tile
 from ftle_widget.paper.models import mlp
 from ftle_widget.widget import offline
+from ftle_widget.widget.bundle import STATIC
 from ftle_widget.widget.view import FTLEView
 
 PYRAMID = Pyramid(4.0, 64)
@@ -157,7 +158,7 @@ def test_the_page_holds_the_traits_tiles_and_bundles_and_nothing_remote(shown, t
     keys = offline.stored_keys(shown.scheduler.pyramid, shown._last_view[0], 1)
     assert [tuple(e[:3]) for e in manifest["tiles"]] == keys
     bundle = base64.b64decode(script("ftle-widget"))
-    assert bundle == (offline._STATIC / "widget.js").read_bytes()
+    assert bundle == (STATIC / "widget.js").read_bytes()
     # nothing loads from elsewhere: no src= or href= at all, only inline scripts
     assert not re.search(r"\b(src|href)\s*=", html)
     assert html.count("<script") == 6
