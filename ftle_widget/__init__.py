@@ -21,6 +21,7 @@ from .training.curves import TrainingCurves, link
 from .training.history import History
 from .widget import export
 from .widget.compare import CompareView, compare
+from .widget.uncertainty import UncertaintyView
 from .widget.view import FTLEView
 
 # The documented module paths ftle_widget.datasets, .models and .export name these rooms' modules.
@@ -42,6 +43,7 @@ __all__ = [
     "Ridge",
     "TrainingCurves",
     "TrainingRun",
+    "UncertaintyView",
     "__version__",
     "attack_path",
     "compare",

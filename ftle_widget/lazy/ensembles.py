@@ -1,0 +1,126 @@
+"""An ensemble's uncertainty over a plane as tiles: the members held as one
+:class:`ModelEnsemble` (a snapshot freezes all their weights at once), evaluated by an
+:class:`UncertaintyEngine` (each member's logits at the tile's points: the predictive entropy or
+the mutual information of :mod:`ftle_widget.maths.ensembles`, exact, forward passes only) in an
+:class:`EnsembleScheduler`. The class shown (and the decision boundary) is the ensemble's: the
+argmax of the members' mean probabilities.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from ..maths.ensembles import (
+    LABELS,
+    QUANTITIES,
+    member_probabilities,
+    mutual_information,
+    predictive_entropy,
+)
+from ..maths.exponents import Engine
+from ..maths.planes import Plane
+from .engines import Engines
+from .executors import TileExecutor
+from .scheduler import TileScheduler
+
+BATCH = 4096  # points per forward pass of every member
+
+
+class ModelEnsemble(nn.Module):
+    """Members (at least two ``nn.Module`` mapping inputs to class logits) held as one module;
+    its output is the log of the members' mean softmax probabilities (its argmax: the
+    ensemble's class). ``quantity``: ``"entropy"`` or ``"mutual_information"``."""
+
+    quantity: str
+
+    def __init__(self, members: Sequence[nn.Module], quantity: str = "entropy"):
+        super().__init__()
+        members = list(members)
+        if len(members) < 2 or not all(isinstance(m, nn.Module) for m in members):
+            raise ValueError(
+                "an ensemble needs at least two torch.nn.Module members (e.g. the same network "
+                f"trained from different seeds), not {len(members)}"
+            )
+        if quantity not in QUANTITIES:
+            raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}, not {quantity!r}")
+        self.members, self.quantity = nn.ModuleList(members), quantity
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        probabilities = torch.stack([torch.softmax(m(x), dim=-1) for m in self.members])
+        return torch.log(probabilities.mean(0).clamp_min(1e-30))
+
+
+class UncertaintyEngine(Engine):
+    """The ensemble's quantity per point (an :class:`Engine` for the tiles: ``maximal`` gives
+    it in λ₁'s place, depth 1); no stretching directions, no lower exponents."""
+
+    def __init__(self, ensemble: ModelEnsemble):  # no Engine.__init__: nothing to differentiate
+        self.model, self.ensemble = ensemble, ensemble
+        self.endpoint = dataclasses.replace(
+            Engine(ensemble.members[0], layer="logits").endpoint,
+            description=f"{LABELS[ensemble.quantity]} of {len(ensemble.members)} members",
+        )
+
+    @property
+    def depth(self) -> float:
+        return 1.0
+
+    def batch_points(self, dtype: torch.dtype) -> int:
+        return BATCH
+
+    def maximal(
+        self, x: torch.Tensor, *, direction: bool = False, output: bool = False, lower: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+        """The quantity per point, and (``output``) the ensemble's log mean probabilities."""
+        ensemble = self.ensemble
+        if direction or lower:
+            raise ValueError(
+                "an uncertainty view shows the ensemble's "
+                f"{LABELS[ensemble.quantity]}: no stretching directions or lower exponents"
+            )
+        values, outs = [], []
+        for start in range(0, len(x), BATCH):
+            p = member_probabilities(list(ensemble.members), x[start : start + BATCH])
+            q = predictive_entropy(p) if ensemble.quantity == "entropy" else mutual_information(p)
+            values.append(q)
+            outs.append(torch.log(p.mean(0).clamp_min(1e-300)))
+        value = torch.cat(values).to(x.dtype) if values else x.new_empty(0)
+        out = (torch.cat(outs) if outs else x.new_empty(0, 0)) if output else None
+        return value, None, out
+
+    def spectrum(self, x: torch.Tensor, k: int) -> torch.Tensor:
+        raise NotImplementedError("an ensemble's uncertainty has no spectrum")
+
+
+class EnsembleEngines(Engines):
+    """An :class:`UncertaintyEngine` on each version of a :class:`ModelEnsemble`."""
+
+    def make(self, snapshot: nn.Module) -> Engine:
+        assert isinstance(snapshot, ModelEnsemble)  # EnsembleScheduler checks its model
+        return UncertaintyEngine(snapshot)
+
+
+class EnsembleScheduler(TileScheduler):
+    """A :class:`TileScheduler` of an ensemble's uncertainty (same parameters, no layer or
+    depth). Tiles run on the scheduler's own thread or an ``Executor``."""
+
+    def __init__(self, model: nn.Module, plane: Plane, **options):
+        if not isinstance(model, ModelEnsemble):
+            raise TypeError(f"an EnsembleScheduler needs a ModelEnsemble, not {type(model)}")
+        for name in ("layer", "depth"):
+            if options.pop(name, None) is not None:
+                raise ValueError(f"an ensemble's uncertainty has no {name}: leave {name}= out")
+        super().__init__(model, plane, **options)
+        if isinstance(self.executor, TileExecutor):
+            self.close()
+            raise ValueError(
+                "an ensemble's uncertainty runs on a thread or an Executor, not on a cluster or "
+                "a DevicePool (they make plain engines): leave executor= out"
+            )
+        home = options.get("home")
+        self.engines = EnsembleEngines(self.versions, plane, layer=None, depth=None, home=home)
+        self.engine()  # every member runs once now: an error here, not in every tile
