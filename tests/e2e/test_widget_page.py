@@ -1335,7 +1335,7 @@ def test_switching_quantity_to_gap_paints_the_gap_python_computes(browser):
     assert (image[:, :, 3] == 255).all()
     h, w = image.shape[:2]
     gaps = [
-        (m, [base64.b64encode(_gap(m, bufs).tobytes()).decode()]) for m, bufs in tiles
+        (m, [base64.b64encode(_gap_values(m, bufs).tobytes()).decode()]) for m, bufs in tiles
     ]  # λ₁ − λ₂ in the first buffer, for _tiles_on_screen
     # each screen pixel is exactly the colour Python gives the tile pixel under its centre, or,
     # where a tile pixel's edge falls inside the screen pixel (0.5 % here), under a point of it
@@ -1352,7 +1352,7 @@ def test_switching_quantity_to_gap_paints_the_gap_python_computes(browser):
     page.close()
 
 
-def _gap(msg, bufs):
+def _gap_values(msg, bufs):
     """λ₁ − λ₂ of a tile message's buffers (float64 difference rounded to float32, the rule)."""
     ftle = np.frombuffer(base64.b64decode(bufs[0]), dtype="<f4")
     second = np.frombuffer(base64.b64decode(bufs[2 + msg["has_direction"]]), dtype="<f4")

@@ -161,3 +161,14 @@ def test_digits_notebook_reproduces_fig_4b(tmp_path):
     )
     assert align > 2 * random
     assert _images(executed) == 4  # the plane with its digits, Fig. 4a, Fig. 4b, Fig. 4c-d
+    # Fig. 4b on the plane: the ensemble's entropy and mutual information rise with λ₁
+    for quantity in ("entropy", "mutual_information"):
+        rho, low, high = map(
+            float,
+            re.search(
+                rf"{quantity}: rank correlation \+?{NUMBER}, "
+                rf"lowest λ₁ {NUMBER}, highest λ₁ {NUMBER}",
+                text,
+            ).groups(),
+        )
+        assert rho > 0 and high > low
