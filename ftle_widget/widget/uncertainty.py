@@ -7,6 +7,7 @@ sequential colormap from 0 to log C (C classes: the most uncertain a prediction 
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Sequence
 
@@ -30,7 +31,8 @@ class UncertaintyView(FTLEView):
     ----------
     members : at least two models giving class logits (e.g. one network trained from ten
         seeds, as the paper's Fig. 4b: :func:`ftle_widget.paper.nets.ensemble`).
-    plane, extent, data, labels, input_shape... : as for :class:`~ftle_widget.FTLEView`.
+    plane, extent, data, labels, input_shape, image_shape, height... : as for
+        :class:`~ftle_widget.FTLEView` (not layer, depth, executor, devices, show_directions).
     quantity : ``"entropy"`` (H of the members' mean probabilities) or ``"mutual_information"``
         (H of the mean minus the mean of the members' H: their disagreement), in nats.
     cmap, vmin, vmax : default viridis over [0, log C].
@@ -53,10 +55,17 @@ class UncertaintyView(FTLEView):
         vmax: float | None = None,
         **kwargs,
     ):
-        known = self.class_trait_names()
-        check_keywords("UncertaintyView", kwargs, known, UncertaintyView.__init__)
+        for name in ("layer", "depth", "executor", "devices"):
+            if kwargs.get(name) is not None:
+                raise ValueError(
+                    f"an UncertaintyView has no {name}= (it reads its members' class logits, "
+                    "on the view's own thread): leave it out"
+                )
         if kwargs.get("show_directions"):
             raise ValueError("an UncertaintyView has no stretching directions: show_directions")
+        named = inspect.signature(FTLEView).parameters  # FTLEView's own: passed on
+        rest = {k: v for k, v in kwargs.items() if k not in named}
+        check_keywords("UncertaintyView", rest, self.class_trait_names(), UncertaintyView)
         ensemble = ModelEnsemble(members, quantity)
         shape = expected_input_shape(ensemble.members[0])  # the members' inputs are the view's
         if plane is None and shape and None not in shape and kwargs.get("data") is None:

@@ -68,8 +68,10 @@ def test_bad_arguments_are_named(members):
         UncertaintyView(members, quantity="variance")
     with pytest.raises(ValueError, match="no stretching directions"):
         UncertaintyView(members, show_directions=True)
-    with pytest.raises(ValueError, match="has no layer: leave layer= out"):
+    with pytest.raises(ValueError, match="has no layer="):
         UncertaintyView(members, layer=1)
+    with pytest.raises(TypeError, match=r"unknown keyword argument\(s\) bogus; it takes members"):
+        UncertaintyView(members, bogus=1)
 
 
 def test_beside_a_view_of_lambda_with_one_pan_and_zoom(members):
