@@ -15,6 +15,7 @@ from helpers import SmallResNet, assert_untouched, module_state, reference_ftle
 from torch import nn
 
 from ftle_widget import maximal_ftle
+from ftle_widget.maths import general
 from ftle_widget.maths.exponents import Engine
 
 F64 = torch.float64
@@ -90,8 +91,11 @@ def test_a_written_head_is_the_last_affine_layer(how, shown):
     assert torch._C._len_torch_function_stack() == 0  # no mode left behind
 
 
-@pytest.mark.parametrize("method", ["forward", "reverse", "lanczos"])
-def test_every_method_reads_a_written_head(method):
+@pytest.mark.parametrize("method", ["forward", "reverse", "lanczos", "reverse, vmapped"])
+def test_every_method_reads_a_written_head(method, monkeypatch):
+    if method == "reverse, vmapped":  # VJPs as on CUDA: vmap over torch.func.vjp
+        monkeypatch.setattr(general, "graph_vjps", lambda device: False)
+        method = "reverse"
     model = WrittenHead("@")
     x = batch(9)
     lam = maximal_ftle(model, x, method=method, batch_size=4)
