@@ -6,7 +6,7 @@ The endpoint is named by ``layer``:
   affine layer. For an ``nn.Sequential`` whose affine layers (``Linear``, ``Conv*``) are all its
   own leaves this is the output of the leaf before the last affine layer ("hidden layer L").
   For any other module it is the input of the last affine call the forward pass makes, found by
-  forward hooks on the first sample evaluated (:mod:`.probing` says what counts as affine): the
+  forward hooks on the first sample evaluated (:mod:`.reading` says what counts as affine): the
   pooled features entering a ResNet's ``fc``, the input of a 1×1 convolution head, the features
   entering a transformer's classifier. :attr:`Endpoint.description` then names that module,
   e.g. ``"input of fc (last hidden layer)"``; a product written in ``forward`` (``h @ W``,

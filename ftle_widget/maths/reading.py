@@ -15,8 +15,9 @@ What counts as an affine call:
   (``W``, ``W.T``, ``scale * W``), buffers and constants only, at least one parameter among them.
   Its input is that data factor; products of two data factors (attention scores) do not count.
 
-Only weight layers count, as in the paper: normalisations, pooling, embeddings and activations
-are part of the maps between them. A module called twice makes two calls.
+Only weight layers count, as in the paper: normalisations (a BatchNorm in eval mode is affine
+too), pooling, embeddings and activations are part of the maps between them. A module called
+twice makes two calls.
 """
 
 from __future__ import annotations
