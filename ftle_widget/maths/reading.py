@@ -66,6 +66,15 @@ _FUNCTIONAL: dict[Callable[..., Any], tuple[str, tuple[tuple[int, str], ...]]] =
 }
 
 
+# Calls that read another tensor's dtype, device or shape only: what they return depends on x no
+# more than their first argument (``_CAST``) or not at all (``_FRESH``).
+_CAST = frozenset({T.to, T.type_as})
+_FRESH = frozenset(
+    {T.new_zeros, T.new_ones, T.new_empty, T.new_full, T.new_tensor}
+    | {torch.zeros_like, torch.ones_like, torch.empty_like, torch.full_like}
+)
+
+
 @dataclass(frozen=True)
 class AffineCall:
     """One affine call: the module's name (``None`` for a functional call), which call of that
@@ -223,7 +232,9 @@ class CallRecorder:
         fixed = self._fixed
         if not fixed:  # the pass is over
             return
-        taken = list(_tensors((args, kwargs)))
+        taken = [] if func in _FRESH else list(_tensors((args, kwargs)))
+        if func in _CAST:
+            taken = taken[:1]
         if all(id(t) in fixed for t in taken):
             weight = any(fixed[id(t)][1] for t in taken)
             for t in _tensors(out):

@@ -55,6 +55,7 @@ class WrittenHead(nn.Module):
             "addmm": lambda: torch.addmm(b, h, W),
             "mm": lambda: torch.mm(h, W),
             "W from parameters and a buffer": lambda: h @ (2.0 * W * self.mask),
+            "W cast like h": lambda: F.linear(h, W.T.to(h), b.type_as(h)) + h.new_zeros(3),
             "column vectors": lambda: (W.T @ h[:, :, None])[:, :, 0],
         }[self.how]()
 
@@ -70,6 +71,7 @@ FORMS = [
     ("addmm", "torch.addmm"),
     ("mm", "torch.mm"),
     ("W from parameters and a buffer", "@"),
+    ("W cast like h", "F.linear"),
     ("column vectors", "@"),
 ]
 
