@@ -6,16 +6,21 @@ The endpoint is named by ``layer``:
   affine layer. For an ``nn.Sequential`` whose affine layers (``Linear``, ``Conv*``) are all its
   own leaves this is the output of the leaf before the last affine layer ("hidden layer L").
   For any other module it is the input of the last affine call the forward pass makes, found by
-  forward hooks on the first sample evaluated (:mod:`.probing` says what counts as affine): the
+  forward hooks on the first sample evaluated (:mod:`.reading` says what counts as affine): the
   pooled features entering a ResNet's ``fc``, the input of a 1×1 convolution head, the features
   entering a transformer's classifier. :attr:`Endpoint.description` then names that module,
-  e.g. ``"input of fc (last hidden layer)"``. Where no such input can be read (no affine call,
-  a single one, or a last one that no hook can read: functional, or inside attention)
-  ``"logits"`` is used with a warning, given once per model.
+  e.g. ``"input of fc (last hidden layer)"``; a product written in ``forward`` (``h @ W``,
+  ``F.linear(h, W, b)``: see :mod:`.reading`) is read there too, as ``"input of @ (affine call
+  3, last hidden layer)"``. Where no such input can be read (no affine call, a single one, or
+  the last one inside attention) ``"logits"`` is used with a warning, given once per model; a
+  product whose input does not lead with the batch axis (``W @ h.T``) is an error.
 * an ``int`` ℓ: after the ℓ-th hidden layer's activation (``nn.Sequential`` only; ``-1`` is the
   last hidden layer).
 * a ``str``: a submodule name as listed by ``model.named_modules()``, or ``"logits"`` (the model's
   output) or ``"probabilities"`` (softmax over dim 1 of the output; sigmoid for one output).
+
+A module called more than once (one activation instance reused) is read at its first call; in
+an ``nn.Sequential`` that lists one instance at several places, at the call its place names.
 
 The default depth is the number of affine calls made from the input to the endpoint: ℓ for hidden
 layer ℓ, L + 1 for the logits of an L-hidden-layer network (see :mod:`.probing`).
@@ -24,7 +29,6 @@ layer ℓ, L + 1 for the logits of an L-hidden-layer network (see :mod:`.probing
 from __future__ import annotations
 
 import difflib
-import threading
 import warnings
 import weakref
 from collections.abc import Callable
@@ -34,6 +38,7 @@ import torch
 from torch import nn
 
 from .modules import is_affine, sequential_leaves
+from .reading import read_call, read_input, read_module
 
 SPECIAL_LAYERS = ("logits", "probabilities")
 
@@ -90,14 +95,6 @@ def warn_once(model: nn.Module, message: str, stacklevel: int = 2) -> None:
     warnings.warn(message, UserWarning, stacklevel=stacklevel + 1)
 
 
-class _Reached(Exception):
-    """Raised by a forward hook to stop the forward pass once the endpoint is computed."""
-
-    def __init__(self, output: torch.Tensor):
-        super().__init__()
-        self.output = output
-
-
 @dataclass(frozen=True)
 class Stage:
     """One step of a fast-path chain: ``linear`` (W, b), ``elementwise`` (module) or ``softmax``."""
@@ -121,8 +118,10 @@ class Endpoint:
     description : human-readable name, e.g. ``"hidden layer 8 (module '15')"`` or
         ``"input of fc (last hidden layer)"``.
     module_name : the submodule whose output (``"affine_input"``: input) is read; ``None`` for
-        logits and probabilities, and for an ``"affine_input"`` endpoint not yet found.
-    call : for ``"affine_input"``, which call of the module (1 for its first) is read.
+        logits and probabilities, a functional affine call, and an endpoint not yet found.
+    call : which call of the module (1 for its first) is read.
+    position : for the input of a functional affine call (``x @ W``, ``F.linear``), the call's
+        index among the forward pass's affine calls (:mod:`.reading`); else ``None``.
     chain : for plain ``nn.Sequential`` MLPs, the stages of the whole model with
         ``chain_end`` the number of stages up to the endpoint; else ``None``.
     """
@@ -133,11 +132,12 @@ class Endpoint:
     chain: list[Stage] | None = None
     chain_end: int = 0
     call: int = 1
+    position: int | None = None
 
     @property
     def pending(self) -> bool:
         """A general module's last hidden layer, not yet found on a sample."""
-        return self.kind == "affine_input" and self.module_name is None
+        return self.kind == "affine_input" and self.module_name is None and self.position is None
 
     def function(self, model: nn.Module) -> Callable[[torch.Tensor], torch.Tensor]:
         """The map from a batch ``(B, *input_shape)`` to the flattened endpoint ``(B, n)``.
@@ -151,15 +151,18 @@ class Endpoint:
             return lambda x: _flat(probabilities(model(x)))
         if self.pending:
             raise RuntimeError("the last hidden layer is found on the first evaluation")
-        name = self.module_name or ""
+        position = self.position
+        if position is not None:
+            return lambda x: _flat(read_call(model, x, position))
+        name, call = self.module_name or "", self.call
         module = model.get_submodule(name)
         if self.kind == "affine_input":
-            return lambda x: _flat(read_input(model, module, x, name, self.call))
-        return lambda x: _flat(read_module(model, module, x, name))
+            return lambda x: _flat(read_input(model, module, x, name, call))
+        return lambda x: _flat(read_module(model, module, x, name, call))
 
     def read_logits(self) -> None:
         """Read the logits instead (where no last hidden layer can be found)."""
-        self.kind, self.module_name = "logits", None
+        self.kind, self.module_name, self.position = "logits", None, None
         self.description = "logits (the model's output)"
 
 
@@ -177,61 +180,6 @@ def probabilities(output: torch.Tensor) -> torch.Tensor:
     if output.ndim == 1 or output[0].numel() == 1:
         return torch.sigmoid(output)
     return torch.softmax(output, dim=1)
-
-
-def read_module(model: nn.Module, module: nn.Module, x: torch.Tensor, name: str) -> torch.Tensor:
-    """Run ``model(x)`` and return the output of ``module`` at its first call, stopping there."""
-    owner = threading.get_ident()
-
-    def hook(_mod: nn.Module, _inp: object, out: torch.Tensor) -> None:
-        if threading.get_ident() == owner:
-            raise _Reached(out)
-
-    output = _run_to_hook(model, x, module.register_forward_hook(hook))
-    if output is not None:
-        return output
-    raise ValueError(
-        f"the submodule {name!r} was never called in model.forward, so its output is not a "
-        "function of x: name a submodule that the forward pass uses"
-    )
-
-
-def _run_to_hook(
-    model: nn.Module, x: torch.Tensor, handle: torch.utils.hooks.RemovableHandle
-) -> torch.Tensor | None:
-    """Run ``model(x)`` until the hook behind ``handle`` raises :class:`_Reached`; remove the
-    hook; what it reached, or ``None`` if the forward pass never got there."""
-    try:
-        model(x)
-    except _Reached as reached:
-        return reached.output
-    finally:
-        handle.remove()
-    return None
-
-
-def read_input(
-    model: nn.Module, module: nn.Module, x: torch.Tensor, name: str, call: int = 1
-) -> torch.Tensor:
-    """Run ``model(x)`` and return the input of ``module`` at its ``call``-th call, stopping
-    there (in its forward pre-hook, before it runs)."""
-    owner = threading.get_ident()
-    seen = [0]
-
-    def hook(_mod: nn.Module, args: tuple, kwargs: dict) -> None:
-        if threading.get_ident() == owner:
-            seen[0] += 1
-            if seen[0] == call:
-                raise _Reached(args[0] if args else next(iter(kwargs.values())))
-
-    output = _run_to_hook(model, x, module.register_forward_pre_hook(hook, with_kwargs=True))
-    if output is not None:
-        return output
-    raise ValueError(
-        f"the submodule {name!r} was called {seen[0]} time(s) in model.forward, not {call}: the "
-        "forward pass differs from the one its last hidden layer was found on; name a "
-        "submodule with layer='...'"
-    )
 
 
 def _chain_stages(leaves: list[tuple[str, nn.Module]]) -> list[Stage] | None:
@@ -269,7 +217,7 @@ def hidden_layer_count(model: nn.Module) -> int | None:
 
 
 def _module_names(model: nn.Module) -> list[str]:
-    return [name for name, _ in model.named_modules() if name]
+    return [name for name, _ in model.named_modules(remove_duplicate=False) if name]
 
 
 def _layer_not_found(model: nn.Module, layer: str) -> ValueError:
@@ -341,6 +289,8 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
     endpoint = Endpoint("module", f"module {layer!r}", layer)
     if leaves is not None:
         position = _leaf_position(leaves, layer)
+        if position is not None and leaves[position][0] == layer:
+            endpoint.call = _call_at(leaves, position)
         stages = _chain_stages(leaves)
         end = len(_chain_stages(leaves[: position + 1]) or []) if position is not None else 0
         if stages is not None and end > 0:
@@ -351,7 +301,13 @@ def resolve(model: nn.Module, layer: int | str | None = None) -> Endpoint:
 def _affine_inside_leaves(model: nn.Module, leaves: list[tuple[str, nn.Module]]) -> bool:
     """Whether some affine layer of a Sequential sits inside a leaf (a block, a custom head), so
     that its leaves do not tell where the last affine layer is."""
-    return sum(map(is_affine, model.modules())) != sum(is_affine(m) for _, m in leaves)
+    inside = {id(m) for m in model.modules() if is_affine(m)}
+    return inside != {id(m) for _, m in leaves if is_affine(m)}
+
+
+def _call_at(leaves: list[tuple[str, nn.Module]], position: int) -> int:
+    """Which call of its module the leaf at ``position`` is (one instance may sit at several)."""
+    return sum(m is leaves[position][1] for _, m in leaves[: position + 1])
 
 
 def _leaf_position(leaves: list[tuple[str, nn.Module]], name: str) -> int | None:
@@ -383,4 +339,5 @@ def _hidden(leaves: list[tuple[str, nn.Module]], index: int) -> Endpoint:
         name,
         chain=stages if chain_end > 0 else None,
         chain_end=chain_end,
+        call=_call_at(leaves, position),
     )

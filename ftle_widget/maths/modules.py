@@ -17,11 +17,14 @@ AFFINE_TYPES: tuple[type[nn.Module], ...] = (nn.Linear, nn.modules.conv._ConvNd)
 
 
 def sequential_leaves(model: nn.Module, prefix: str = "") -> list[tuple[str, nn.Module]] | None:
-    """The leaves of a (nested) plain ``nn.Sequential`` in call order, or ``None`` if not one."""
+    """The leaves of a (nested) plain ``nn.Sequential`` in call order, or ``None`` if not one;
+    an instance that the Sequential holds at several places is listed at each of them."""
     if type(model).forward is not nn.Sequential.forward:
         return None
     leaves: list[tuple[str, nn.Module]] = []
-    for name, child in model.named_children():
+    for name, child in model._modules.items():  # named_children() would skip a reused child
+        if child is None:
+            continue
         full = f"{prefix}{name}"
         if isinstance(child, nn.Sequential) and type(child).forward is nn.Sequential.forward:
             inner = sequential_leaves(child, full + ".")

@@ -5,7 +5,9 @@ parallel region waits for its slowest thread, so a busy machine slowed the engin
 the larger kernels of ``vmap(jacrev)`` slowed much less. Independent batches on single-threaded
 workers degrade gracefully instead, and on a quiet machine run as fast. The workers are started
 once per process; their thread count is thread-local (OpenMP, MKL), and the process default that
-``torch.set_num_threads`` also sets is restored at once.
+``torch.set_num_threads`` also sets is restored at once. A call with a single batch runs it on one
+worker too: handing it all threads instead was 2–25× slower on a busy 2-core machine, with the
+same values (``benchmarks/bench_lone_batch.py``).
 """
 
 from __future__ import annotations

@@ -1,23 +1,13 @@
-"""A model probed on one sample: the affine calls its forward pass makes, a general module's last
-hidden layer, and an endpoint's depth, size and dependence on x.
+"""A model probed on one sample: a general module's last hidden layer, and an endpoint's depth,
+size and dependence on x.
 
-What counts as an affine call:
-
-* a call of a module of :data:`~ftle_widget.maths.modules.AFFINE_TYPES` (``nn.Linear`` and its
-  subclasses, ``nn.Conv*``, ``nn.ConvTranspose*``); what runs inside it is part of it;
-* a call of ``nn.MultiheadAttention`` counts as two, its input and output projections (which it
-  applies functionally, so no hook can read their inputs);
-* a functional ``F.linear``, ``F.conv*`` or ``F.conv_transpose*`` made outside those modules (seen
-  through a ``TorchFunctionMode``). Products written by hand (``x @ W.T``) are not recognised.
-
-Only weight layers count, as in the paper: normalisations (a BatchNorm in eval mode is affine
-too), pooling, embeddings and activations are part of the maps between them.
-
-A module called twice makes two calls. The last hidden layer of a general module (``layer=None``)
-is the input of the last affine call of the forward pass on the first sample evaluated, read by
-a forward pre-hook on that module at that call (which stops the forward pass there). Where that
-input cannot be read (no affine call, a single one, or a last one that is functional or inside an
-attention module) the logits are read instead, with a warning.
+The affine calls (:mod:`.reading` says what counts) are recorded on one full forward pass. The
+last hidden layer of a general module (``layer=None``) is the input of the last affine call of
+that pass: read by a forward pre-hook on its module at that call, or, for a product written in
+``forward`` (``h @ W``, ``F.linear``), taken from the call itself; either stops the forward pass
+there. Where no input can be read (no affine call, a single one, or a last one inside an
+attention module) the logits are read instead, with a warning; a product whose input does not
+lead with the batch axis is an error that names ``layer=``.
 
 The default depth is the number of affine calls made before the endpoint is reached: every call
 on the way counts (a residual block's shortcut projection too), the calls inside a named
@@ -31,124 +21,13 @@ The hooks are removed when the pass ends, also when it fails.
 
 from __future__ import annotations
 
-import threading
-from contextlib import ExitStack
 from dataclasses import dataclass
-from functools import partial
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
 from .endpoints import Endpoint
-from .modules import is_affine
-
-ATTENTION_TYPES: tuple[type[nn.Module], ...] = (nn.MultiheadAttention,)
-FUNCTIONAL_AFFINE = frozenset(
-    {
-        F.linear,
-        F.conv1d,
-        F.conv2d,
-        F.conv3d,
-        F.conv_transpose1d,
-        F.conv_transpose2d,
-        F.conv_transpose3d,
-    }
-)
-
-
-@dataclass(frozen=True)
-class AffineCall:
-    """One affine call: the module's name (``None`` for a functional call), which call of that
-    module it is (1 for its first), and whether a pre-hook can read its input."""
-
-    name: str | None
-    call: int
-    readable: bool
-
-
-class _FunctionalCalls(TorchFunctionMode):
-    """Tells the recorder of each functional affine call (thread-local, like every mode)."""
-
-    def __init__(self, recorder: CallRecorder):
-        super().__init__()
-        self.recorder = recorder
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        if func in FUNCTIONAL_AFFINE:
-            self.recorder.functional()
-        return func(*args, **(kwargs or {}))
-
-
-class CallRecorder:
-    """Records, during forward passes in this thread: the affine calls made (:attr:`calls`), the
-    calls per module, the elements of the leaves' outputs, and how many affine calls had been
-    made when ``target`` first returned (:attr:`at_target`). A context manager: hooks and mode
-    live inside the ``with`` only."""
-
-    def __init__(self, model: nn.Module, target: nn.Module | None = None):
-        self.model, self.target = model, target
-        self.calls: list[AffineCall] = []
-        self.per_module: dict[str, int] = {}
-        self.elements = 0
-        self.at_target: int | None = None
-        self._inside = 0
-        self._owner = threading.get_ident()
-        self._stack = ExitStack()
-
-    def __enter__(self) -> CallRecorder:
-        try:
-            for name, module in self.model.named_modules():
-                if is_affine(module) or isinstance(module, ATTENTION_TYPES):
-                    self._hook(module.register_forward_pre_hook(partial(self._enter, name)))
-                    self._hook(module.register_forward_hook(self._leave))
-                if not list(module.children()):
-                    self._hook(module.register_forward_hook(self._count))
-            if self.target is not None:
-                self._hook(self.target.register_forward_hook(self._reach))
-            self._stack.enter_context(_FunctionalCalls(self))
-        except BaseException:
-            self._stack.close()
-            raise
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stack.close()
-
-    def _hook(self, handle: torch.utils.hooks.RemovableHandle) -> None:
-        self._stack.callback(handle.remove)
-
-    def _mine(self) -> bool:
-        return threading.get_ident() == self._owner
-
-    def _enter(self, name: str, module: nn.Module, _args: object) -> None:
-        if not self._mine():
-            return
-        if self._inside == 0:
-            call = self.per_module[name] = self.per_module.get(name, 0) + 1
-            if isinstance(module, ATTENTION_TYPES):
-                self.calls.append(AffineCall(f"{name} (input projection)", call, False))
-                self.calls.append(AffineCall(f"{name} (output projection)", call, False))
-            else:
-                self.calls.append(AffineCall(name, call, True))
-        self._inside += 1
-
-    def _leave(self, _module: nn.Module, _args: object, _out: object) -> None:
-        if self._mine():
-            self._inside = max(self._inside - 1, 0)
-
-    def functional(self) -> None:
-        if self._mine() and self._inside == 0:
-            self.calls.append(AffineCall(None, 0, False))
-
-    def _count(self, _module: nn.Module, _args: object, out: object) -> None:
-        if self._mine() and isinstance(out, torch.Tensor):
-            self.elements += out.numel()
-
-    def _reach(self, _module: nn.Module, _args: object, _out: object) -> None:
-        if self._mine() and self.at_target is None:
-            self.at_target = len(self.calls)
+from .reading import CallRecorder
 
 
 def find_last_hidden(model: nn.Module, endpoint: Endpoint, recorder: CallRecorder) -> str:
@@ -157,24 +36,35 @@ def find_last_hidden(model: nn.Module, endpoint: Endpoint, recorder: CallRecorde
     then ("" when found)."""
     kind = type(model).__name__
     calls = recorder.calls
-    if not calls:
-        problem = f"no affine layer (nn.Linear, nn.Conv*) ran in {kind}.forward"
-    elif not calls[-1].readable:
-        last = calls[-1].name
-        where = "a functional F.linear/F.conv*" if last is None else f"in attention {last!r}"
+    last = calls[-1] if calls else None
+    if last is None:
+        problem = f"no affine layer (nn.Linear, nn.Conv*, x @ W, F.linear) ran in {kind}.forward"
+    elif last.name is None and not last.readable:
+        raise ValueError(
+            f"cannot read the last hidden layer of {kind}: the input of its last affine call, "
+            f"{last.function} in {kind}.forward, does not lead with the batch axis (as in "
+            "W @ h.T). Pass layer='<submodule name>' (a submodule whose output is that input) "
+            "or layer='logits'."
+        )
+    elif not last.readable:
         problem = (
-            f"the last affine call of {kind}.forward is {where}, not an nn.Linear/nn.Conv* "
-            "module whose input a hook can read"
+            f"the last affine call of {kind}.forward is in attention {last.name!r}, whose "
+            "projections no hook can read"
         )
     elif len(calls) == 1:
-        problem = f"it has no hidden layer (a single affine layer, {calls[0].name!r}, ran)"
+        only = last.name if last.name is not None else last.function
+        problem = f"it has no hidden layer (a single affine layer, {only!r}, ran)"
+    elif last.name is None:
+        endpoint.position = len(calls) - 1
+        endpoint.description = (
+            f"input of {last.function} (affine call {len(calls)}, last hidden layer)"
+        )
+        return ""
     else:
-        last_call = calls[-1]
-        name = last_call.name or ""
-        total = recorder.per_module[name]
-        at = "" if total == 1 else f" at its call {last_call.call} of {total}"
-        endpoint.module_name, endpoint.call = name, last_call.call
-        endpoint.description = f"input of {name}{at} (last hidden layer)"
+        total = recorder.per_module[last.name]
+        at = "" if total == 1 else f" at its call {last.call} of {total}"
+        endpoint.module_name, endpoint.call = last.name, last.call
+        endpoint.description = f"input of {last.name}{at} (last hidden layer)"
         return ""
     endpoint.read_logits()
     return (
@@ -197,7 +87,10 @@ class EndpointReport:
 
 def _calls_before(endpoint: Endpoint, recorder: CallRecorder) -> int:
     if endpoint.kind in ("hidden", "module"):
-        return recorder.at_target or 0
+        returns = recorder.at_target
+        return returns[endpoint.call - 1] if len(returns) >= endpoint.call else 0
+    if endpoint.position is not None:
+        return endpoint.position
     if endpoint.kind == "affine_input":
         for k, call in enumerate(recorder.calls):
             if (call.name, call.call) == (endpoint.module_name, endpoint.call):
@@ -210,7 +103,8 @@ def inspect_endpoint(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> 
 
     Finds a pending last hidden layer (:func:`find_last_hidden`), counts the affine calls up to
     the endpoint, the per-sample activation size (for choosing batch sizes), and checks that the
-    endpoint depends on x.
+    endpoint depends on x. A named module that runs more than once gets its call named in the
+    endpoint's description.
     """
     target = None
     if endpoint.kind in ("hidden", "module"):
@@ -218,10 +112,13 @@ def inspect_endpoint(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> 
     x1 = x1.detach().clone().requires_grad_(True)
     warning = ""
     with torch.enable_grad():
-        with CallRecorder(model, target) as recorder:
+        with CallRecorder(model, target, batch=x1.shape[0]) as recorder:
             model(x1)  # a full pass: every affine call, the activation sizes
         if endpoint.pending:
             warning = find_last_hidden(model, endpoint, recorder)
+        runs = len(recorder.at_target)
+        if endpoint.kind == "module" and runs > 1 and " call " not in endpoint.description:
+            endpoint.description += f" at its call {endpoint.call} of {runs}"
         y = endpoint.function(model)(x1)
         if not torch.is_floating_point(y):
             raise TypeError(f"the endpoint {endpoint.description} is not floating point")

@@ -121,6 +121,7 @@ class Shared(nn.Module):
         ("b", "a", "input of b (last hidden layer)", 2),
         ("a", "a", "input of a at its call 2 of 2 (last hidden layer)", 1),
         ("b", "functional", "input of b (last hidden layer)", 2),  # F.linear counts
+        ("functional", "a", "input of F.linear (affine call 3, last hidden layer)", 2),
     ],
 )
 def test_shared_and_functional_layers_before_the_last_one(ends, start, described, depth):
@@ -135,6 +136,21 @@ def test_shared_and_functional_layers_before_the_last_one(ends, start, described
     assert (lam - ref).abs().max() < 1e-10
 
 
+class AttentionLast(nn.Module):
+    """A Linear layer, then self-attention (two affine calls no hook can read), pooled."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(6)
+        self.a = nn.Linear(4, 4)
+        self.att = nn.MultiheadAttention(4, 1, batch_first=True)
+        self.double()
+
+    def forward(self, x):
+        h = torch.tanh(self.a(x))
+        return self.att(h, h, h, need_weights=False)[0].mean(dim=1)
+
+
 class NoAffine(nn.Module):
     def __init__(self):
         super().__init__()
@@ -146,15 +162,15 @@ class NoAffine(nn.Module):
 
 @pytest.mark.parametrize(
     "model,problem",
-    [(Shared("functional"), "functional F.linear"), (NoAffine(), "no affine layer")],
+    [(AttentionLast(), "in attention 'att"), (NoAffine(), "no affine layer")],
 )
 def test_where_no_last_hidden_layer_can_be_read_the_logits_are_with_a_warning(model, problem):
-    x = images(3, (4,))
+    x = images(3, (3, 4) if isinstance(model, AttentionLast) else (4,))
     engine = Engine(model)
     with pytest.warns(UserWarning, match=rf"{problem}.*using layer='logits'"):
         lam, _, _ = engine.maximal(x)
     assert engine.endpoint.description == "logits (the model's output)"
-    depth = 3 if isinstance(model, Shared) else 1
+    depth = 3 if isinstance(model, AttentionLast) else 1
     assert engine.depth == depth
     assert (lam - reference_ftle(model, x, depth)[:, 0]).abs().max() < 1e-10
 

@@ -1,5 +1,6 @@
 """FTLEView on real models: a ResNet and a transformer, their last hidden layer named in
-``view.layer``, input_shape= for models whose first layer does not fix it."""
+``view.layer`` (a head written as a product too), input_shape= for models whose first layer
+does not fix it."""
 
 from __future__ import annotations
 
@@ -36,6 +37,26 @@ def test_view_of_a_transformer_names_its_head():
     try:
         assert view.layer == "input of head (last hidden layer)" and view.depth == 4
         assert view.plane.input_shape == (4, 16)
+    finally:
+        view.close()
+
+
+class WrittenHead(SmallResNet):
+    """The small ResNet with its head written as a product, ``features @ fc.weight.T``."""
+
+    def forward(self, x):
+        return self.features(x) @ self.fc.weight.T + self.fc.bias
+
+
+def test_view_of_a_model_whose_head_is_written_as_a_product():
+    model = WrittenHead()
+    view = FTLEView(model, input_shape=(3, 8, 8), extent=(-1, 1, -1, 1))
+    try:
+        assert view.layer == "input of @ (affine call 4, last hidden layer)" and view.depth == 3
+        field = view.field((2, 2))
+        plain = ftle_field(SmallResNet(), view.plane, (-1, 1, -1, 1), (2, 2))
+        assert plain.endpoint == "input of fc (last hidden layer)"
+        np.testing.assert_allclose(field.ftle, plain.ftle, rtol=1e-6)  # the same features
     finally:
         view.close()
 
