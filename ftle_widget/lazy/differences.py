@@ -18,9 +18,8 @@ from torch import nn
 
 from ..maths.exponents import Engine
 from ..maths.planes import Plane
+from .derived import DerivedScheduler
 from .engines import Engines
-from .executors import TileExecutor
-from .scheduler import TileScheduler
 
 LABEL = "λ₁ᵃ − λ₁ᵇ"
 
@@ -96,25 +95,14 @@ class PairEngines(Engines):
         )
 
 
-class DifferenceScheduler(TileScheduler):
+class DifferenceScheduler(DerivedScheduler):
     """A :class:`TileScheduler` of λ₁ᵃ − λ₁ᵇ over a :class:`ModelPair` (same parameters; the
-    layer and depth are the pair's, the tile size its ``tile_px``). Tiles run on the scheduler's
-    own thread or an ``Executor`` (a cluster or a DevicePool would make plain engines)."""
+    layer and depth are the pair's, the tile size its ``tile_px``)."""
+
+    model_type, engines_type, what = ModelPair, PairEngines, "the difference of two fields"
+    remedy = "give the layers and depths to the ModelPair"
 
     def __init__(self, model: nn.Module, plane: Plane, **options):
-        if not isinstance(model, ModelPair):
-            raise TypeError(f"a DifferenceScheduler needs a ModelPair, not {type(model).__name__}")
-        for name in ("layer", "depth"):
-            if options.pop(name, None) is not None:
-                raise ValueError(f"give {name}s to the ModelPair, not {name}= to the scheduler")
-        options["tile_px"] = model.tile_px  # the plain engine's speed would mislead "auto"
-        super().__init__(model, plane, **options)  # checks the pair as a model (a's output)
-        if isinstance(self.executor, TileExecutor):
-            self.close()
-            raise ValueError(
-                "the difference of two fields runs on a thread or an Executor, not on a cluster "
-                "or a DevicePool (they make plain engines): leave executor= out"
-            )
-        home = options.get("home")
-        self.engines = PairEngines(self.versions, plane, layer=None, depth=None, home=home)
-        self.engine()  # both sides run once now: an error here, not in every tile
+        if isinstance(model, ModelPair):  # the plain engine's speed would mislead "auto"
+            options["tile_px"] = model.tile_px
+        super().__init__(model, plane, **options)

@@ -22,10 +22,8 @@ from ..maths.ensembles import (
     predictive_entropy,
 )
 from ..maths.exponents import Engine
-from ..maths.planes import Plane
+from .derived import DerivedScheduler
 from .engines import Engines
-from .executors import TileExecutor
-from .scheduler import TileScheduler
 
 BATCH = 4096  # points per forward pass of every member
 
@@ -104,23 +102,8 @@ class EnsembleEngines(Engines):
         return UncertaintyEngine(snapshot)
 
 
-class EnsembleScheduler(TileScheduler):
+class EnsembleScheduler(DerivedScheduler):
     """A :class:`TileScheduler` of an ensemble's uncertainty (same parameters, no layer or
-    depth). Tiles run on the scheduler's own thread or an ``Executor``."""
+    depth)."""
 
-    def __init__(self, model: nn.Module, plane: Plane, **options):
-        if not isinstance(model, ModelEnsemble):
-            raise TypeError(f"an EnsembleScheduler needs a ModelEnsemble, not {type(model)}")
-        for name in ("layer", "depth"):
-            if options.pop(name, None) is not None:
-                raise ValueError(f"an ensemble's uncertainty has no {name}: leave {name}= out")
-        super().__init__(model, plane, **options)
-        if isinstance(self.executor, TileExecutor):
-            self.close()
-            raise ValueError(
-                "an ensemble's uncertainty runs on a thread or an Executor, not on a cluster or "
-                "a DevicePool (they make plain engines): leave executor= out"
-            )
-        home = options.get("home")
-        self.engines = EnsembleEngines(self.versions, plane, layer=None, depth=None, home=home)
-        self.engine()  # every member runs once now: an error here, not in every tile
+    model_type, engines_type, what = ModelEnsemble, EnsembleEngines, "an ensemble's uncertainty"

@@ -194,7 +194,7 @@ def test_bad_arguments_are_refused_naming_the_fix(views):
         DifferenceView(a, views[1], colour=1)
     with pytest.raises(TypeError, match="needs a ModelPair"):
         DifferenceScheduler(mlp(2, 4, 2, 1), a.plane)
-    with pytest.raises(ValueError, match="give layers to the ModelPair"):
+    with pytest.raises(ValueError, match="give the layers and depths to the ModelPair"):
         DifferenceScheduler(
             ModelPair(a.scheduler.versions.model, a.scheduler.versions.model), a.plane, layer=1
         )
