@@ -63,6 +63,7 @@ class DifferenceView(FTLEView):
     """
 
     _scheduler_type = DifferenceScheduler
+    _switches_layers = False  # no layer slider: not one network's λ₁
     quantity_label = traitlets.Unicode(LABEL).tag(sync=True)
 
     def __init__(
