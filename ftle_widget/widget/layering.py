@@ -92,6 +92,12 @@ class LayerSlider(traitlets.HasTraits):
         shown = self.shown_layer
         return None if shown in (0, self._base_layer) else shown
 
+    def _shown_endpoint(self) -> tuple[int | str | None, float | None]:
+        """(layer, depth) the view reads now: the hidden layer shown, else its endpoint's."""
+        view: Any = self
+        override = self._override() if self._base_layer is not None else None
+        return (view._layer, view._depth) if override is None else (override, None)
+
     def _read_shown_layer(self) -> None:
         """New versions of the scheduler's model are read at the layer shown (also a new
         scheduler's, after set_plane)."""

@@ -181,8 +181,12 @@ def test_views_that_cannot_switch_refuse_a_layer(net):
         other.shown_layer = 1
     with pytest.raises(traitlets.TraitError, match="shown_layer needs"):
         FTLEView(Bumpy(), extent=EXTENT, input_shape=(2,), shown_layer=1)
-    shown = compare(view, FTLEView(mlp(2, 12, 4, 1, seed=1), extent=EXTENT), "difference")
+    view.shown_layer = 2
+    shown = compare(view, FTLEView(net, extent=EXTENT), "difference")
     assert shown.difference.layers == 0  # a DifferenceView has no slider
+    # the difference of the layer shown (2) and the other view's endpoint (layer 4)
+    two, four = (ftle_field(net, view.plane, EXTENT, (12, 12), layer=k).ftle for k in (2, 4))
+    np.testing.assert_array_equal(shown.difference.field((12, 12)).ftle, two - four)
     with pytest.raises(traitlets.TraitError):
         shown.difference.shown_layer = 2
     shown.close()
