@@ -88,7 +88,7 @@ def view_state(view: Any) -> dict[str, Any]:
         "depth": view._depth,
         "endpoint": view.layer,
         "epoch": view.epoch,
-        "shown_layer": getattr(view, "shown_layer", 0),  # the layer slider's hidden layer
+        "shown_layer": view._override() or 0,  # the slider's layer, where not the endpoint
         **{key: getattr(view, key) for key in DISPLAY},
     }
 

@@ -147,6 +147,7 @@ def test_an_epoch_is_read_at_the_layer_shown(net):
 
 def test_the_state_reopens_the_layer_shown(net):
     view = FTLEView(net, extent=EXTENT, show_data=False)
+    assert view.state()["shown_layer"] == 0  # the endpoint (layer 4): reopened as layer=None
     view.shown_layer = 2
     state = json.loads(json.dumps(view.state()))
     assert state["shown_layer"] == 2 and "hidden layer 2" in state["endpoint"]
