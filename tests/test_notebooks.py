@@ -62,6 +62,7 @@ def test_ridges_notebook(tmp_path):
     assert widths[10, 8] < widths[10, 2]
     layers = [float(c) for c in re.findall(r"layer \d+: log Λ₁ on the ring ([-+0-9.]+)", text)]
     assert len(layers) == 8 and layers[-1] > layers[0]
+    assert "layer slider: 8 layers; layer 1 at depth 1: exactly ftle_field(deep, layer=1)" in text
     early, late = map(float, re.findall(r"ridge height ([0-9.]+), width", text))
     assert late > early
     # the live comparison: the difference view's field is the two fields subtracted

@@ -128,7 +128,8 @@ class DevicePool(TileExecutor):
         snapshot = engines.versions.snapshot(version)
         model = copy.deepcopy(snapshot).to(self.devices[n])
         mark_warned(model, engines.versions.model)  # warned about once, as the model
-        engine = Engine(model, layer=engines.layer, depth=engines.depth)
+        layer, depth = engines.endpoint(version)
+        engine = Engine(model, layer=layer, depth=depth)
         dtype = model_float_dtype(model) or torch.float32
         engine.maximal(engines.plane.to_input(np.array([engines.probe])).to(dtype))
         self._engines[n][(id(engines), version)] = (engines, engine)

@@ -53,7 +53,8 @@ class Engines:
             return engine
         snapshot = self.versions.snapshot(version)
         mark_warned(snapshot, self.versions.model)  # one warning for the model and its snapshots
-        engine = self.make(snapshot)
+        layer = self.versions.layer_of(version)  # a hidden layer read instead (read_at)
+        engine = self.make(snapshot) if layer is None else Engine(snapshot, layer=layer)
         dtype = model_float_dtype(snapshot) or torch.float32
         for k, point in enumerate(self._probes):  # the first point where the model works
             try:
@@ -72,6 +73,12 @@ class Engines:
     def make(self, snapshot: nn.Module) -> Engine:
         """A new engine on a version's snapshot (not run yet)."""
         return Engine(snapshot, layer=self.layer, depth=self.depth)
+
+    def endpoint(self, version: int) -> tuple[int | str | None, float | None]:
+        """(layer, depth) an engine of ``version`` reads: the scheduler's, or a hidden layer
+        (:meth:`~.versions.ModelVersions.read_at`) at its own depth."""
+        layer = self.versions.layer_of(version)
+        return (self.layer, self.depth) if layer is None else (layer, None)
 
     @property
     def probe(self) -> tuple[float, float]:

@@ -1,5 +1,7 @@
 """Model versions: the live model, a version number that grows with each change of its weights,
-frozen snapshots of the last few versions, and tags that let equal weights share cached tiles."""
+frozen snapshots of the last few versions, and tags that let equal weights share cached tiles.
+A version may also read the network at another hidden layer than the scheduler's endpoint
+(:meth:`ModelVersions.read_at`: depth as time): its weights stay, its tiles are cached apart."""
 
 from __future__ import annotations
 
@@ -27,6 +29,9 @@ class ModelVersions:
         self._version = 0
         self._snapshots: OrderedDict[int, nn.Module] = OrderedDict()
         self._tags: dict[int, object] = {}  # version → what its weights are (e.g. an epoch)
+        self._origin: dict[int, int] = {}  # version → the version its weights came with
+        self._layers: dict[int, int] = {}  # version → the hidden layer it reads (read_at)
+        self._layer: int | None = None  # what new versions read (None: the endpoint)
         self._fingerprint: tuple | None = None
         self._take_snapshot()
 
@@ -65,10 +70,33 @@ class ModelVersions:
             self._take_snapshot()
             return self._version
 
+    def read_at(self, layer: int | None) -> int:
+        """A new version with the current weights (the same snapshot, not copied) read at hidden
+        layer ``layer`` (None: the scheduler's endpoint); versions after it read there too.
+        Equal weights read at the same layer share cached tiles."""
+        with self.lock:
+            current = self.current()
+            self._version += 1
+            self._origin[self._version] = self._origin.get(current, current)
+            self._layer = layer
+            if layer is not None:
+                self._layers[self._version] = layer
+            self._snapshots[self._version] = self._snapshots[current]
+            while len(self._snapshots) > self._keep:
+                self._snapshots.popitem(last=False)
+            return self._version
+
+    def layer_of(self, version: int) -> int | None:
+        """The hidden layer ``version`` reads (:meth:`read_at`), None for the endpoint."""
+        return self._layers.get(version)
+
     def content(self, version: int) -> object:
         """What identifies the weights of ``version`` in cache keys: its tag, or itself."""
-        tag = self._tags.get(version)
-        return ("version", version) if tag is None else ("tag", tag)
+        weights = self._origin.get(version, version)
+        tag = self._tags.get(weights)
+        content = ("version", weights) if tag is None else ("tag", tag)
+        layer = self._layers.get(version)
+        return content if layer is None else ("layer", layer, content)
 
     def snapshot(self, version: int) -> nn.Module:
         """The frozen copy of the weights of ``version`` (kept for the last few versions)."""
@@ -89,5 +117,7 @@ class ModelVersions:
             clone = clone.to(self.device)
         self._fingerprint = before
         self._snapshots[self._version] = clone
+        if self._layer is not None:  # new weights, read where the versions before were
+            self._layers[self._version] = self._layer
         while len(self._snapshots) > self._keep:
             self._snapshots.popitem(last=False)

@@ -35,12 +35,13 @@ def check_views(view_a: object, view_b: object, same_plane: bool, mode: str) -> 
 
 
 def _pair(view_a: FTLEView, view_b: FTLEView) -> ModelPair:
-    """The two views' models as they show them now (a History's epoch included)."""
+    """The two views' models as they show them now (a History's epoch, the layer shown)."""
+    (layer_a, depth_a), (layer_b, depth_b) = view_a._shown_endpoint(), view_b._shown_endpoint()
     return ModelPair(
         view_a.scheduler.versions.model,
         view_b.scheduler.versions.model,
-        layers=(view_a._layer, view_b._layer),
-        depths=(view_a._depth, view_b._depth),
+        layers=(layer_a, layer_b),
+        depths=(depth_a, depth_b),
         tile_px=min(view_a.tile_px, view_b.tile_px),  # each tile costs both sides' work
     )
 
@@ -63,6 +64,7 @@ class DifferenceView(FTLEView):
     """
 
     _scheduler_type = DifferenceScheduler
+    _switches_layers = False  # no layer slider: not one network's λ₁
     quantity_label = traitlets.Unicode(LABEL).tag(sync=True)
 
     def __init__(

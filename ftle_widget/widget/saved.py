@@ -32,7 +32,17 @@ DISPLAY = (
     "show_ridges",
 )
 PLANE = ("origin", "u", "v")
-KEYS = ("version", "plane", "extent", "layer", "depth", "endpoint", "epoch", *DISPLAY)
+KEYS = (
+    "version",
+    "plane",
+    "extent",
+    "layer",
+    "depth",
+    "endpoint",
+    "epoch",
+    "shown_layer",
+    *DISPLAY,
+)
 
 
 def plane_state(plane: Plane) -> dict[str, Any]:
@@ -78,6 +88,7 @@ def view_state(view: Any) -> dict[str, Any]:
         "depth": view._depth,
         "endpoint": view.layer,
         "epoch": view.epoch,
+        "shown_layer": view._override() or 0,  # the slider's layer, where not the endpoint
         **{key: getattr(view, key) for key in DISPLAY},
     }
 
@@ -111,6 +122,7 @@ def reopen_keywords(state: Mapping[str, Any]) -> dict[str, Any]:
         "extent": list(check_extent(state["extent"])),
         "layer": state.get("layer"),
         "depth": state.get("depth"),
+        **({"shown_layer": state["shown_layer"]} if state.get("shown_layer") else {}),
         **{key: state[key] for key in DISPLAY if key in state},
     }
 

@@ -42,6 +42,7 @@ class UncertaintyView(FTLEView):
     """
 
     _scheduler_type = EnsembleScheduler
+    _switches_layers = False  # no layer slider: not one network's λ₁
     quantity_label = traitlets.Unicode("").tag(sync=True)
 
     def __init__(

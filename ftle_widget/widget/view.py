@@ -32,6 +32,7 @@ from .bundle import bundle_text
 from .display import HEIGHT, QUANTITIES, BadTrait, DisplayTraits, shown_values
 from .exporting import Exports
 from .following import FollowsHistory
+from .layering import LayerSlider
 from .overlays import DEFAULT_POINTS, DataOverlay, data_overlay, picture_shape
 from .progress import Reports, progress_status, progress_value
 from .requests import Generations, pushed_view
@@ -40,7 +41,9 @@ from .ridging import RidgeActions
 __all__ = ["QUANTITIES", "BadTrait", "FTLEView"]
 
 
-class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.AnyWidget):
+class FTLEView(
+    DisplayTraits, FollowsHistory, LayerSlider, Exports, RidgeActions, anywidget.AnyWidget
+):
     """A live view of the FTLE field of ``model`` over a plane of its input space.
 
     Parameters
@@ -73,6 +76,8 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         class so the field stays visible; ``None``: all of them (at most 5000).
     image_shape : how hover pictures show an input, e.g. ``(28, 28)``; default: guessed from the
         input shape (:func:`ftle_widget.widget.overlays.image_shape`); ``False``: no pictures.
+    shown_layer : the hidden layer ℓ shown (a trait; the layer slider sets it): 0, the endpoint
+        ``layer`` (see :mod:`.layering`); ``layers`` is L.
     history : a :class:`~ftle_widget.History`: the ``epoch`` trait then picks the weights shown
         (a copy is evaluated; the model is never touched) and :meth:`follow` tracks training.
     height : of the field and colorbar, in CSS pixels (an int in [150, 2000]; a trait).
@@ -164,6 +169,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         self._shown: tuple[int, dict] = (-1, {})
         self._scheduler: TileScheduler | None = None
         self._set_scheduler(plane, self.home)
+        self._start_layers(model, layer, depth)  # shown_layer: the hidden layer shown
         self.on_msg(self._on_message)
         self.observe(self._on_channels, names=["show_directions", "quantity"])
         self._start_following(history)
@@ -262,6 +268,7 @@ class FTLEView(DisplayTraits, FollowsHistory, Exports, RidgeActions, anywidget.A
         )
         if old is not None:
             old.close()
+        self._read_shown_layer()  # a new scheduler's model read at the layer shown
         engine = self._scheduler.engine()
         self.depth = engine.depth
         self.layer = engine.endpoint.description

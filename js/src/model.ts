@@ -47,6 +47,10 @@ export interface Traits {
   show_ridges: boolean;
   epoch: number | null;
   following: boolean;
+  /** The hidden layer ℓ shown (layers.ts's slider); 0: the endpoint the view was made with. */
+  shown_layer: number;
+  /** L, the hidden layers the slider moves through; 0 where the view cannot switch. */
+  layers: number;
   /** Names this instance for the tiles pushed before a display (shared.ts). */
   _instance: string;
   /** The last complete view's picture, a PNG data URL (snapshot.ts), or "". */

@@ -1,11 +1,12 @@
 /**
  * The toolbar above the plot: reset, box-zoom mode, the overlay toggles (traits show_boundary,
  * show_data, show_directions, show_ridges), the colormap, "Fly to ridge", "Fit colours" (vmin and
- * vmax to what is shown), the PNG download and "Copy view". Every control carries a
- * `data-action`; toggles show their state in `aria-pressed`.
+ * vmax to what is shown), the PNG download, "Copy view", and the layer slider with its play button
+ * (layers.ts). Every control carries a `data-action`; toggles show their state in `aria-pressed`.
  */
 import { COLORMAPS } from "./colormap";
 import { StateCopier } from "./copy";
+import { LayerControls } from "./layers";
 import { flag, type Model } from "./model";
 import { classColour } from "./overlays/data";
 
@@ -75,6 +76,8 @@ export class Toolbar {
   private readonly legend: HTMLSpanElement;
   private boxMode = false;
   private readonly copier: StateCopier;
+  /** The layer slider and play button (depth as time). */
+  readonly layers: LayerControls;
 
   constructor(
     private readonly model: Model,
@@ -100,6 +103,7 @@ export class Toolbar {
     for (const name of COLORMAPS) this.select.add(new Option(name, name));
     this.legend = document.createElement("span");
     this.legend.className = "ftle-legend";
+    this.layers = new LayerControls(model);
     el.append(
       style,
       button("reset", "Reset", "Back to the home view (or double-click)", false),
@@ -122,6 +126,7 @@ export class Toolbar {
           "reopens it",
         false,
       ),
+      this.layers.el,
       this.legend,
     );
     this.copier = new StateCopier(model, el.querySelector('[data-action="copy"]')!);
@@ -172,6 +177,7 @@ export class Toolbar {
 
   destroy(): void {
     this.copier.destroy();
+    this.layers.destroy();
     this.el.removeEventListener("click", this.onClick);
     this.select.removeEventListener("change", this.onSelect);
     this.el.remove();
