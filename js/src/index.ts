@@ -13,6 +13,7 @@ import type { Render } from "@anywidget/types";
 import { Comparison } from "./compare";
 import { Controls } from "./controls";
 import { visibleRange } from "./fit";
+import { Flight } from "./flight";
 import { boxOf, fitExtent, limitZoom, resized } from "./gestures";
 import { Layout } from "./layout";
 import {
@@ -73,8 +74,9 @@ const render: Render<Traits> = ({ model, el }) => {
     generation: (last) => nextGeneration(model.get("_instance"), last), // shared by its displays
     // the view follows the extent trait (set from Python, or by a reset), or a linked view's
     extent: (extent) => {
+      const from = controls.view;
       controls.view = shownExtent(extent);
-      drawNow();
+      flight.start(extent ? controls.view : from, controls.view); // a linked view's: at once
     },
   });
   // the view of the extent trait (or `extent`), no finer than float64 resolves
@@ -84,7 +86,7 @@ const render: Render<Traits> = ({ model, el }) => {
     return view;
   };
   const controls = new Controls(layout, shownExtent(), {
-    draw: () => drawNow(),
+    draw: () => flight.land(), // a gesture ends a flight
     settle: () => {
       comparison.moved(controls.view.extent); // the views linked with this one follow
       session.settle(true);
@@ -108,16 +110,16 @@ const render: Render<Traits> = ({ model, el }) => {
     height: () => layout.height,
     changed: () => redraw(),
   });
-
+  const flight = new Flight(() => drawNow());
   const drawNow = () => {
     cancelAnimationFrame(frame);
-    const { view, gesture } = controls;
+    const view = flight.view ?? controls.view; // in between while the view flies (flight.ts)
     const scene = {
       view,
       store,
       data: session.data,
       ridges: session.ridges,
-      box: boxOf(gesture),
+      box: boxOf(controls.gesture),
       colours: colours.read(model),
     };
     const shown = drawScene(layout, renderer, model, scene);
@@ -137,9 +139,8 @@ const render: Render<Traits> = ({ model, el }) => {
     model.save_changes();
     session.extentChanged(); // a model may fire no change event for its own set
   };
-  // the view follows the canvas's size
-  // the first view is asked for once, at the canvas's real size: at once when it is laid out,
-  // else when it first gets a size (a display not yet attached would ask at a guessed one)
+  // the view follows the canvas's size; the first view is asked for once, at the canvas's real
+  // size: at once when laid out, else when it first gets one (not at a guessed size)
   let asked = false;
   const resize = new ResizeObserver(() => {
     if (layout.canvas.clientWidth === 0) return; // not laid out (detached or hidden)
@@ -184,6 +185,7 @@ const render: Render<Traits> = ({ model, el }) => {
     comparison.destroy();
     session.destroy();
     cancelAnimationFrame(frame);
+    flight.destroy();
     resize.disconnect();
     for (const [event, handler] of traits) model.off(event, handler);
     controls.destroy();

@@ -109,3 +109,30 @@ def test_fly_to_ridge_asks_python_for_the_strongest_or_the_nearest(browser):
     assert nearest["which"] == "nearest"
     assert abs(nearest["u"] - 0.75) < 0.02 and abs(nearest["v"] - 0.75) < 0.02
     page.close()
+
+
+def test_a_view_moved_from_python_flies_there_and_asks_for_the_destination(browser):
+    page = open_page(browser, STATE)
+    page.evaluate("window.sent.length = 0")
+    # the axes drawn at each frame, from the trait's change until the flight has landed
+    layouts = page.evaluate(
+        """() => new Promise((done) => {
+            const root = document.querySelector('.ftle-widget');
+            const seen = [];
+            const start = performance.now();
+            const watch = () => {
+              seen.push(JSON.stringify(root.axes));
+              if (performance.now() - start < 700) requestAnimationFrame(watch);
+              else done(seen);
+            };
+            window.setTrait('extent', [0.5, 1.0, 0.25, 0.75]);  // as zoom_to does
+            requestAnimationFrame(watch);
+        })"""
+    )
+    distinct = list(dict.fromkeys(layouts))
+    assert len(distinct) >= 4  # in-between views drawn, not a jump
+    assert layouts[-1] == layouts[-2]  # landed
+    page.wait_for_function("window.sent.some((m) => m.kind === 'view')")
+    (asked,) = [m for m in page.evaluate("window.sent") if m["kind"] == "view"]
+    assert asked["extent"] == [0.5, 1.0, 0.25, 0.75]  # the destination, never a view in between
+    page.close()
