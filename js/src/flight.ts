@@ -46,6 +46,8 @@ export class Flight {
   constructor(
     /** Draw a frame (it reads {@link Flight.view}). */
     private readonly draw: () => void,
+    /** Carries `data-flying` while a flight is under way (tests and scripts wait on it). */
+    private readonly marked: HTMLElement | null = null,
     private readonly ms = FLIGHT_MS,
   ) {}
 
@@ -58,6 +60,7 @@ export class Flight {
       return;
     }
     const begin = performance.now();
+    if (this.marked) this.marked.dataset.flying = "true";
     const step = () => {
       const t = (performance.now() - begin) / this.ms;
       if (t >= 1) {
@@ -75,6 +78,7 @@ export class Flight {
   land(): void {
     cancelAnimationFrame(this.frame);
     this.view = null;
+    if (this.marked) delete this.marked.dataset.flying;
     this.draw();
   }
 

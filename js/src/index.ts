@@ -110,7 +110,7 @@ const render: Render<Traits> = ({ model, el }) => {
     height: () => layout.height,
     changed: () => redraw(),
   });
-  const flight = new Flight(() => drawNow());
+  const flight = new Flight(() => drawNow(), layout.root);
   const drawNow = () => {
     cancelAnimationFrame(frame);
     const view = flight.view ?? controls.view; // in between while the view flies (flight.ts)

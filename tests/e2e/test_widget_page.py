@@ -419,6 +419,12 @@ def test_failed_tiles_are_hatched_over_their_stand_in_and_named(browser):
     page.close()
 
 
+def _landed(page):
+    """Wait until a view moved from Python has flown there (js/src/flight.ts), then a frame."""
+    page.wait_for_function("!document.querySelector('.ftle-widget').dataset.flying")
+    _frame(page)
+
+
 def _b64(array) -> str:
     """Bytes as they are, an array as float32."""
     if isinstance(array, bytes):
@@ -1044,14 +1050,14 @@ def test_axes_labels_are_haloed_apart_and_read_at_any_zoom(browser):
     assert (dotted[ink][:, :3].max(axis=1) < 80).all()  # … under the label's dark text
     # ticks at u = 0 and v = 0 share the bottom-left corner: their labels do not overlap
     page.evaluate("window.setTrait('extent', [0, 3, 0, 3])")
-    _frame(page)
+    _landed(page)
     labels = _axes(page)["labels"]
     assert next(lb["text"] for lb in labels if lb["axis"] == "u") == "0"
     for k, a in enumerate(labels):
         assert all(_gap(a, b) >= 2 for b in labels[k + 1 :]), a
     # deep zoom: the labels differ, and so does the hover read-out of adjacent pixels
     page.evaluate("window.setTrait('extent', [0.1234567, 0.1234568, -0.5000001, -0.5])")
-    _frame(page)
+    _landed(page)
     labels = _axes(page)["labels"]
     for axis in ("u", "v"):
         texts = [lb["text"] for lb in labels if lb["axis"] == axis]
@@ -1254,6 +1260,7 @@ def test_a_double_click_goes_back_to_the_home_view(browser):
     (view,) = _asked(page, asked)
     assert view["extent"] == STATE["home"] and (view["width"], view["height"]) == (420, 420)
     assert page.evaluate("window.changes")[-1] == ["extent", STATE["home"]]
+    _landed(page)  # it flies home
     assert (canvas_rgba(page) == at_home).all()  # the home view, drawn again from the tiles held
     page.close()
 
@@ -1294,6 +1301,9 @@ def test_one_view_displayed_twice_draws_the_field_in_both_and_follows_one_state(
     page.evaluate("window.setTrait('extent', [-0.75, 0.75, -0.75, 0.75])")
     page.wait_for_function(
         "(n) => window.sent.filter((m) => m.kind === 'view').length >= n + 2", arg=asked
+    )
+    page.wait_for_function(
+        "[...document.querySelectorAll('.ftle-widget')].every((r) => !r.dataset.flying)"
     )
     _frame(page)
     assert [v["extent"] for v in _views(page)[asked:]] == [[-0.75, 0.75, -0.75, 0.75]] * 2
