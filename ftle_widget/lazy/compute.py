@@ -60,6 +60,7 @@ def compute_tile(
         dtype=str(dtype).replace("torch.", ""),
         lambda_2=result.lambda_2,
         lambda_min=result.lambda_min,
+        depth=result.depth,
     )
 
 

@@ -31,6 +31,7 @@ class Tile:
     computed_by: str = ""  # where it was computed elsewhere: a cluster worker's address, a device
     lambda_2: np.ndarray | None = None  # (T, T) float32 λ₂ and λ_min, computed with lower=True
     lambda_min: np.ndarray | None = None
+    depth: float = 1.0  # the divisor of log Λ₁ it was computed with (a layer slider moves it)
     vmin: float = field(init=False)
     vmax: float = field(init=False)
 

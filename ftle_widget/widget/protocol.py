@@ -16,7 +16,8 @@ Browser → Python (JSON, no buffers):
 Python → browser (JSON + little-endian buffers, float32 unless said otherwise):
 
 * ``tile``: ``{"kind", "z", "i", "j", "generation", "model_version", "tile_px", "extent",
-  "vmin", "vmax", "has_direction", "dtype", "prediction_dtype", "direction_dtype", "lower"}`` + λ₁
+  "vmin", "vmax", "depth", "has_direction", "dtype", "prediction_dtype", "direction_dtype",
+  "lower"}`` (``depth``: the divisor of log Λ₁ it was computed with, its layer's) + λ₁
   (float32), the prediction (class indices as ``prediction_dtype``: ``"uint8"``, its largest
   value :data:`NO_CLASS` ``["uint8"]`` = 255 meaning none (NaN), ``"uint16"`` where a class
   index is 255 or more (65535: none), ``"float32"`` beyond 65534), ``tile_px²`` each, row-major,
@@ -230,6 +231,7 @@ def encode_tile(tile: Tile, generation: int) -> Message:
         "extent": list(tile.extent),
         "vmin": _json_float(tile.vmin),
         "vmax": _json_float(tile.vmax),
+        "depth": float(tile.depth),
         "has_direction": tile.direction is not None,
         "dtype": tile.dtype,
         "prediction_dtype": prediction_dtype,

@@ -81,8 +81,9 @@ export function shownExtremes(
 }
 
 /**
- * "Fit colours": the smallest and largest finite value of the shown quantity × `factor` of the
- * pixels shown in `extent` ({@link shownExtremes}), as colour limits; null when there is none.
+ * "Fit colours": the smallest and largest finite value of the shown quantity (log Λ₁ with each
+ * tile's depth, `factor` for one without) of the pixels shown in `extent`
+ * ({@link shownExtremes}), as colour limits; null when there is none.
  */
 export function visibleRange(
   tiles: readonly DecodedTile[],
@@ -90,8 +91,8 @@ export function visibleRange(
   shown: { factor: number; quantity?: Quantity },
 ): [number, number] | null {
   const { factor, quantity = "lambda" } = shown;
-  const range = shownExtremes(tiles, extent, (t) => tileValues(t, quantity));
-  return range ? fittedLimits(range[0] * factor, range[1] * factor) : null;
+  const range = shownExtremes(tiles, extent, (t) => tileValues(t, quantity, factor));
+  return range ? fittedLimits(range[0], range[1]) : null;
 }
 
 /** [lo, hi] in order; a range of one value widened a little (vmin must stay below vmax). */

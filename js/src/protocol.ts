@@ -55,6 +55,11 @@ export interface TileMessage {
   /** Finite range of the tile's FTLE values; null when it has none (JSON has no NaN). */
   vmin: number | null;
   vmax: number | null;
+  /**
+   * The divisor of log Λ₁ = depth·λ₁ the tile was computed with (its layer's: a view moving
+   * through layers holds tiles of several); absent in a stored tile (the `depth` trait then).
+   */
+  depth?: number;
   has_direction: boolean;
   /** The precision the tile was computed in; `ftle` is float32 either way. */
   dtype: "float32" | "float64";

@@ -1,6 +1,6 @@
 /**
  * The quantities a tile is shown as (the twin of `ftle_widget/maths/quantities.py`): λ₁
- * ("lambda"), log Λ₁ = depth·λ₁ ("log_stretch": λ₁, times the colour settings' factor), λ_min
+ * ("lambda"), log Λ₁ = depth·λ₁ ("log_stretch": each tile's λ₁ times its own depth), λ_min
  * ("lambda_min"), λ₁ − λ₂ ("gap") and λ₁ − λ_min ("anisotropy"). The front end computes no
  * exponent: λ₂ and λ_min come from Python, in tiles computed with them (`lower` buffers); a tile
  * without them has no values of these quantities, and is not drawn. Differences are taken in
@@ -28,28 +28,41 @@ export function isQuantity(x: unknown): x is Quantity {
   return (QUANTITIES as readonly unknown[]).includes(x);
 }
 
-const differences = new WeakMap<DecodedTile, Map<Quantity, Float32Array>>();
+const derivedValues = new WeakMap<DecodedTile, Map<string, Float32Array>>();
 
 /**
- * The tile's values of `quantity` (λ₁ for "log_stretch", before the factor), `tile_px²`
- * row-major; null when it needs λ₂ or λ_min and the tile has none. Differences are computed once
- * per tile.
+ * The tile's values of `quantity`, `tile_px²` row-major; null when it needs λ₂ or λ_min and the
+ * tile has none. "log_stretch" is λ₁ times the tile's own depth (the layer it was computed at),
+ * else `depth` (the trait, for a tile that does not say). Derived values are computed once per
+ * tile.
  */
-export function tileValues(tile: DecodedTile, quantity: Quantity): Float32Array | null {
-  if (quantity === "lambda" || quantity === "log_stretch") return tile.ftle;
+export function tileValues(tile: DecodedTile, quantity: Quantity, depth = 1): Float32Array | null {
+  if (quantity === "lambda") return tile.ftle;
+  if (quantity === "log_stretch") {
+    const d = tile.message.depth ?? depth;
+    return d === 1 ? tile.ftle : derived(tile, `log_stretch@${d}`, (k, top) => top[k]! * d);
+  }
   const lower = (quantity === "gap" ? tile.lambda2 : tile.lambdaMin) ?? null;
   if (lower === null || quantity === "lambda_min") return lower;
-  let held = differences.get(tile);
+  return derived(tile, quantity, (k, top) => top[k]! - lower[k]!);
+}
+
+function derived(
+  tile: DecodedTile,
+  name: string,
+  value: (k: number, top: Float32Array) => number,
+): Float32Array {
+  let held = derivedValues.get(tile);
   if (!held) {
     held = new Map();
-    differences.set(tile, held);
+    derivedValues.set(tile, held);
   }
-  let out = held.get(quantity);
+  let out = held.get(name);
   if (!out) {
     const top = tile.ftle;
     out = new Float32Array(top.length);
-    for (let k = 0; k < top.length; k++) out[k] = top[k]! - lower[k]!;
-    held.set(quantity, out);
+    for (let k = 0; k < top.length; k++) out[k] = value(k, top);
+    held.set(name, out);
   }
   return out;
 }

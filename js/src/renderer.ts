@@ -19,7 +19,7 @@ export interface ColourSettings {
   vmax: number | null;
   /** What is shown: tiles without its values (λ₂, λ_min not computed) are not drawn. */
   quantity: Quantity;
-  /** Multiplies the quantity's values (depth for "log_stretch", else 1). */
+  /** The depth of "log_stretch" for a tile that does not carry its own (else unused). */
   factor: number;
   /** Mark the decision boundary: pixels whose predicted class differs from a neighbour's. */
   boundary: boolean;
@@ -72,8 +72,9 @@ export class Renderer {
    */
   limits(tiles: readonly DecodedTile[], s: ColourSettings, extent: Extent): [number, number] {
     if (s.vmin !== null && s.vmax !== null) return [s.vmin, s.vmax];
-    const shown = shownExtremes(tiles, extent, (t) => tileValues(t, s.quantity)) ?? [NaN, NaN];
-    const [lo, hi] = automaticRange(shown[0] * s.factor, shown[1] * s.factor, s.quantity);
+    const read = (t: DecodedTile) => tileValues(t, s.quantity, s.factor);
+    const shown = shownExtremes(tiles, extent, read) ?? [NaN, NaN];
+    const [lo, hi] = automaticRange(shown[0], shown[1], s.quantity);
     const mixed: [number, number] = [s.vmin ?? lo, s.vmax ?? hi];
     return mixed[0] < mixed[1] ? mixed : [lo, hi];
   }
@@ -106,7 +107,7 @@ export class Renderer {
     for (const tile of tiles) {
       const [u0, u1, v0, v1] = tile.message.extent;
       if (!(u0 < eu1 && u1 > eu0 && v0 < ev1 && v1 > ev0)) continue; // off screen: not coloured
-      const values = tileValues(tile, s.quantity);
+      const values = tileValues(tile, s.quantity, s.factor);
       if (values === null) continue; // computed before the quantity needed λ₂, λ_min
       const image = this.image(tile, values, s, lo, hi, stamp, neighbours?.get(tile) ?? null);
       const [x0, y0] = view.toScreen(u0, v1); // top-left corner is (u0, v1)
@@ -136,9 +137,8 @@ export class Renderer {
     const canvas = held?.canvas ?? document.createElement("canvas");
     canvas.width = t;
     canvas.height = t;
-    const values = s.factor === 1 ? shown : shown.map((x) => x * s.factor);
     const pixels = new ImageData(t, t);
-    applyLut(values, colormapLut(s.cmap), lo, hi, pixels.data, { width: t, height: t });
+    applyLut(shown, colormapLut(s.cmap), lo, hi, pixels.data, { width: t, height: t });
     if (neighbours) {
       const { right, up } = neighbours;
       markBoundary(tile.prediction, t, pixels.data, {

@@ -10,12 +10,14 @@ function tile(key: TileKey, extent: Extent, value: (i: number, j: number) => num
   return { key, ftle, message: { extent, tile_px: t } } as unknown as DecodedTile;
 }
 
-test("the range of the pixels whose centres are in view, times the factor", () => {
+test("the range of the pixels whose centres are in view, log Λ₁ times the factor", () => {
   // pixel centres at u = 0.125, 0.375, 0.625, 0.875 (and v alike); value = 10 i + j
   const a = tile([0, 0, 0], [0, 1, 0, 1], (i, j) => 10 * i + j);
   assert.deepEqual(visibleRange([a], [0, 1, 0, 1], { factor: 1 }), [0, 33]);
   assert.deepEqual(visibleRange([a], [0.3, 0.7, 0.3, 0.7], { factor: 1 }), [11, 22]);
-  assert.deepEqual(visibleRange([a], [0.3, 0.7, 0.3, 0.7], { factor: -2 }), [-44, -22]); // factor, in order
+  const log = { factor: -2, quantity: "log_stretch" } as const;
+  assert.deepEqual(visibleRange([a], [0.3, 0.7, 0.3, 0.7], log), [-44, -22]); // factor, in order
+  assert.deepEqual(visibleRange([a], [0.3, 0.7, 0.3, 0.7], { factor: -2 }), [11, 22]); // λ₁: none
   assert.equal(visibleRange([a], [2, 3, 2, 3], { factor: 1 }), null); // nothing in view
   assert.equal(visibleRange([], [0, 1, 0, 1], { factor: 1 }), null);
 });

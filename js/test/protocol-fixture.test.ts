@@ -151,6 +151,7 @@ const FIELDS: { readonly [K in FromPython["kind"]]: Fields<Extract<FromPython, {
     extent: "array",
     vmin: "number|null",
     vmax: "number|null",
+    depth: "number",
     has_direction: "boolean",
     dtype: "string",
     prediction_dtype: "string",

@@ -148,7 +148,7 @@ test("hover reads the shown quantity; Fit colours fits it", () => {
     "u 0.2500  v 0.2500  λ₁ − λ₂ 0.7500  class 0",
   );
   assert.equal(readAt(store, 1.5, 1.5, { factor: 1, quantity: "gap" }).value, null);
-  assert.equal(readAt(store, 1.5, 1.5, { factor: 2 }).value, 6); // λ₁ × depth
+  assert.equal(readAt(store, 1.5, 1.5, { factor: 2, quantity: "log_stretch" }).value, 6); // λ₁ × depth
   const extent: Extent = [0, 1, 0, 1];
   assert.deepEqual(visibleRange(store.drawOrder(), extent, { factor: 1, quantity: "gap" }), [0, 1]);
   assert.deepEqual(visibleRange(store.drawOrder(), extent, { factor: 1 }), [0.5, 2]);

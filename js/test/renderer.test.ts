@@ -149,7 +149,12 @@ test("automatic limits: symmetric about 0 over what is shown, never over tiles o
   assert.deepEqual(renderer.draw(view, [shown, offScreen], auto), [-0.5, 0.5]);
   // 0.25 in [−0.5, 0.5]: entry 192 (bottom right quadrant)
   assert.deepEqual(canvas.pixel(15, 15), entry(192));
-  assert.deepEqual(renderer.draw(view, [shown, offScreen], { ...auto, factor: 4 }), [-2, 2]);
+  const log = { ...auto, factor: 4, quantity: "log_stretch" } as const;
+  assert.deepEqual(renderer.draw(view, [shown, offScreen], log), [-2, 2]);
+  // a tile that carries its depth (a layer slider's) is scaled by its own, not the trait's
+  const own = tile([0, 0, 0], [0, 1, 0, 1], [-0.5, 0.25, 0.1, 0]);
+  (own.message as { depth?: number }).depth = 3;
+  assert.deepEqual(renderer.draw(view, [own], log), [-1.5, 1.5]);
   // a tile half in view: only its pixels whose centres are in view count
   const half = tile([0, 0, 1], [1, 2, 0, 1], [0.75, -50, 0.75, -50]); // −50 at u = 1.75
   const wide = new Viewport([0, 1.5, 0, 1], 30, 20);

@@ -107,7 +107,7 @@ test("a limit set beyond the automatic other one gives the automatic limits", ()
     cmap: "RdBu_r",
     vmin: null,
     vmax: null,
-    quantity: "lambda" as const,
+    quantity: "log_stretch" as const,
     factor: 2,
     boundary: false,
   };

@@ -55,6 +55,7 @@ def assert_layer(view, sent, net, layer):
         t = message["tile_px"]
         field = ftle_field(net, view.plane, message["extent"], (t, t), layer=layer)
         np.testing.assert_array_equal(values.reshape(t, t), field.ftle)
+        assert message["depth"] == float(layer)  # each tile coloured at its own layer's depth
     return tiles
 
 

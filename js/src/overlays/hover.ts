@@ -18,7 +18,7 @@ export interface HoverReading {
 
 /**
  * Read the finest held tile at plane point (u, v) that has the shown quantity (λ₁ by default),
- * its value × `factor`; nulls where no tile holds it.
+ * its value (log Λ₁ with the tile's depth, `factor` for one without); nulls where no tile holds it.
  */
 export function readAt(
   store: TileStore,
@@ -27,14 +27,14 @@ export function readAt(
   shown: { factor: number; quantity?: Quantity },
 ): HoverReading {
   const quantity = shown.quantity ?? "lambda";
-  const tile = store.at(u, v, (t) => tileValues(t, quantity) !== null);
+  const tile = store.at(u, v, (t) => tileValues(t, quantity, shown.factor) !== null);
   if (!tile) return { u, v, value: null, prediction: null, dtype: null };
   const k = pixelIndex(tile, u, v);
-  const value = tileValues(tile, quantity)![k]!;
+  const value = tileValues(tile, quantity, shown.factor)![k]!;
   return {
     u,
     v,
-    value: Number.isNaN(value) ? null : value * shown.factor,
+    value: Number.isNaN(value) ? null : value,
     prediction: tile.prediction[k]!,
     dtype: tile.message.dtype,
   };
