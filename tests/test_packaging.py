@@ -22,10 +22,10 @@ NOTEBOOKS = sorted(p.name for p in (ROOT / "demo_notebooks").glob("*.ipynb"))
 CHECK = """
 import json, ftle_widget
 from ftle_widget.cli import notebooks_folder
-from ftle_widget.widget.view import _STATIC
+from ftle_widget.widget.bundle import STATIC
 print(json.dumps({
     "package": ftle_widget.__file__,
-    "bundle": (_STATIC / "widget.js").stat().st_size,
+    "bundle": (STATIC / "widget.js").stat().st_size,
     "notebooks": sorted(p.name for p in notebooks_folder().glob("*.ipynb")),
     "folder": str(notebooks_folder()),
 }))
