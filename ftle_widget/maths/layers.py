@@ -32,7 +32,7 @@ from .jacobians import ChainJacobian, affine_module, push_stacked
 from .modules import evaluation_mode, model_float_dtype
 from .parallel import run_batches
 from .planes import Plane, default_extent
-from .spectra import top_pair
+from .spectra import all_finite, top_pair
 
 
 @dataclass(frozen=True)
@@ -134,12 +134,12 @@ def _fused(last: Engine, ends: list[int], x: torch.Tensor) -> tuple[np.ndarray, 
                 a, c, g = (r0 * r0).sum(-1), (r1 * r1).sum(-1), (r0 * r1).sum(-1)
                 half = 0.5 * (a - c)
                 theta[k] = 0.5 * (a + c) + torch.sqrt(half * half + g * g)
-                finite[k] = torch.isfinite(a) & torch.isfinite(c) & torch.isfinite(g)
+                finite[k] = all_finite(a, c, g)
             else:  # k > 2 columns: contiguous, as ftle_field's Gram matrix sees them
                 jac = ChainJacobian([], 0, xb)
                 jac.pushed, jac.endpoint = tangents.contiguous(), primal
                 theta[k], _, finite[k] = top_pair(jac, "forward", False, depths[k])
-            finite[k] &= torch.isfinite(primal).all(dim=1)
+            finite[k] &= all_finite(primal)
 
         push_stacked(stages[1 : ends[-1]], h, peel.T.expand(b, *peel.T.shape), visit)
         scale = torch.tensor(depths, dtype=theta.dtype, device=theta.device)[:, None]

