@@ -162,13 +162,17 @@ def identity(batch: int, size: int, like: torch.Tensor) -> torch.Tensor:
 
 
 def all_finite(*values: torch.Tensor) -> torch.Tensor:
-    """Per row, whether every value of ``values`` (each (B,) or (B, n)) is finite: x·0 is 0 for a
-    finite x and NaN otherwise, so the sum of the zeros is 0 exactly where all are. The mask of
-    ``isfinite(...).all(dim=1)`` in two passes instead of four (measured: a third of the time of
-    λ₁ at all layers, which checks every layer)."""
-    total = values[0].mul(0).reshape(len(values[0]), -1).sum(dim=1)
-    for v in values[1:]:
-        total = total + v.mul(0).reshape(len(v), -1).sum(dim=1)
+    """Per row, whether every value of ``values`` (each (B,) or (B, ...)) is finite: x·0 is 0 for
+    a finite x and NaN otherwise, so the sum of the zeros is 0 exactly where all are. The mask of
+    ``isfinite(...).all(dim=1)`` in fewer passes (measured: a third of the time of λ₁ at all
+    layers, which checks every layer)."""
+    total: torch.Tensor | None = None
+    for v in values:
+        zeros = v.mul(0)
+        if zeros.ndim > 1:
+            zeros = zeros.reshape(len(zeros), -1).sum(dim=1)
+        total = zeros if total is None else total + zeros
+    assert total is not None, "all_finite of nothing"
     return total == 0
 
 
