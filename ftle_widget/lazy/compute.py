@@ -4,7 +4,7 @@ executor can run it), and the speed measurements that size tiles and cancellatio
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 import torch
@@ -70,6 +70,12 @@ def chunk_pixels(batch: int, rate: float, tile_px: int) -> int:
     value), at most one tile."""
     batches = max(1, round(rate * CHUNK_SECONDS / batch))
     return int(min(batches * batch, tile_px**2))
+
+
+def speed_for(rates: Mapping[torch.dtype, float], dtype: torch.dtype) -> float:
+    """The measured pixels per second in ``dtype``, else a third of float32's (float64 is
+    slower), else a guess (20 000 / 3)."""
+    return rates.get(dtype) or rates.get(torch.float32, 20000.0) / 3
 
 
 def measure_tile_px(

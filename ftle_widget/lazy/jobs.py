@@ -2,14 +2,16 @@
 
 A :class:`Job` is one tile to compute, ordered in the queue by its ``priority`` (phase, order).
 :class:`Previews` collects the latest request's preview tiles as they arrive; once all are in,
-the queued tiles of the view are reordered by them (:func:`~.previews.variation_order`).
+the queued tiles of the view are reordered by them (:func:`~.previews.variation_order`). A zoom
+or pan of a slow model whose stand-ins the receiver holds has no preview: its view's tiles are
+reordered at once by the cached tiles one level coarser (:meth:`Previews.from_held`).
 """
 
 from __future__ import annotations
 
 import heapq
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -107,6 +109,25 @@ class Previews:
             self.values[key] = values
         if not self.left:
             self.reorder(queue, pyramid)
+
+    def from_held(
+        self,
+        queue: list[Job],
+        pyramid: Pyramid,
+        extent: Sequence[float],
+        held: Callable[[TileKey, torch.dtype], np.ndarray | None],
+        slow: bool,
+    ) -> None:
+        """A request with no preview (the receiver holds stand-ins): for a ``slow`` model, reorder
+        the view's queued tiles by the λ₁ of the tiles one level coarser over ``extent`` that are
+        cached (``held(key, dtype)``), as a preview would; a fast model keeps centre first."""
+        view = [job for job in queue if job.priority[0] == VIEW]
+        if not slow or not view:
+            return
+        z, dtype = view[0].key[0] - 1, view[0].dtype
+        found = {key: held(key, dtype) for key in pyramid.covering(extent, z)}
+        self.values = {key: values for key, values in found.items() if values is not None}
+        self.reorder(queue, pyramid)
 
     def reorder(self, queue: list[Job], pyramid: Pyramid) -> None:
         """Reorder the queued tiles of the view (a heap, changed in place) by the previews:

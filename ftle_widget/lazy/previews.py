@@ -46,6 +46,12 @@ def preview_px(
     return smaller[-1] if smaller else None
 
 
+def is_slow(rate: float | None, tiles: int, tile_px: int, slow: float = SLOW_SECONDS) -> bool:
+    """Whether ``tiles`` full tiles at ``rate`` pixels per second take longer than ``slow``
+    seconds (a model whose view's tiles go where the field varies most first)."""
+    return rate is not None and rate > 0 and tiles * tile_px**2 > rate * slow
+
+
 def local_rise(values: np.ndarray) -> np.ndarray:
     """How far each pixel stands above the lowest of its 3 × 3 neighbourhood (the upper part of
     the local range): large on ridges and on the high side of steps, 0 where the field is flat.

@@ -4,9 +4,9 @@ A :class:`TileScheduler` turns view requests into tiles of a
 :class:`~ftle_widget.lazy.pyramid.Pyramid` (the order is planned by :mod:`.planning`):
 
 * it delivers cached tiles at once and computes the others in the planned order (coarse, the
-  view centre first, a margin); views finer than float64 resolves are refused;
-* for a slow model (its measured speed) the coarse pass is a preview of few pixels per tile, and
-  the view's tiles follow where it varies most (:mod:`.previews`);
+  view centre first, a margin); views finer than float64 resolves are refused; for a slow model
+  the coarse pass is a preview of few pixels per tile and the view's tiles follow where it (or,
+  zooming, the held coarser tiles) varies most (:mod:`.previews`, :mod:`.jobs`);
 * a request carries a generation number: a newer one drops the queued jobs of older generations
   (jobs for tiles the new view still needs are kept and retagged) and a running job that is no
   longer wanted stops before its next chunk of pixels (chunks are sized to ~80 ms of work);
@@ -17,10 +17,9 @@ A :class:`TileScheduler` turns view requests into tiles of a
   training thread holds :attr:`TileScheduler.model_lock` while it changes the weights); deep
   zooms, below the resolution of float32 inputs, are computed in float64.
 
-Callbacks run in the worker's thread (or, for cached tiles, in the caller's): ``on_tile(tile)``,
-``on_progress(done, total, generation)`` (:meth:`TileScheduler.pending_phase` tells the phase)
-and ``on_error(key, message, generation)``. A failing tile is reported and never stops the
-worker; tiles already delivered stay valid.
+Callbacks run in the worker's thread (for cached tiles, the caller's): ``on_tile(tile)``,
+``on_progress(done, total, generation)`` (:meth:`TileScheduler.pending_phase`: the phase),
+``on_error(key, message, generation)``: a failing tile is reported, never stops the worker.
 """
 
 from __future__ import annotations
@@ -34,6 +33,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from functools import partial
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -42,12 +42,12 @@ from ..maths.exponents import Engine
 from ..maths.fields import check_plane
 from ..maths.modules import model_float_dtype
 from ..maths.planes import Plane
-from .compute import chunk_pixels, compute_tile
+from .compute import chunk_pixels, compute_tile, speed_for
 from .engines import Engines
 from .executors import TileExecutor, slots, tile_executor
 from .jobs import Job, Previews, TileArguments, pending_phase
 from .planning import PREVIEW, PlannedTile, check_resolution, deep_zoom_dtype, plan_view
-from .previews import PREVIEW_SECONDS
+from .previews import PREVIEW_SECONDS, is_slow
 from .pyramid import Pyramid, TileKey, View
 from .tiles import Tile, TileCache
 from .versions import ModelVersions
@@ -124,8 +124,7 @@ class TileScheduler:
         self.cache = cache if cache is not None else TileCache()
         self.on_tile, self.on_progress, self.on_error = on_tile, on_progress, on_error
         self.executor, self._own_executor = tile_executor(executor)
-        self._local = isinstance(self.executor, ThreadPoolExecutor)
-        self._token = uuid.uuid4().hex
+        self._local, self._token = isinstance(self.executor, ThreadPoolExecutor), uuid.uuid4().hex
         self._what: tuple = (repr(layer), depth)  # what a tile holds, for cache keys
         self._lock = threading.RLock()
         self._queue: list[Job] = []
@@ -135,8 +134,7 @@ class TileScheduler:
         self._previews = Previews()  # the latest request's, once in, reorder its view's tiles
         self._closed = False
         self._rate: dict[torch.dtype, float] = {}
-        self._chunk_px = chunk_px
-        self._base_side = base_side
+        self._chunk_px, self._base_side = chunk_px, base_side
         self.pyramid: Pyramid | None = None
         self.engines = Engines(self.versions, plane, layer=layer, depth=depth, home=home)
         engine = self.engines.get(self.versions.current())  # checks the model on the plane now
@@ -215,6 +213,10 @@ class TileScheduler:
                     heapq.heappush(self._queue, job)
             for tile in deliver:  # cached previews: the last one in reorders the view's tiles
                 self._previews.arrived(tile.key, tile.ftle, self._queue, pyramid)
+            if self.ridges_first and not previews:  # held stand-ins: reorder by the cached ones
+                slow = is_slow(self._speed(), self._total, self.tile_px)
+                lookup = partial(self._held, version)
+                self._previews.from_held(self._queue, pyramid, view.extent, lookup, slow)
             done, total = self._done, self._total
             self._pump()
         for tile in deliver:
@@ -285,7 +287,6 @@ class TileScheduler:
             cached = self._cache_key(version, key, dtype, self.directions, self.tile_px)
             return self.cache.holds(cached, self.lower)
 
-        rate = self._rate.get(model_dtype or torch.float32)
         return plan_view(
             pyramid,
             view,
@@ -294,9 +295,16 @@ class TileScheduler:
             coarse_levels=self.coarse_levels,
             margin=self.margin,
             held=held,
-            rate=rate if self.preview_seconds else None,
+            rate=self._speed() if self.preview_seconds else None,
             preview_seconds=self.preview_seconds or 0.0,
         )
+
+    def _held(self, version: int, key: TileKey, dtype: torch.dtype) -> np.ndarray | None:
+        tile = self.cache.get(self._cache_key(version, key, dtype, self.directions, self.tile_px))
+        return None if tile is None else tile.ftle
+
+    def _speed(self) -> float | None:  # pixels per second measured for the model's dtype
+        return self._rate.get(model_float_dtype(self.versions.model) or torch.float32)
 
     def _cache_key(
         self, version: int, key: TileKey, dtype: torch.dtype, directions: bool, tile_px: int
@@ -314,13 +322,6 @@ class TileScheduler:
             future = self._submit(job)
             future.add_done_callback(partial(self._finished, job))
 
-    def _chunk(self, engine: Engine, dtype: torch.dtype, tile_px: int) -> int:
-        """Pixels between cancellation checks (:func:`chunk_pixels` at the measured speed)."""
-        if self._chunk_px is not None:
-            return self._chunk_px
-        rate = self._rate.get(dtype) or self._rate.get(torch.float32, 20000.0) / 3
-        return chunk_pixels(engine.batch_points(dtype), rate, tile_px)
-
     def _submit(self, job: Job) -> Future:
         if self._local:  # a thread of this process: shared engines, cancellation, speed
             return self.executor.submit(self._compute_here, job)
@@ -333,7 +334,8 @@ class TileScheduler:
         """:func:`compute_tile`'s arguments for ``job`` (all picklable)."""
         assert self.pyramid is not None  # made by the request that queued the job
         extent = self.pyramid.extent(job.key)
-        chunk = self._chunk(engine, job.dtype, job.tile_px)
+        speed = speed_for(self._rate, job.dtype)  # chunks of ~80 ms, or as given
+        chunk = self._chunk_px or chunk_pixels(engine.batch_points(job.dtype), speed, job.tile_px)
         return (engine, self.plane, job.key, extent, job.tile_px, job.dtype, job.directions,
                 job.version, chunk, job.lower)  # fmt: skip
 
@@ -359,12 +361,9 @@ class TileScheduler:
                 tile.preview = job.tile_px != self.tile_px
                 held = (job.version, job.key, job.dtype, job.directions, job.tile_px)
                 self.cache.put(self._cache_key(*held), tile)
-            current = (
-                job.generation == self._generation
-                and not job.cancel.is_set()
-                and not future.cancelled()
-                and (tile is not None or error is not None)
-            )
+            settled = tile is not None or error is not None
+            current = settled and job.generation == self._generation
+            current = current and not job.cancel.is_set() and not future.cancelled()
             if current:
                 self._done += 1
                 if job.priority[0] == PREVIEW and self.pyramid is not None:
@@ -375,9 +374,8 @@ class TileScheduler:
             self._pump()
         try:
             if current and error is not None and self.on_error is not None:
-                self.on_error(
-                    job.key, f"tile {job.key}: {type(error).__name__}: {error}", generation
-                )
+                message = f"tile {job.key}: {type(error).__name__}: {error}"
+                self.on_error(job.key, message, generation)
             elif current and tile is not None:  # always, for a current job without an error
                 self._emit_tile(tile, generation, job.version)
             if current:
@@ -388,7 +386,7 @@ class TileScheduler:
 
     def _emit_tile(self, tile: Tile, generation: int, version: int) -> None:
         """Deliver a copy tagged with the request's generation and model version (a cached
-        tile of equal content computed under an older version is current again)."""
+        tile of an older version with equal content is current again)."""
         if self.on_tile is not None:
             delivered = copy.copy(tile)
             delivered.generation = generation

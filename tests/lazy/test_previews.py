@@ -218,3 +218,34 @@ def test_cached_previews_reorder_the_view_at_once_when_it_is_asked_again():
     computed = [t.key for t in got.tiles if not any(t is c for c in got.cached)]
     assert len(computed) > 8 and set(computed) <= set(fine)
     assert computed == [k for k in order if k in computed]  # where the previews vary most first
+
+
+def test_a_zoom_of_a_slow_model_goes_where_the_held_coarser_tiles_vary_most():
+    """No preview where the receiver holds stand-ins: the view's tiles are ordered by the cached
+    tiles one level coarser, the ridge first; a fast model keeps centre first."""
+    zoomed = View((-0.5, 0.5, -0.5, 0.5), 128, 128)  # one level finer than VIEW_128
+    for rate, ridge_first in ((100.0, True), (1e7, False)):
+        got = Collect()
+        sched = TileScheduler(ridge_model(), PLANE, layer="logits", tile_px=16, margin=0,
+                              on_tile=got)  # fmt: skip
+        sched._rate[torch.float32] = 1e7  # the first view: full tiles, no preview
+        sched.request(VIEW_128, 1)
+        assert sched.wait(60)
+        sched._rate[torch.float32] = rate
+        got.tiles.clear()
+        sched.request(zoomed, 2)  # held: the view's tiles of VIEW_128 stand in
+        assert sched.wait(60)
+        pyr = sched.pyramid
+        z = pyr.level_for(zoomed)
+        version = sched.model_version
+        held = {k: sched.cache.get(sched._cache_key(version, k, torch.float32, False, 16)).ftle
+                for k in pyr.covering(zoomed.extent, z - 1)}  # fmt: skip
+        sched.close()
+        fine = pyr.covering(zoomed.extent, z)
+        assert not any(t.preview for t in got.tiles)
+        computed = [t.key for t in got.tiles if t.key[0] == z]
+        assert sorted(computed) == sorted(fine)
+        if ridge_first:
+            assert computed == variation_order(pyr, fine, held) != fine
+        else:
+            assert computed == fine  # centre first, as planned
