@@ -55,9 +55,9 @@ class DifferenceView(FTLEView):
     for value ``ftle_field(a) − ftle_field(b)``. The decision boundary, the hover's class and the
     stretching directions are view_a's; the data overlay is view_a's data. Colours: ``cmap``
     (default RdBu_r), ``vmin``/``vmax`` (default None: symmetric about 0 over what is shown);
-    :meth:`fit_colors` fits them symmetric about 0. A new epoch on either view (its ``epoch``
-    trait) and in-place changes of either model are followed; after ``update_model`` on a view,
-    call :meth:`sync_models`.
+    :meth:`fit_colors` fits them symmetric about 0. A new epoch or layer on either view (its
+    ``epoch`` or ``shown_layer`` trait) and in-place changes of either model are followed; after
+    ``update_model`` on a view, call :meth:`sync_models`.
 
     Other keywords: the display traits of :class:`~ftle_widget.FTLEView` (``height``,
     ``show_boundary``, ``show_data``, ``show_directions``, ``layout``...).
@@ -97,7 +97,7 @@ class DifferenceView(FTLEView):
             **options,
         )
         for view in self._views:
-            view.observe(self._on_epoch_of_side, names="epoch")
+            view.observe(self._on_epoch_of_side, names=["epoch", "shown_layer"])
 
     @property
     def views(self) -> tuple[FTLEView, ...]:
@@ -127,7 +127,7 @@ class DifferenceView(FTLEView):
 
     def close(self) -> None:
         for view in getattr(self, "_views", ()):
-            view.unobserve(self._on_epoch_of_side, names="epoch")
+            view.unobserve(self._on_epoch_of_side, names=["epoch", "shown_layer"])
         self._views = ()  # closed: a second close (the widget's __del__) has nothing to undo
         super().close()
 

@@ -191,6 +191,9 @@ def test_views_that_cannot_switch_refuse_a_layer(net):
     np.testing.assert_array_equal(shown.difference.field((12, 12)).ftle, two - four)
     with pytest.raises(traitlets.TraitError):
         shown.difference.shown_layer = 2
+    view.shown_layer = 1  # the slider of a side moves: the difference follows
+    one = ftle_field(net, view.plane, EXTENT, (12, 12), layer=1).ftle
+    np.testing.assert_array_equal(shown.difference.field((12, 12)).ftle, one - four)
     shown.close()
     other.close()
     view.close()
