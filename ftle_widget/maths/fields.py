@@ -118,6 +118,15 @@ def check_extent(extent: Sequence[float]) -> Extent:
     return values
 
 
+CHUNK_BYTES = 2**26  # the model inputs of one chunk of pixels, at most (float64)
+
+
+def chunk_points(plane: Plane) -> int:
+    """Pixels per chunk of a field: as many as ``CHUNK_BYTES`` of inputs hold (at least 16384):
+    a chunk's batches run at once on the workers, and each chunk waits for its last batch."""
+    return max(16384, CHUNK_BYTES // (8 * plane.u.numel()))
+
+
 def pixel_coordinates(extent: Sequence[float], shape: tuple[int, int]) -> np.ndarray:
     """Plane coordinates (H·W, 2) of the pixel centres, row-major, row 0 at v0."""
     return pixel_range(tuple(extent), shape, 0, shape[0] * shape[1])
@@ -154,7 +163,7 @@ def compute_field(
     directions: bool = False,
     dtype: torch.dtype | None = None,
     progress: bool = False,
-    chunk: int = 16384,
+    chunk: int | None = None,
     should_stop: Callable[[], bool] | None = None,
     lower: bool = False,
 ) -> Field:
@@ -169,6 +178,7 @@ def compute_field(
     check_plane(engine.model, plane)
     dtype = dtype or model_float_dtype(engine.model) or torch.float32
     total = h * w
+    chunk = chunk or chunk_points(plane)
     ftle = np.empty(total, dtype=np.float32)
     pred = np.empty(total, dtype=np.int64)
     dirs = np.empty((total, 2), dtype=np.float32) if directions else None

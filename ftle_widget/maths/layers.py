@@ -24,6 +24,7 @@ from .fields import (
     check_extent,
     check_plane,
     check_shape,
+    chunk_points,
     compute_field,
     pixel_range,
     plane_of,
@@ -68,7 +69,7 @@ def ftle_layers(
     shape: tuple[int, int] = (256, 256),
     *,
     input_shape: Sequence[int] | None = None,
-    chunk: int = 16384,
+    chunk: int | None = None,
 ) -> LayerField:
     """λ₁⁽ℓ⁾ for every hidden layer ℓ = 1…L of ``model`` (an ``nn.Sequential``: its hidden
     layers are the activations after each affine layer but the last) over ``extent`` of
@@ -92,8 +93,9 @@ def ftle_layers(
     last._prepare(plane.to_input(pixel_range(extent, (h, w), 0, 1)).to(dtype))
     if last.endpoint.chain is not None and last._choose() == "forward":
         ends = [resolve(model, layer).chain_end for layer in range(1, count + 1)]
-        for start in range(0, total, chunk):
-            stop = min(start + chunk, total)
+        step = chunk or chunk_points(plane)
+        for start in range(0, total, step):
+            stop = min(start + step, total)
             x = plane.to_input(pixel_range(extent, (h, w), start, stop)).to(dtype)
             out[:, start:stop], depths = _fused(last, ends, x)
     else:  # one field per layer
