@@ -14,13 +14,7 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..maths.ensembles import (
-    LABELS,
-    QUANTITIES,
-    member_probabilities,
-    mutual_information,
-    predictive_entropy,
-)
+from ..maths.ensembles import LABELS, check_quantity, member_probabilities, quantity_of
 from ..maths.exponents import Engine
 from .derived import DerivedScheduler
 from .engines import Engines
@@ -43,13 +37,11 @@ class ModelEnsemble(nn.Module):
                 "an ensemble needs at least two torch.nn.Module members (e.g. the same network "
                 f"trained from different seeds), not {len(members)}"
             )
-        if quantity not in QUANTITIES:
-            raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}, not {quantity!r}")
-        self.members, self.quantity = nn.ModuleList(members), quantity
+        self.members, self.quantity = nn.ModuleList(members), check_quantity(quantity)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        probabilities = torch.stack([torch.softmax(m(x), dim=-1) for m in self.members])
-        return torch.log(probabilities.mean(0).clamp_min(1e-30))
+        mean = member_probabilities(list(self.members), x).mean(0)
+        return torch.log(mean.clamp_min(1e-300)).to(x.dtype)
 
 
 class UncertaintyEngine(Engine):
@@ -82,9 +74,9 @@ class UncertaintyEngine(Engine):
             )
         values, outs = [], []
         for start in range(0, len(x), BATCH):
-            p = member_probabilities(list(ensemble.members), x[start : start + BATCH])
-            q = predictive_entropy(p) if ensemble.quantity == "entropy" else mutual_information(p)
-            values.append(q)
+            with torch.no_grad():
+                p = member_probabilities(list(ensemble.members), x[start : start + BATCH])
+            values.append(quantity_of(p, ensemble.quantity))
             outs.append(torch.log(p.mean(0).clamp_min(1e-300)))
         value = torch.cat(values).to(x.dtype) if values else x.new_empty(0)
         out = (torch.cat(outs) if outs else x.new_empty(0, 0)) if output else None

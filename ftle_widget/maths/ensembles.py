@@ -7,19 +7,33 @@ entropy that comes from the members disagreeing; 0 where they all agree). In nat
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
+from .modules import evaluation_mode
+
 QUANTITIES = ("entropy", "mutual_information")
 LABELS = {"entropy": "entropy (nats)", "mutual_information": "mutual information (nats)"}
 
 
+def check_quantity(quantity: str) -> str:
+    """``quantity`` if it is one of :data:`QUANTITIES`, else a ValueError naming them."""
+    if quantity not in QUANTITIES:
+        raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}, not {quantity!r}")
+    return quantity
+
+
 def member_probabilities(models: Sequence[nn.Module], x: torch.Tensor) -> torch.Tensor:
-    """(M, B, C) float64 softmax probabilities of each member's output (logits) at ``x``."""
-    with torch.no_grad():
+    """(M, B, C) float64 softmax probabilities of each member's output (logits) at ``x``, each
+    member in eval mode (its training flags restored after); differentiable where the caller
+    records gradients."""
+    with contextlib.ExitStack() as modes:
+        for model in models:
+            modes.enter_context(evaluation_mode(model))
         out = [m(x) for m in models]
     for k, logits in enumerate(out):
         if logits.ndim != 2 or logits.shape[1] < 2:
@@ -46,10 +60,17 @@ def mutual_information(probabilities: torch.Tensor) -> torch.Tensor:
     return spread.clamp_min(0.0)
 
 
+def quantity_of(probabilities: torch.Tensor, quantity: str) -> torch.Tensor:
+    """The ensemble's ``quantity`` (``"entropy"`` or ``"mutual_information"``), (B,), from its
+    members' ``probabilities`` (M, B, C)."""
+    if check_quantity(quantity) == "entropy":
+        return predictive_entropy(probabilities)
+    return mutual_information(probabilities)
+
+
+@torch.no_grad()
 def uncertainty(models: Sequence[nn.Module], x: torch.Tensor, quantity: str) -> torch.Tensor:
     """The ensemble's ``quantity`` (``"entropy"`` or ``"mutual_information"``) at each row of
     ``x``, (B,) float64."""
-    if quantity not in QUANTITIES:
-        raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}, not {quantity!r}")
-    p = member_probabilities(models, x)
-    return predictive_entropy(p) if quantity == "entropy" else mutual_information(p)
+    check_quantity(quantity)  # before any member runs
+    return quantity_of(member_probabilities(models, x), quantity)

@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..maths.ensembles import uncertainty
 from ..maths.exponents import Engine
 from ..maths.modules import evaluation_mode, model_float_dtype
 from ..training.trainer import predicted_label
@@ -182,11 +183,10 @@ class FTLEBins:
         return "\n".join(rows)
 
 
-@torch.no_grad()
 def predictive_entropy(models: Sequence[nn.Module], x: torch.Tensor) -> np.ndarray:
-    """Entropy (nats) of the ensemble's mean softmax probabilities at each input."""
-    probs = torch.stack([torch.softmax(_run(m, x).double(), dim=1) for m in models]).mean(0)
-    return (-(probs * torch.log(probs.clamp_min(1e-300))).sum(1)).numpy()
+    """Entropy (nats) of the ensemble's mean softmax probabilities at each input
+    (:func:`ftle_widget.maths.ensembles.uncertainty`)."""
+    return uncertainty(models, x, "entropy").numpy()
 
 
 def ftle_bins(

@@ -41,9 +41,7 @@ class RidgeActions(traitlets.HasTraits):
         """The tiles of the last view as a field, if all were delivered (cropped to what is
         visible with ``crop``); None otherwise."""
         view: Any = self
-        with view._lock:
-            generation, tiles = view._shown
-            tiles = list(tiles.values())
+        generation, tiles = view._shown_tiles()
         if generation != self._complete or not tiles:
             return None
         field = held_field(tiles, view.depth)
@@ -65,9 +63,7 @@ class RidgeActions(traitlets.HasTraits):
 
     def _trace(self) -> None:
         view: Any = self
-        with view._lock:
-            generation, tiles = view._shown
-            tiles = list(tiles.values())
+        generation, tiles = view._shown_tiles()
         browser = view._generations.browser(generation)
         if generation != self._complete or browser is None:
             return  # traced when the view is complete

@@ -371,10 +371,13 @@ class FTLEView(
                 self._shown[1][tile.key] = tile
             self._post(protocol.encode_tile(tile, generation))
 
-    def _shown_values(self) -> tuple[list[np.ndarray], str]:
+    def _shown_tiles(self) -> tuple[int, list[Tile]]:
+        """The last request's (internal) generation and the tiles sent for it."""
         with self._lock:
-            tiles = list(self._shown[1].values())
-        return shown_values(self, tiles)
+            return self._shown[0], list(self._shown[1].values())
+
+    def _shown_values(self) -> tuple[list[np.ndarray], str]:
+        return shown_values(self, self._shown_tiles()[1])
 
     def _say(self, text: str) -> None:
         self.status = text
