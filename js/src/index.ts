@@ -76,7 +76,8 @@ const render: Render<Traits> = ({ model, el }) => {
     extent: (extent) => {
       const from = controls.view;
       controls.view = shownExtent(extent);
-      flight.start(extent ? controls.view : from, controls.view); // a linked view's: at once
+      if (extent) flight.land();
+      else flight.start(from, controls.view); // Python's move flies; a linked view's is at once
     },
   });
   // the view of the extent trait (or `extent`), no finer than float64 resolves
