@@ -280,6 +280,23 @@ def test_benchmark_script_runs_and_reports(tmp_path):
     assert float(figures["wide_max_abs_err"]) <= 1e-4  # accuracy, not timing
 
 
+def test_ceiling_benchmark_runs_and_reports():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_ceiling.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=True,
+    )
+    figures = dict(re.findall(r"^(\w+): ([-+0-9.e]+)$", done.stdout, flags=re.M))
+    keys = ("backward_over_forward", "ratio_resnet", "ratio_resnet_ceiling", "share_of_ceiling")
+    assert set(keys) <= set(figures), done.stdout
+    assert all(float(figures[key]) > 0 for key in keys)
+    # the ceiling is ours with backward passes as fast as forward ones: the same figures
+    ratio = float(figures["ratio_resnet"]) / float(figures["ratio_resnet_ceiling"])
+    assert abs(ratio - float(figures["share_of_ceiling"])) < 0.02
+
+
 @pytest.mark.parametrize(
     "target", ["ftle_widget", "tests", "benchmarks", "scripts", "demo_notebooks"]
 )
