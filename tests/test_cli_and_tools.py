@@ -254,15 +254,20 @@ def test_mlp_matches_the_paper_initialisation():
     assert type(model[-1]).__name__ == "Tanh"  # a single ±1 output
 
 
-def test_benchmark_script_runs_and_reports(tmp_path):
+def benchmark_figures(script: str) -> tuple[subprocess.CompletedProcess, dict[str, str]]:
+    """Run ``benchmarks/<script> --quick``; its output and its ``name: value`` lines."""
     done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_ftle.py"), "--quick"],
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick"],
         capture_output=True,
         text=True,
         timeout=600,
         check=True,
     )
-    figures = dict(re.findall(r"^(\w+): ([-+0-9.e]+)$", done.stdout, flags=re.M))
+    return done, dict(re.findall(r"^(\w+): ([-+0-9.e]+)$", done.stdout, flags=re.M))
+
+
+def test_benchmark_script_runs_and_reports(tmp_path):
+    done, figures = benchmark_figures("bench_ftle.py")
     for key in (
         "ratio_toy",
         "ratio_mnist",
@@ -281,14 +286,7 @@ def test_benchmark_script_runs_and_reports(tmp_path):
 
 
 def test_ceiling_benchmark_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_ceiling.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    figures = dict(re.findall(r"^(\w+): ([-+0-9.e]+)$", done.stdout, flags=re.M))
+    done, figures = benchmark_figures("bench_ceiling.py")
     keys = ("backward_over_forward", "ratio_resnet", "ratio_resnet_ceiling", "share_of_ceiling")
     assert set(keys) <= set(figures), done.stdout
     assert all(float(figures[key]) > 0 for key in keys)
@@ -316,14 +314,7 @@ def test_mypy_clean():
 
 
 def test_tile_benchmark_script_runs_and_reports():
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_tiles.py"), "--quick"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=True,
-    )
-    figures = dict(re.findall(r"^(\w+): ([-+0-9.e]+)$", done.stdout, flags=re.M))
+    done, figures = benchmark_figures("bench_tiles.py")
     for key in (
         "first_coarse_ms_toy",
         "first_coarse_ms_mnist",
