@@ -34,9 +34,10 @@ import numpy as np
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))  # browsers.py: where Chromium is, its arguments
+sys.path.insert(0, str(ROOT / "tests"))  # browsers.py, frontend.py: Chromium, the page
 
 from browsers import ARGS, find_chromium  # noqa: E402
+from frontend import serve_widget_page  # noqa: E402
 
 from ftle_widget.lazy.compute import compute_tile  # noqa: E402
 from ftle_widget.lazy.pyramid import Pyramid  # noqa: E402
@@ -44,7 +45,6 @@ from ftle_widget.paper.models import mlp  # noqa: E402
 from ftle_widget.widget import protocol  # noqa: E402
 from ftle_widget.widget.view import FTLEView  # noqa: E402
 
-BUNDLE = ROOT / "ftle_widget" / "static" / "widget.js"
 SIDE, TILE_PX, Z = 512, 64, 2  # level 2 of base side 2: 0.5 plane units = 64 px per tile
 EXTENT = [-2.0, 2.0, -2.0, 2.0]
 
@@ -166,22 +166,11 @@ def main() -> None:
     print(f"tile_bytes_64_directions: {tile_bytes(with_dir[0])}")
     encode_ms, messages = encoded(with_dir)
     print(f"encode_ms_512: {encode_ms:.2f}")
-    bundle = BUNDLE.read_text()
     with sync_playwright() as p:
         path, _ = find_chromium(p.chromium.executable_path)
         browser = p.chromium.launch(executable_path=str(path), args=ARGS)
         page = browser.new_page(viewport={"width": SIDE + 200, "height": SIDE + 200})
-        html = PAGE % {"host": SIDE + 70, "state": json.dumps(STATE)}
-
-        def handler(route):
-            if route.request.url.endswith("/widget.js"):
-                route.fulfill(body=bundle, content_type="text/javascript")
-            else:
-                route.fulfill(body=html, content_type="text/html")
-
-        page.route("http://widget.test/**", handler)
-        page.goto("http://widget.test/index.html")
-        page.wait_for_function("window.ready === true")
+        serve_widget_page(page, PAGE % {"host": SIDE + 70, "state": json.dumps(STATE)})
         asked = next(m for m in page.evaluate("window.sent") if m["kind"] == "view")
         assert (asked["width"], asked["height"]) == (SIDE, SIDE), asked
         for name, shown, tiles in (("", True, messages), ("_plain", False, encoded(plain)[1])):

@@ -42,3 +42,19 @@ def build_bundle() -> str | None:
         return error
     done = npm("run", "build")
     return None if done.returncode == 0 else "npm run build failed:\n" + done.stdout + done.stderr
+
+
+def serve_widget_page(page, html: str, origin: str = "http://widget.test") -> None:
+    """Open ``html`` in Playwright's ``page`` as ``origin``/index.html, with the built bundle at
+    /widget.js, and wait for the page to set ``window.ready``."""
+    bundle = BUNDLE.read_text()
+
+    def handler(route) -> None:
+        if route.request.url.endswith("/widget.js"):
+            route.fulfill(body=bundle, content_type="text/javascript")
+        else:
+            route.fulfill(body=html, content_type="text/html")
+
+    page.route(f"{origin}/**", handler)
+    page.goto(f"{origin}/index.html")
+    page.wait_for_function("window.ready === true")

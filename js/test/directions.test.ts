@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { DIRECTION_GRID, DIRECTION_LENGTH, directionSegments } from "../src/overlays/directions";
-import type { DecodedTile, Extent, TileMessage } from "../src/protocol";
+import type { DecodedTile, Extent } from "../src/protocol";
 import { TileStore } from "../src/tiles";
 import { Viewport } from "../src/viewport";
+import { tileMessage } from "./fake-tile";
 
 let serial = 0;
 
@@ -14,22 +15,12 @@ function tile(
   t: number,
   dir: ((i: number, j: number) => [number, number]) | null,
 ): DecodedTile {
-  const message: TileMessage = {
-    kind: "tile",
-    z,
-    i: 0,
-    j: 0,
-    generation: 1,
-    model_version: 0,
-    tile_px: t,
-    extent,
+  const message = tileMessage([z, 0, 0], extent, t, {
     vmin: 0,
     vmax: 0,
     has_direction: dir !== null,
-    dtype: "float32",
-    prediction_dtype: "float32",
     direction_dtype: dir !== null ? "angle_uint16" : null,
-  };
+  });
   let direction: Float32Array | null = null;
   if (dir) {
     direction = new Float32Array(2 * t * t);

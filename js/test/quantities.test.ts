@@ -21,6 +21,7 @@ import { type ColourSettings, Renderer } from "../src/renderer";
 import { TileStore } from "../src/tiles";
 import { Viewport } from "../src/viewport";
 import { FakeCanvas, install } from "./fake-canvas";
+import { tileMessage } from "./fake-tile";
 
 /** A 2 × 2 tile; λ₂ and λ_min where given (the same array: a 2-D input, as Python sends it). */
 function tile(
@@ -30,23 +31,9 @@ function tile(
   lambda2: number[] | null = null,
   lambdaMin: number[] | null = lambda2,
 ): DecodedTile {
-  const message = {
-    kind: "tile",
-    z: key[0],
-    i: key[1],
-    j: key[2],
-    generation: 1,
-    model_version: 0,
-    tile_px: Math.sqrt(ftle.length),
-    extent,
-    vmin: null,
-    vmax: null,
-    has_direction: false,
-    dtype: "float32",
-    prediction_dtype: "float32",
-    direction_dtype: null,
+  const message = tileMessage(key, extent, Math.sqrt(ftle.length), {
     lower: lambda2 === null ? 0 : lambda2 === lambdaMin ? 1 : 2,
-  } as const;
+  });
   const l2 = lambda2 && new Float32Array(lambda2);
   return {
     message,

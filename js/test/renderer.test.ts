@@ -17,6 +17,7 @@ import {
 import { TileStore } from "../src/tiles";
 import { Viewport } from "../src/viewport";
 import { created, FakeCanvas, install } from "./fake-canvas";
+import { tileMessage } from "./fake-tile";
 
 /** A t × t tile of `key` over `extent`: values[i * t + j] at row i (from v0), column j. */
 function tile(
@@ -25,24 +26,8 @@ function tile(
   values: number[],
   prediction: number[] = values.map(() => 0),
 ): DecodedTile {
-  const t = Math.sqrt(values.length);
+  const message = tileMessage(key, extent, Math.sqrt(values.length));
   const ftle = new Float32Array(values);
-  const message = {
-    kind: "tile",
-    z: key[0],
-    i: key[1],
-    j: key[2],
-    generation: 1,
-    model_version: 0,
-    tile_px: t,
-    extent,
-    vmin: null,
-    vmax: null,
-    has_direction: false,
-    dtype: "float32",
-    prediction_dtype: "float32",
-    direction_dtype: null,
-  } as const;
   return { message, key, ftle, prediction: new Float32Array(prediction), direction: null };
 }
 

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-from frontend import BUNDLE
+from frontend import BUNDLE, serve_widget_page
 from helpers import browser_sends
 
 from ftle_widget import Plane, ftle_field
@@ -60,18 +60,8 @@ def open_page(browser, state, *, secure=False, permissions=()):
     ``window.changes``); ``secure``: served over https (the clipboard API exists only on secure
     pages), with the browser ``permissions`` granted."""
     page = browser.new_page(viewport={"width": 600, "height": 500}, permissions=list(permissions))
-    bundle = BUNDLE.read_text()
-
-    def handler(route):
-        if route.request.url.endswith("/widget.js"):
-            route.fulfill(body=bundle, content_type="text/javascript")
-        else:
-            route.fulfill(body=PAGE % {"state": json.dumps(state)}, content_type="text/html")
-
     origin = "https://widget.test" if secure else "http://widget.test"
-    page.route(f"{origin}/**", handler)
-    page.goto(f"{origin}/index.html")
-    page.wait_for_function("window.ready === true")
+    serve_widget_page(page, PAGE % {"state": json.dumps(state)}, origin)
     return page
 
 

@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 import pytest
-from frontend import BUNDLE
+from frontend import serve_widget_page
 from PIL import Image
 from test_widget_page import BOUNDARY_RGB, STATE, _frame, _rgba_of, _tiles_on_screen, python_tiles
 
@@ -64,19 +64,8 @@ def open_compared(browser, states, *, swipe=False):
         style, cell = f"grid-template-columns:repeat({len(states)}, 490px)", ""
     hosts = "".join(HOST % (k, cell) for k in range(len(states)))
     page = browser.new_page(viewport={"width": 1100, "height": 600})
-    bundle = BUNDLE.read_text()
     fields = {"classes": classes, "width": width, "style": style, "hosts": hosts}
-    html = PAGE % {**fields, "states": json.dumps(states)}
-
-    def handler(route):
-        if route.request.url.endswith("/widget.js"):
-            route.fulfill(body=bundle, content_type="text/javascript")
-        else:
-            route.fulfill(body=html, content_type="text/html")
-
-    page.route("http://widget.test/**", handler)
-    page.goto("http://widget.test/index.html")
-    page.wait_for_function("window.ready === true")
+    serve_widget_page(page, PAGE % {**fields, "states": json.dumps(states)})
     page.wait_for_function("window.sent.every((s) => s.some((m) => m.kind === 'view'))")
     return page
 
