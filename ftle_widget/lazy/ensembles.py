@@ -14,7 +14,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from ..maths.ensembles import LABELS, check_quantity, member_probabilities, quantity_of
+from ..maths.endpoints import resolve
+from ..maths.ensembles import (
+    LABELS,
+    check_quantity,
+    mean_log_probabilities,
+    member_probabilities,
+    quantity_of,
+)
 from ..maths.exponents import Engine
 from .derived import DerivedScheduler
 from .engines import Engines
@@ -40,8 +47,8 @@ class ModelEnsemble(nn.Module):
         self.members, self.quantity = nn.ModuleList(members), check_quantity(quantity)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        mean = member_probabilities(list(self.members), x).mean(0)
-        return torch.log(mean.clamp_min(1e-300)).to(x.dtype)
+        p = member_probabilities(list(self.members), x)
+        return mean_log_probabilities(p).to(x.dtype)
 
 
 class UncertaintyEngine(Engine):
@@ -51,7 +58,7 @@ class UncertaintyEngine(Engine):
     def __init__(self, ensemble: ModelEnsemble):  # no Engine.__init__: nothing to differentiate
         self.model, self.ensemble = ensemble, ensemble
         self.endpoint = dataclasses.replace(
-            Engine(ensemble.members[0], layer="logits").endpoint,
+            resolve(ensemble.members[0], "logits"),
             description=f"{LABELS[ensemble.quantity]} of {len(ensemble.members)} members",
         )
 
@@ -77,7 +84,7 @@ class UncertaintyEngine(Engine):
             with torch.no_grad():
                 p = member_probabilities(list(ensemble.members), x[start : start + BATCH])
             values.append(quantity_of(p, ensemble.quantity))
-            outs.append(torch.log(p.mean(0).clamp_min(1e-300)))
+            outs.append(mean_log_probabilities(p))
         value = torch.cat(values).to(x.dtype) if values else x.new_empty(0)
         out = (torch.cat(outs) if outs else x.new_empty(0, 0)) if output else None
         return value, None, out

@@ -36,9 +36,9 @@ def preview_px(
     seconds (fast models, also on a busy machine) or the speed is unknown, else the largest p of
     :data:`PREVIEW_PX` below ``tile_px`` whose pass takes at most ``seconds`` (the smallest when
     none does)."""
-    full = tiles * tile_px**2
-    if rate is None or not rate > 0 or seconds <= 0 or full <= rate * max(seconds, slow):
+    if seconds <= 0 or not is_slow(rate, tiles, tile_px, max(seconds, slow)):
         return None
+    assert rate is not None  # is_slow: a known, positive rate
     smaller = [p for p in PREVIEW_PX if p < tile_px]
     for p in smaller:
         if tiles * p * p <= rate * seconds:

@@ -192,7 +192,8 @@ class TileScheduler:
                 if (
                     (job.key, job.dtype, job.tile_px) in wanted
                     and job.version == version
-                    and (job.directions, job.lower >= self.lower) == (self.directions, True)
+                    and job.directions == self.directions
+                    and (job.lower or not self.lower)
                 ):
                     job.generation = generation
                 else:

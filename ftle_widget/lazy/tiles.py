@@ -50,6 +50,15 @@ class Tile:
         """Whether it holds λ₂ and λ_min."""
         return self.lambda_2 is not None and self.lambda_min is not None
 
+    def lower_arrays(self) -> list[np.ndarray]:
+        """λ₂ and λ_min as sent to a browser: one array where they are equal everywhere (two
+        singular values, so λ_min is λ₂), else both; none without them."""
+        if self.lambda_2 is None or self.lambda_min is None:
+            return []
+        if np.array_equal(self.lambda_2, self.lambda_min, equal_nan=True):
+            return [self.lambda_2]
+        return [self.lambda_2, self.lambda_min]
+
     def values(self, quantity: str, depth: float = 1.0) -> np.ndarray:
         """(T, T) float32 values of ``quantity`` (:mod:`~ftle_widget.maths.quantities`)."""
         return quantity_values(quantity, self.ftle, self.lambda_2, self.lambda_min, depth)

@@ -44,6 +44,11 @@ def member_probabilities(models: Sequence[nn.Module], x: torch.Tensor) -> torch.
     return torch.softmax(torch.stack(out).double(), dim=-1)
 
 
+def mean_log_probabilities(p: torch.Tensor) -> torch.Tensor:
+    """log of the members' mean class probabilities (M, B, C) → (B, C): the ensemble's output."""
+    return torch.log(p.mean(0).clamp_min(1e-300))
+
+
 def _entropy(p: torch.Tensor) -> torch.Tensor:
     return -(p * torch.log(p.clamp_min(1e-300))).sum(-1)
 

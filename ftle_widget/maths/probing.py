@@ -117,8 +117,9 @@ def inspect_endpoint(model: nn.Module, endpoint: Endpoint, x1: torch.Tensor) -> 
         if endpoint.pending:
             warning = find_last_hidden(model, endpoint, recorder)
         runs = len(recorder.at_target)
-        if endpoint.kind == "module" and runs > 1 and " call " not in endpoint.description:
-            endpoint.description += f" at its call {endpoint.call} of {runs}"
+        if endpoint.kind == "module" and runs > 1:  # (set, not appended: a probe may be retried)
+            name = f"module {endpoint.module_name!r}"
+            endpoint.description = f"{name} at its call {endpoint.call} of {runs}"
         y = endpoint.function(model)(x1)
         if not torch.is_floating_point(y):
             raise TypeError(f"the endpoint {endpoint.description} is not floating point")

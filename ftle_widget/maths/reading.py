@@ -284,41 +284,18 @@ def read_module(
 ) -> torch.Tensor:
     """Run ``model(x)`` and return the output of ``module`` at its ``call``-th call, stopping
     there."""
-    owner = threading.get_ident()
-    seen = [0]
-
-    def hook(_mod: nn.Module, _inp: object, out: torch.Tensor) -> None:
-        if threading.get_ident() == owner:
-            seen[0] += 1
-            if seen[0] == call:
-                raise Reached(out)
-
-    output = _run_to_hook(model, x, module.register_forward_hook(hook))
+    output, seen = _read_call(model, module, x, call, before=False)
     if output is not None:
         return output
-    if seen[0] == 0:
+    if seen == 0:
         raise ValueError(
             f"the submodule {name!r} was never called in model.forward, so its output is not a "
             "function of x: name a submodule that the forward pass uses"
         )
     raise ValueError(
-        f"the submodule {name!r} was called {seen[0]} time(s) in model.forward, not {call}: "
+        f"the submodule {name!r} was called {seen} time(s) in model.forward, not {call}: "
         "name a submodule that the forward pass calls there with layer='...'"
     )
-
-
-def _run_to_hook(
-    model: nn.Module, x: torch.Tensor, handle: torch.utils.hooks.RemovableHandle
-) -> torch.Tensor | None:
-    """Run ``model(x)`` until the hook behind ``handle`` raises :class:`Reached`; remove the
-    hook; what it reached, or ``None`` if the forward pass never got there."""
-    try:
-        model(x)
-    except Reached as reached:
-        return reached.output
-    finally:
-        handle.remove()
-    return None
 
 
 def read_input(
@@ -326,20 +303,43 @@ def read_input(
 ) -> torch.Tensor:
     """Run ``model(x)`` and return the input of ``module`` at its ``call``-th call, stopping
     there (in its forward pre-hook, before it runs)."""
-    owner = threading.get_ident()
-    seen = [0]
-
-    def hook(_mod: nn.Module, args: tuple, kwargs: dict) -> None:
-        if threading.get_ident() == owner:
-            seen[0] += 1
-            if seen[0] == call:
-                raise Reached(args[0] if args else next(iter(kwargs.values())))
-
-    output = _run_to_hook(model, x, module.register_forward_pre_hook(hook, with_kwargs=True))
+    output, seen = _read_call(model, module, x, call, before=True)
     if output is not None:
         return output
     raise ValueError(
-        f"the submodule {name!r} was called {seen[0]} time(s) in model.forward, not {call}: the "
+        f"the submodule {name!r} was called {seen} time(s) in model.forward, not {call}: the "
         "forward pass differs from the one its last hidden layer was found on; name a "
         "submodule with layer='...'"
     )
+
+
+def _read_call(
+    model: nn.Module, module: nn.Module, x: torch.Tensor, call: int, before: bool
+) -> tuple[torch.Tensor | None, int]:
+    """Run ``model(x)`` to ``module``'s ``call``-th call in this thread, stopping there: its
+    input (``before``) or output, or ``None`` if it never got there; and the calls seen."""
+    owner = threading.get_ident()
+    seen = [0]
+
+    def reached(value: Callable[[], torch.Tensor]) -> None:
+        if threading.get_ident() == owner:
+            seen[0] += 1
+            if seen[0] == call:
+                raise Reached(value())
+
+    if before:
+        handle = module.register_forward_pre_hook(
+            lambda _mod, args, kwargs: reached(
+                lambda: args[0] if args else next(iter(kwargs.values()))
+            ),
+            with_kwargs=True,
+        )
+    else:
+        handle = module.register_forward_hook(lambda _mod, _inp, out: reached(lambda: out))
+    try:
+        model(x)
+    except Reached as stop:
+        return stop.output, seen[0]
+    finally:
+        handle.remove()
+    return None, seen[0]

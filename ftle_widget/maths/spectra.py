@@ -205,16 +205,24 @@ def top_pair(
         v = None
         if direction:
             assert u is not None  # _top_symmetric gives the vector when asked
-            v = (u[:, None, :] @ m_rows)[:, 0]
-            if jac.peel is not None:
-                v = v @ jac.peel
-            v = v / v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
+            v = _pulled_back(u, m_rows, jac.peel)
     else:
         theta, v, finite = _lanczos(jac, direction, depth)
     finite = finite & endpoint_finite(jac)
     if v is not None:
         v = sign_fixed(v)
     return theta, v, finite
+
+
+def _pulled_back(
+    u: torch.Tensor, rows: torch.Tensor, peel: torch.Tensor | None = None
+) -> torch.Tensor:
+    """v₁ = Jᵀu₁ / ‖Jᵀu₁‖ from the top eigenvector u₁ of J Jᵀ and J's rows (in z, then through
+    the peeled layer ``peel``)."""
+    v = (u[:, None, :] @ rows)[:, 0]
+    if peel is not None:
+        v = v @ peel
+    return v / v.norm(dim=1, keepdim=True).clamp_min(torch.finfo(v.dtype).tiny)
 
 
 def _forward_rows(jac: Jacobian) -> torch.Tensor:
@@ -258,8 +266,13 @@ def spectrum_ends(
         thetas = torch.stack([theta, second, second], dim=1)
         finite = finite & endpoint_finite(jac)
         return thetas, None if v is None else sign_fixed(v), finite
-    v = top_pair(jac, method, True, depth)[1] if direction else None
     j, finite = dense_jacobian(jac, method)
+    v = None
+    if direction:  # from the same J, as top_pair takes it (not Lanczos)
+        gram = _gram_rows(j) if method == "forward" else j @ j.transpose(1, 2)
+        _, top, _ = _top_symmetric(gram, True)
+        assert top is not None  # _top_symmetric gives the vector when asked
+        v = sign_fixed(top if method == "forward" else _pulled_back(top, j))
     s2 = torch.linalg.svdvals(j).square()
     second = s2[:, 1] if s2.shape[1] > 1 else torch.full_like(s2[:, 0], float("nan"))
     return torch.stack([s2[:, 0], second, s2[:, -1]], dim=1), v, finite

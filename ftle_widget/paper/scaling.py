@@ -129,12 +129,16 @@ class SeedSweep:
         y = [self.centre[n, d].value - math.log(n) for n, d in keys]
         return _line(x, y)
 
+    def widths_at(self, depth: int) -> list[int]:
+        """The widths measured at ``depth``, ascending as :attr:`widths`."""
+        return [n for n in self.widths if (n, depth) in self.boundary]
+
     def boundary_drift(self, depth: int) -> tuple[float, float]:
         """How far the boundary value moves across the sweep at ``depth``: the change from the
         narrowest to the widest net of a line in log N through the seed means, and that
         change's standard error (from the pooled standard error of the means: their root mean
         square)."""
-        widths = [n for n in self.widths if (n, depth) in self.boundary]
+        widths = self.widths_at(depth)
         means = [self.boundary[n, depth] for n in widths]
         logs = np.log(widths)
         fit = _line(logs, [m.value for m in means])
@@ -152,7 +156,7 @@ class SeedSweep:
         """N_c per depth: where the contrast boundary − centre changes sign (see the module)."""
         found = []
         for depth in self.depths:
-            widths = [n for n in self.widths if (n, depth) in self.boundary]
+            widths = self.widths_at(depth)
             contrast = [self.boundary[n, depth].value - self.centre[n, depth].value for n in widths]
             logs = [math.log(n) for n in widths]
             inside = _first_root(logs, contrast)
@@ -175,7 +179,7 @@ class SeedSweep:
         paper's boundary value beside the first width of each depth."""
         rows = [f"{'L':>3} {'N':>4} {'boundary':>15} {'centre':>15} {'contrast':>9} {'paper':>6}"]
         for depth in self.depths:
-            for k, n in enumerate(w for w in self.widths if (w, depth) in self.boundary):
+            for k, n in enumerate(self.widths_at(depth)):
                 b, c = self.boundary[n, depth], self.centre[n, depth]
                 reference = f"{paper[depth]:6.2f}" if k == 0 and depth in paper else f"{'':>6}"
                 rows.append(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -101,8 +102,13 @@ def automatic_range(values: np.ndarray, quantity: str = "lambda") -> tuple[float
     ((0, 1) when there is none or m ≤ 0). ``quantities.ts``'s ``automaticRange``."""
     if check_quantity(quantity) not in NON_NEGATIVE:
         return symmetric_range(values)
-    finite = values[np.isfinite(values)]
-    m = float(finite.max()) if finite.size else 0.0
+    return zero_to_max([values])
+
+
+def zero_to_max(values: Sequence[np.ndarray]) -> tuple[float, float]:
+    """[0, m], m the largest finite value of the arrays; (0, 1) when there is none or m ≤ 0."""
+    finite = [v[np.isfinite(v)] for v in values]
+    m = max((float(v.max()) for v in finite if v.size), default=0.0)
     return (0.0, m) if m > 0 else (0.0, 1.0)
 
 

@@ -16,10 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import ipywidgets
-import numpy as np
 
 from .difference import DifferenceView, check_views
-from .display import fitted_limits
 from .view import FTLEView
 
 MODES = ("side", "swipe", "difference")
@@ -119,18 +117,13 @@ class CompareView(ipywidgets.GridBox):
         if self.difference is not None:
             return self.difference.fit_colors()
         if self._colours_linked:
-            limits = [fitted_limits(*self._factored(view)) for view in (self.a, self.b)]
+            limits = [view._fitted_limits()[0] for view in (self.a, self.b)]
             lo, hi = min(lo for lo, _ in limits), max(hi for _, hi in limits)
             with self.a.hold_trait_notifications():  # b follows (the mirror)
                 self.a.vmin, self.a.vmax = lo, hi
             return lo, hi
         self.b.fit_colors()
         return self.a.fit_colors()
-
-    @staticmethod
-    def _factored(view: FTLEView) -> tuple[list[np.ndarray], float]:
-        factor = view.depth if view.quantity == "log_stretch" else 1.0
-        return view._shown_values()[0], factor
 
     def close(self) -> None:
         for unlink in getattr(self, "_unlinks", ()):

@@ -103,6 +103,12 @@ class DisplayTraits(traitlets.HasTraits):
             )
         return value
 
+    def _fitted_limits(self) -> tuple[tuple[float, float], str]:
+        """The limits :meth:`fit_colors` sets, and what they were taken from."""
+        values, source = self._shown_values()
+        factor = self.depth if self.quantity == "log_stretch" else 1.0
+        return fitted_limits(values, factor), source
+
     def fit_colors(self) -> tuple[float, float]:
         """Set ``vmin`` and ``vmax`` to the range of the quantity shown over
         :attr:`visible_extent`, so that the colormap spans what is on screen (after a zoom into
@@ -114,8 +120,7 @@ class DisplayTraits(traitlets.HasTraits):
         browser holds). Before a browser has asked for a view, the field of the visible extent
         is computed (:meth:`field`).
         """
-        values, source = self._shown_values()
-        lo, hi = fitted_limits(values, self.depth if self.quantity == "log_stretch" else 1.0)
+        (lo, hi), source = self._fitted_limits()
         # one at a time, in the order that keeps vmin < vmax at every step (each change reaches
         # the browser on its own, from any thread)
         if self.vmax is None or lo < self.vmax:

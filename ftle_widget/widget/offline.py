@@ -126,9 +126,7 @@ def pack(tiles: list[Tile]) -> tuple[list[list], bytes]:
         chunks += [_planes16(tile.ftle), classes]
         if tile.direction is not None:
             chunks.append(_planes16(tile.direction))
-        lower = [a for a in (tile.lambda_2, tile.lambda_min) if a is not None]
-        if len(lower) == 2 and np.array_equal(lower[0], lower[1], equal_nan=True):
-            lower = lower[:1]
+        lower = tile.lower_arrays()
         chunks += [_planes16(a) for a in lower]
         entries.append([*tile.key, width, tile.dtype, tile.direction is not None, len(lower)])
     return entries, zlib.compress(b"".join(chunks), 9)

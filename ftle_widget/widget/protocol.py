@@ -242,13 +242,9 @@ def encode_tile(tile: Tile, generation: int) -> Message:
 
 
 def lower_buffers(tile: Tile) -> list[bytes]:
-    """λ₂ and λ_min of a tile computed with them, as float32 buffers: one where they are equal
-    everywhere (two singular values, so λ_min is λ₂), else both; none without them."""
-    if tile.lambda_2 is None or tile.lambda_min is None:
-        return []
-    if np.array_equal(tile.lambda_2, tile.lambda_min, equal_nan=True):
-        return [_f32(tile.lambda_2)]
-    return [_f32(tile.lambda_2), _f32(tile.lambda_min)]
+    """λ₂ and λ_min of a tile computed with them, as float32 buffers (:meth:`Tile.lower_arrays`:
+    one where they are equal everywhere, else both; none without them)."""
+    return [_f32(a) for a in tile.lower_arrays()]
 
 
 # A tile's class indices as the smallest unsigned integers holding them, the largest value of

@@ -18,8 +18,6 @@ from ..maths.ridges import Ridge, ridges
 from .protocol import FLY_TO, FlyRequest
 from .ridge_overlay import RidgeOverlay, held_field
 
-WHICH = FLY_TO
-
 
 class RidgeActions(traitlets.HasTraits):
     """Ridges of the view (mixed into :class:`~ftle_widget.FTLEView`). ``show_ridges``: the
@@ -96,8 +94,8 @@ class RidgeActions(traitlets.HasTraits):
         it: :meth:`set_plane`). Returns the ridge flown to (in the coordinates it was found in).
         """
         view: Any = self
-        if which not in WHICH:
-            raise ValueError(f"which must be one of {', '.join(WHICH)}, not {which!r}")
+        if which not in FLY_TO:
+            raise ValueError(f"which must be one of {', '.join(FLY_TO)}, not {which!r}")
         if not (isinstance(zoom, int | float) and zoom > 0):
             raise ValueError(f"zoom must be a positive number, not {zoom!r}")
         u0, u1, v0, v1 = view.visible_extent

@@ -11,7 +11,6 @@ import inspect
 import math
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 import traitlets
 from torch import nn
@@ -21,6 +20,7 @@ from ..maths.ensembles import LABELS
 from ..maths.modules import expected_input_shape
 from ..maths.planes import Plane
 from .arguments import check_keywords
+from .colours import zero_to_max
 from .view import FTLEView
 
 
@@ -72,7 +72,7 @@ class UncertaintyView(FTLEView):
         if plane is None and shape and None not in shape and kwargs.get("data") is None:
             kwargs.setdefault("input_shape", shape)
         super().__init__(ensemble, plane, cmap=cmap, **kwargs)
-        self.quantity_label = self.layer.split(" of ")[0]
+        self.quantity_label = LABELS[ensemble.quantity]
         classes = _classes(ensemble, self.plane)
         with self.hold_trait_notifications():  # checked together: vmin < vmax at the end
             self.vmin = 0.0 if vmin is None else vmin
@@ -88,8 +88,7 @@ class UncertaintyView(FTLEView):
     def fit_colors(self) -> tuple[float, float]:
         """Set ``vmin`` to 0 and ``vmax`` to the largest value shown; returns them."""
         values, source = self._shown_values()
-        finite = [v[np.isfinite(v)] for v in values]
-        top = max((float(v.max()) for v in finite if v.size), default=0.0) or 1.0
+        _, top = zero_to_max(values)
         with self.hold_trait_notifications():
             self.vmin, self.vmax = 0.0, top
         self._say(f"colours fitted to {source}: [0, {top:.4g}]")

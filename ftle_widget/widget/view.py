@@ -269,9 +269,7 @@ class FTLEView(
         if old is not None:
             old.close()
         self._read_shown_layer()  # a new scheduler's model read at the layer shown
-        engine = self._scheduler.engine()
-        self.depth = engine.depth
-        self.layer = engine.endpoint.description
+        self._follow_layer()
         self.tile_px = self._scheduler.tile_px
         self.plane_info = {
             "image_shape": picture_shape(self._image_shape, plane.input_shape),

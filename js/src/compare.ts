@@ -10,7 +10,7 @@
  *   the pointer drags, over the bottom one, whose toolbar, colorbar and status stay in view.
  */
 import type { Layout } from "./layout";
-import type { Extent } from "./protocol";
+import { type Extent, sameExtent } from "./protocol";
 
 /** The class of an element whose widgets move together. */
 export const LINKED = "ftle-linked";
@@ -45,14 +45,18 @@ export class Comparison {
   ) {
     layout.root.addEventListener(FOLLOW, this.onFollow);
     // whether it lies in a swipe is known once it is in the page: when it is first laid out
-    this.resize = new ResizeObserver(() => this.placeDivider());
+    this.resize = new ResizeObserver(() => {
+      if (layout.canvas.clientWidth === 0) return; // not laid out (detached or hidden)
+      this.placeDivider();
+      this.resize.disconnect(); // settled: later resizes leave it as it is
+    });
     this.resize.observe(layout.canvas);
   }
 
   /** A gesture moved this view to `extent`: the views linked with it follow. */
   moved(extent: Extent): void {
     const group = this.layout.root.closest(`.${LINKED}`);
-    if (!group || (this.sent && extent.every((x, k) => x === this.sent![k]))) return;
+    if (!group || sameExtent(extent, this.sent)) return;
     this.sent = [...extent];
     for (const peer of group.querySelectorAll<HTMLElement>(".ftle-widget")) {
       if (peer === this.layout.root || peer.closest(`.${LINKED}`) !== group) continue;

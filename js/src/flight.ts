@@ -4,6 +4,7 @@
  * its place: the held tiles are redrawn at each frame's in-between view. Only the drawing
  * flies; the view itself (requests, hover) is the destination at once. A gesture lands it.
  */
+import { sameExtent } from "./protocol";
 import { Viewport } from "./viewport";
 
 /** How long a flight takes. */
@@ -54,7 +55,7 @@ export class Flight {
   /** Fly from `from` to `to` (drawn at once when they are the same or on another canvas size). */
   start(from: Viewport, to: Viewport): void {
     cancelAnimationFrame(this.frame);
-    const same = from.extent.every((x, k) => x === to.extent[k]);
+    const same = sameExtent(from.extent, to.extent);
     if (same || from.width !== to.width || from.height !== to.height || this.ms <= 0) {
       this.land();
       return;

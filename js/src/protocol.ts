@@ -20,6 +20,11 @@ export type Extent = readonly [u0: number, u1: number, v0: number, v1: number];
 /** (z, i, j): level z, row i (along v), column j (along u). */
 export type TileKey = readonly [z: number, i: number, j: number];
 
+/** Whether two extents are the same numbers. */
+export function sameExtent(a: Extent | null | undefined, b: Extent | null | undefined): boolean {
+  return Boolean(a && b) && a!.length === b!.length && a!.every((x, k) => x === b![k]);
+}
+
 /**
  * The generation of tiles Python pushes unasked (the home view, computed when the widget is
  * made; shared.ts); requests count from 1. Python's `protocol.PUSHED`.

@@ -22,6 +22,7 @@ import {
   flyRequestMessage,
   type InputMessage,
   type InputRequestMessage,
+  sameExtent,
   type TileMessage,
   viewMessage,
 } from "./protocol";
@@ -75,11 +76,6 @@ export interface SessionHooks {
    * view's ({@link Session.follow}).
    */
   extent(extent?: Extent): void;
-}
-
-/** Whether two extents are the same numbers. */
-function sameExtent(a: Extent | null | undefined, b: Extent | null | undefined): boolean {
-  return Boolean(a && b) && a!.length === b!.length && a!.every((x, k) => x === b![k]);
 }
 
 /** Whether a tile is at the view's own resolution (its level's pixels match the screen's). */
